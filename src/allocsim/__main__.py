@@ -1,0 +1,5 @@
+import sys
+
+from allocsim.cli import main
+
+sys.exit(main())

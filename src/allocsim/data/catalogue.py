@@ -1,0 +1,173 @@
+"""Seeded synthetic catalogue of candidate projects, in the projects/resources contract format.
+
+The source documents give structure and problems but no project-level numbers, so every parameter
+below is **illustrative**: a scenario parameter chosen to make the mechanisms visible, not a
+measured Thai figure. Change them in a scenario's ``[catalogue]`` table, or supply a real
+``projects.csv`` instead. Money is in million THB.
+
+What the generator encodes (DOMAIN.md §3, §6):
+- ideas arise per province (province budget, ministries' function budget, local-government grants,
+  private co-investment) and per cluster (joint projects with partner provinces);
+- some ideas are proposed through several channels at once: the copies share a ``duplicate_group``
+  (`003` §5.2.8);
+- line ministries lean towards construction (`003` §5.3.6) and comply only partly with the
+  provincial plan (`003` §5.2.12), which the ``aligned`` flag records;
+- some projects are follow-ons (value chain) that need an earlier project (``requires``);
+- local-grant and cluster projects ask for local co-funding (``min_local_share``, matching fund);
+- multi-year projects spread their cost over fiscal years (``cost:y<FY>`` columns).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
+
+from allocsim.data.geography import Geography
+from allocsim.data.projects import COST_PREFIX, LOCAL_PREFIX, ProjectTable
+from allocsim.data.strategies import strategy_ids
+
+#: The funding channels (DOMAIN.md §3) and the resource each one draws on.
+CHANNEL_SOURCE = {
+    "province": "province_budget",
+    "ministry": "ministry_budget",
+    "local_grant": "local_grant",
+    "private": "private",
+    "cluster": "cluster_budget",
+}
+#: Line ministries that propose function-budget projects in provinces (names only, no figures).
+MINISTRIES = (
+    "Interior", "Agriculture and Cooperatives", "Transport", "Public Health", "Education",
+    "Tourism and Sports", "Natural Resources and Environment", "Industry", "Commerce", "Labour",
+)
+
+
+class CatalogueParams(BaseModel):
+    """Generator parameters. **All defaults are illustrative**, not measured figures."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    projects_per_province: int = Field(12, ge=0, le=1000, description="illustrative")
+    projects_per_cluster: int = Field(3, ge=0, le=1000, description="illustrative")
+    channel_weights: dict[str, float] = Field(
+        default_factory=lambda: {"province": 0.35, "ministry": 0.4, "local_grant": 0.2, "private": 0.05},
+        description="illustrative share of provincial ideas by proposing channel")
+    duplicate_rate: float = Field(0.15, ge=0, le=1, description="illustrative share of ideas also "
+                                  "proposed through another channel")
+    max_duplicate_copies: int = Field(2, ge=1, le=4)
+    cost_median_mthb: float = Field(25.0, gt=0, le=1e6, description="illustrative median cost")
+    cost_sigma: float = Field(0.8, ge=0, le=3, description="illustrative lognormal spread")
+    benefit_cost_median: float = Field(1.4, gt=0, le=100, description="illustrative")
+    benefit_cost_sigma: float = Field(0.5, ge=0, le=3)
+    construction_share_ministry: float = Field(0.6, ge=0, le=1, description="illustrative bias")
+    construction_share_other: float = Field(0.3, ge=0, le=1)
+    construction_benefit_factor: float = Field(0.8, gt=0, le=5, description="illustrative: "
+                                               "construction returns less benefit per baht")
+    ministry_plan_compliance: float = Field(0.6, ge=0, le=1, description="illustrative share of "
+                                            "ministry projects aligned with the provincial plan")
+    follow_on_rate: float = Field(0.1, ge=0, le=1)
+    local_share_range: tuple[float, float] = Field((0.1, 0.3), description="illustrative matching "
+                                                   "share for local-grant and cluster projects")
+    multi_year_share: float = Field(0.3, ge=0, le=1, description="illustrative")
+    max_years: int = Field(3, ge=1, le=10)
+    cluster_partners_range: tuple[int, int] = Field((2, 4))
+    budget_tightness: float = Field(0.5, gt=0, le=10, description="illustrative: each envelope "
+                                    "= tightness × money requested from it")
+    local_capacity_ratio: float = Field(0.7, ge=0, le=10, description="illustrative: local "
+                                        "co-funding capacity = ratio × co-funding requested")
+
+
+def generate_catalogue(geo: Geography, params: CatalogueParams, rng: np.random.Generator,
+                       first_year: int = 2027) -> ProjectTable:
+    """Candidate projects and resource capacities; identical for the same rng state and inputs."""
+    strategies = strategy_ids()
+    rows: list[dict] = []
+    channels = list(params.channel_weights)
+    w = np.array([params.channel_weights[c] for c in channels], dtype=float)
+    w = w / w.sum()
+
+    def base(province: str, cluster: str, channel: str) -> dict:
+        construction_p = (params.construction_share_ministry if channel == "ministry"
+                          else params.construction_share_other)
+        construction = bool(rng.random() < construction_p)
+        cost = float(params.cost_median_mthb * np.exp(params.cost_sigma * rng.standard_normal()))
+        bcr = float(params.benefit_cost_median * np.exp(params.benefit_cost_sigma * rng.standard_normal()))
+        if construction:
+            bcr *= params.construction_benefit_factor
+        years = int(rng.integers(2, params.max_years + 1)) if (
+            params.max_years > 1 and rng.random() < params.multi_year_share) else 1
+        aligned = True if channel != "ministry" else bool(rng.random() < params.ministry_plan_compliance)
+        lo, hi = params.local_share_range
+        share = float(rng.uniform(lo, hi)) if channel in ("local_grant", "cluster") else 0.0
+        agency = (str(rng.choice(MINISTRIES)) if channel == "ministry"
+                  else {"province": "governor", "local_grant": "local_government",
+                        "private": "private_sector", "cluster": "cluster_office"}[channel])
+        return {"province": province, "cluster": cluster, "strategy": str(rng.choice(strategies)),
+                "agency": agency, "channel": channel, "construction": construction,
+                "aligned": aligned, "total_cost": round(cost, 3), "benefit": round(cost * bcr, 3),
+                "years": years, "min_local_share": round(share, 3)}
+
+    group = 0
+    for iso in geo.province_codes:
+        cluster = geo.provinces.loc[geo.provinces["iso_code"] == iso, "cluster_id"].iloc[0]
+        for _ in range(params.projects_per_province):
+            channel = str(rng.choice(channels, p=w))
+            idea = base(iso, cluster, channel)
+            idea["partners"] = ""
+            copies = [idea]
+            if rng.random() < params.duplicate_rate:
+                group += 1
+                idea["duplicate_group"] = f"D{group:05d}"
+                others = [c for c in channels if c != channel]
+                n = int(rng.integers(1, params.max_duplicate_copies + 1))
+                for ch in rng.choice(others, size=min(n, len(others)), replace=False):
+                    dup = dict(idea, channel=str(ch))
+                    dup["agency"] = base(iso, cluster, str(ch))["agency"]
+                    jitter = float(rng.uniform(0.9, 1.1))  # the same idea, costed separately
+                    dup["total_cost"] = round(idea["total_cost"] * jitter, 3)
+                    dup["min_local_share"] = idea["min_local_share"] if ch in ("local_grant", "cluster") else 0.0
+                    copies.append(dup)
+            rows.extend(copies)
+    for cid in geo.clusters["cluster_id"]:
+        members = geo.members(cid)
+        for _ in range(params.projects_per_cluster):
+            lo, hi = params.cluster_partners_range
+            k = int(min(len(members), rng.integers(lo, hi + 1)))
+            partners = sorted(rng.choice(members, size=k, replace=False).tolist())
+            idea = base(partners[0], cid, "cluster")
+            idea["partners"] = " ".join(partners)
+            rows.append(idea)
+
+    df = pd.DataFrame(rows)
+    df["duplicate_group"] = df.get("duplicate_group", pd.Series("", index=df.index)).fillna("")
+    df.insert(0, "project_id", [f"P{i + 1:05d}" for i in range(len(df))])
+    # follow-ons: a project may need an earlier project of the same province (value chain)
+    df["requires"] = ""
+    for prov, idx in df.groupby("province").groups.items():
+        idx = list(idx)
+        for j in range(1, len(idx)):
+            if rng.random() < params.follow_on_rate:
+                df.loc[idx[j], "requires"] = df.loc[idx[int(rng.integers(0, j))], "project_id"]
+        del prov
+    # costs: central share by source, and by fiscal year (cost spread evenly over the duration)
+    central = df["total_cost"] * (1 - df["min_local_share"])
+    for ch, src in CHANNEL_SOURCE.items():
+        df[COST_PREFIX + src] = np.where(df["channel"] == ch, central.round(3), 0.0)
+    max_years = int(df["years"].max())
+    for k in range(max_years):
+        df[f"{COST_PREFIX}y{first_year + k}"] = np.where(k < df["years"], (central / df["years"]).round(3), 0.0)
+    df = df.drop(columns="years")
+
+    resources = []
+    for col in [c for c in df.columns if c.startswith(COST_PREFIX)]:
+        resources.append((col[len(COST_PREFIX):], round(params.budget_tightness * df[col].sum(), 3)))
+    local_need = (df["total_cost"] * df["min_local_share"]).groupby(df["province"]).sum()
+    for iso, need in local_need.items():
+        if need > 0:
+            resources.append((f"{LOCAL_PREFIX}{iso}", round(params.local_capacity_ratio * need, 3)))
+    res = pd.DataFrame(resources, columns=["resource", "capacity"])
+    order = ["project_id", "benefit", "total_cost", "province", "cluster", "partners", "strategy",
+             "agency", "channel", "duplicate_group", "requires", "min_local_share", "construction",
+             "aligned"]
+    df = df[order + [c for c in df.columns if c.startswith(COST_PREFIX)]]
+    return ProjectTable(df, res)

@@ -1,0 +1,178 @@
+"""The typed scenario: one pydantic model per section of a scenario TOML file.
+
+Defaults marked *illustrative* are assumptions chosen to make mechanisms visible, not measured
+Thai figures (DOMAIN.md: the sources give almost no numbers). Every section forbids unknown
+keys, so a typo in a scenario file is an error naming the field, never silently ignored.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+
+from allocsim.data.catalogue import CatalogueParams
+
+SOURCES = ("province_budget", "ministry_budget", "local_grant", "private")
+Source = Literal["province_budget", "ministry_budget", "local_grant", "private"]
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class GeographyConfig(Section):
+    cluster_map: str = Field("2017", description='"2017" (current), "2009", or a CSV path '
+                             "(iso_code,cluster_id[,name_en,hub]) relative to the scenario file")
+
+
+class ProjectsConfig(Section):
+    source: Literal["synthetic", "file"] = "synthetic"
+    projects_file: str | None = None
+    resources_file: str | None = None
+
+    @model_validator(mode="after")
+    def _files_given(self) -> ProjectsConfig:
+        if self.source == "file" and not (self.projects_file and self.resources_file):
+            raise ValueError('source = "file" needs both projects_file and resources_file')
+        return self
+
+
+class AllocationConfig(Section):
+    """The allocation LP. Amounts in million THB; **all defaults illustrative**."""
+
+    envelope_mthb: dict[Source, float] = Field(
+        default_factory=lambda: {"province_budget": 18000.0, "ministry_budget": 60000.0,
+                                 "local_grant": 25000.0, "private": 5000.0},
+        description="illustrative national envelope per source")
+    cluster_envelope_mthb: float = Field(6000.0, ge=0, le=1e9, description="illustrative")
+    floor_thb_per_capita: float = Field(300.0, ge=0, le=1e7, description="illustrative minimum "
+                                        "per head across all sources")
+    absorption_thb_per_capita: float = Field(3000.0, gt=0, le=1e7, description="illustrative "
+                                             "spending capacity per head")
+    ceiling_share: float = Field(0.1, gt=0, le=1, description="illustrative: max share of a "
+                                 "source's envelope one province may receive")
+    benefit_slopes: list[float] = Field(default_factory=lambda: [1.0, 0.6, 0.3, 0.1],
+                                        description="illustrative diminishing marginal benefit per "
+                                        "segment of the absorption capacity (concave)", min_length=1)
+
+    @field_validator("envelope_mthb")
+    @classmethod
+    def _envelope(cls, v: dict[str, float]) -> dict[str, float]:
+        for k, x in v.items():
+            if not (0 <= x <= 1e9):
+                raise ValueError(f"{k}: {x} must be between 0 and 1e9 (million THB)")
+        return v
+
+    @field_validator("benefit_slopes")
+    @classmethod
+    def _concave(cls, v: list[float]) -> list[float]:
+        if any(x < 0 for x in v) or any(b > a for a, b in zip(v, v[1:], strict=False)):
+            raise ValueError("slopes must be >= 0 and non-increasing (diminishing returns)")
+        return v
+
+
+class RulesConfig(Section):
+    """Portfolio rules; each switch turns one rule module on or off."""
+
+    capacity: bool = True
+    duplicates: bool = True
+    follow_on: bool = True
+    matching: bool = True
+    alignment: bool = True
+    alignment_threshold: float = Field(0.6, ge=0, le=1, description="illustrative")
+    cluster_partners: bool = True
+    min_cluster_partners: int = Field(2, ge=1, le=76)
+
+
+class ObjectiveConfig(Section):
+    kind: Literal["benefit", "equity", "weighted"] = "benefit"
+    equity_weight: float = Field(0.5, ge=0, le=1, description="weight of equity in 'weighted'")
+    pareto_points: int = Field(0, ge=0, le=200, description="0 = no Pareto frontier")
+
+
+class SolverConfig(Section):
+    mip_gap: float = Field(1e-3, ge=0, le=1, description="relative MIP gap at which HiGHS stops")
+    time_limit_s: float = Field(60.0, gt=0, le=86400)
+    threads: int | None = Field(None, ge=1, le=256)
+
+
+class LeversConfig(Section):
+    """Reform levers (DOMAIN.md §7). See ``allocsim levers`` for each one's mechanism and status."""
+
+    single_gateway: bool = False
+    data_sharing: float = Field(0.3, ge=0, le=1, description="illustrative share of agency "
+                                "databases linked")
+    staggered_calendar: bool = False
+    delegated_changes: bool = False
+    area_based_budgeting: bool = False
+    matching_fund_oversight: bool = False
+    personnel_delegation: bool = False
+    multi_year_projects: bool = False
+    participation: float = Field(0.2, ge=0, le=1, description="illustrative share of citizens "
+                                 "reached by hearings, forums and community plans")
+    allocation_rule: Literal["plan_score", "need", "per_capita", "optimal"] = "plan_score"
+    high_performance_provinces: list[str] = Field(default_factory=list)
+
+    @field_validator("high_performance_provinces")
+    @classmethod
+    def _iso(cls, v: list[str]) -> list[str]:
+        from allocsim.data.geography import BANGKOK, _provinces_base
+
+        known = set(_provinces_base()["iso_code"]) - {BANGKOK}
+        bad = [c for c in v if c not in known]
+        if bad:
+            raise ValueError(f"unknown province code(s) {', '.join(bad)}; use ISO 3166-2:TH codes "
+                             "of the 76 provinces, e.g. TH-74 (see `allocsim data`)")
+        if len(set(v)) != len(v):
+            raise ValueError("a province is listed twice")
+        return v
+
+
+class SimulationConfig(Section):
+    years: int = Field(3, ge=1, le=50, description="fiscal years to simulate")
+    step_days: int = Field(7, ge=1, le=30)
+
+
+class Scenario(Section):
+    """One scenario, after ``extends`` inheritance has been resolved."""
+
+    name: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.\-]+$")
+    description: str = ""
+    seed: int = Field(20270101, ge=0, le=2**63 - 1)
+    first_fiscal_year: int = Field(2027, ge=1990, le=2100)
+    geography: GeographyConfig = GeographyConfig()
+    projects: ProjectsConfig = ProjectsConfig()
+    catalogue: CatalogueParams = CatalogueParams()
+    allocation: AllocationConfig = AllocationConfig()
+    rules: RulesConfig = RulesConfig()
+    objective: ObjectiveConfig = ObjectiveConfig()
+    solver: SolverConfig = SolverConfig()
+    levers: LeversConfig = LeversConfig()
+    simulation: SimulationConfig = SimulationConfig()
+
+    _source: Path | None = PrivateAttr(default=None)
+    _chain: tuple[Path, ...] = PrivateAttr(default=())
+
+    @property
+    def source(self) -> Path | None:
+        """The scenario file this was loaded from (None when built in code)."""
+        return self._source
+
+    @property
+    def chain(self) -> tuple[Path, ...]:
+        """Files in the ``extends`` chain, base first, this file last."""
+        return self._chain
+
+    def resolve_path(self, value: str) -> Path:
+        """A data path from the scenario, relative to the scenario file's folder."""
+        p = Path(value)
+        if p.is_absolute() or self._source is None:
+            return p
+        return (self._source.parent / p).resolve()
+
+    def with_seed(self, seed: int) -> Scenario:
+        new = self.model_copy(update={"seed": seed})
+        new._source, new._chain = self._source, self._chain
+        return new

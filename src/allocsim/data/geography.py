@@ -107,7 +107,7 @@ def _custom_map(path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     try:
         raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
     except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise UserError(Problem(str(path), "cluster_map", f"not a readable UTF-8 CSV ({exc})"))
+        raise UserError(Problem(str(path), "cluster_map", f"not a readable UTF-8 CSV ({exc})")) from None
     missing = {"iso_code", "cluster_id"} - set(raw.columns)
     if missing:
         raise UserError(Problem(str(path), ",".join(sorted(missing)),

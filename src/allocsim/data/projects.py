@@ -81,11 +81,11 @@ def _read_csv(path: Path, what: str) -> pd.DataFrame:
     try:
         raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise UserError(Problem(str(path), what, f"not UTF-8 text (byte {exc.start}); save the file as UTF-8 CSV"))
+        raise UserError(Problem(str(path), what, f"not UTF-8 text (byte {exc.start}); save the file as UTF-8 CSV")) from None
     try:
         return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise UserError(Problem(str(path), what, f"not a readable CSV ({str(exc).strip()})"))
+        raise UserError(Problem(str(path), what, f"not a readable CSV ({str(exc).strip()})")) from None
 
 
 MAX_PER_COLUMN = 5  # report this many bad cells per column individually, then a count

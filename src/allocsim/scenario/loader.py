@@ -30,13 +30,13 @@ def _read_toml(path: Path) -> dict[str, Any]:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise UserError(Problem(str(path), "file", f"not UTF-8 text (byte {exc.start}); save it as UTF-8"))
+        raise UserError(Problem(str(path), "file", f"not UTF-8 text (byte {exc.start}); save it as UTF-8")) from None
     if not text.strip():
         raise UserError(Problem(str(path), "file", "empty scenario file; it needs at least name = \"...\""))
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise UserError(Problem(str(path), "toml", f"not valid TOML: {exc}"))
+        raise UserError(Problem(str(path), "toml", f"not valid TOML: {exc}")) from None
 
 
 def _merge(base: dict, over: dict, prov: dict[str, Path], src: Path, prefix: str = "") -> dict:

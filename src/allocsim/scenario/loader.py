@@ -99,6 +99,12 @@ def resolve_chain(path: Path, root: Path | None = None) -> tuple[dict[str, Any],
 
 
 def _owner(dotted: str, prov: dict[str, Path], default: Path) -> Path:
+    """The file a user must edit: the one that set this value, or the last file (in extends
+    order: files set later win) that set anything inside this table."""
+    inside = [p for k, p in prov.items() if k.startswith(dotted + ".")]
+    if inside:
+        order = list(dict.fromkeys(prov.values()))
+        return max(inside, key=order.index) if default not in inside else default
     parts = dotted.split(".")
     for i in range(len(parts), 0, -1):
         key = ".".join(parts[:i])
@@ -121,7 +127,7 @@ def _valid_fields(model: type[BaseModel], loc: tuple) -> list[str]:
 def _problems(err: ValidationError, prov: dict[str, Path], path: Path) -> list[Problem]:
     out = []
     for e in err.errors():
-        loc = tuple(str(x) for x in e["loc"])
+        loc = tuple(str(x) for x in e["loc"] if x != "[key]")
         dotted = ".".join(loc) or "(top level)"
         msg = e["msg"]
         if e["type"] == "extra_forbidden":

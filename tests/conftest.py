@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SCENARIOS = ROOT / "scenarios"
+
+
+@pytest.fixture
+def scenario_dir(tmp_path: Path) -> Path:
+    """A scratch scenarios folder holding a copy of the shipped baseline."""
+    d = tmp_path / "scenarios"
+    d.mkdir()
+    (d / "baseline.toml").write_text((SCENARIOS / "baseline.toml").read_text(encoding="utf-8"),
+                                     encoding="utf-8")
+    return d
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path

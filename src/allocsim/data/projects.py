@@ -6,7 +6,8 @@ means 0). Optional: ``province`` (ISO code), ``cluster``, ``strategy``, ``agency
 ``duplicate_group``, ``requires`` (project_id this follows on from), ``min_local_share`` (0–1),
 ``total_cost`` (defaults to the sum of the cost columns), ``aligned`` (0/1: the project serves a
 strategy of its province's plan), ``partners`` (space-separated ISO codes of the provinces taking
-part in a cluster project), ``construction`` (0/1).
+part in a cluster project), ``construction`` (0/1), ``committed`` (0/1: already committed, e.g. a
+multi-year project's later years; the portfolio must fund it).
 
 ``resources.csv``: columns ``resource`` and ``capacity`` (number >= 0). Every cost column needs a
 resource row. Rows named ``local:<ISO>`` are local governments' co-funding capacity in a province,
@@ -33,7 +34,7 @@ LOCAL_PREFIX = "local:"
 REQUIRED = ("project_id", "benefit")
 TEXT_COLUMNS = ("province", "cluster", "strategy", "agency", "channel", "duplicate_group",
                 "requires", "partners")
-FLAG_COLUMNS = ("aligned", "construction")
+FLAG_COLUMNS = ("aligned", "construction", "committed")
 MAX_ABS = 1e15  # larger numbers are almost surely unit mistakes and break solver numerics
 
 

@@ -18,12 +18,14 @@ from allocsim.data.catalogue import generate_catalogue
 from allocsim.data.geography import Geography, load_geography
 from allocsim.data.projects import ProjectTable, load_project_table
 from allocsim.experiments.provenance import environment, now_utc
+from allocsim.optimise import OptimiseResult, optimise_scenario
 from allocsim.scenario.loader import file_hashes, scenario_hash
 from allocsim.scenario.schema import Scenario
 from allocsim.store import atomic_write_csv, atomic_write_json, result_folder
 
-#: Independent random streams, one per stage (index into SeedSequence.spawn).
-STREAMS = ("catalogue", "simulation")
+#: Independent random streams, one per stage (index into SeedSequence.spawn). Append only:
+#: adding a stream at the end leaves the earlier streams' draws unchanged.
+STREAMS = ("catalogue", "simulation", "optimise")
 
 
 def rngs(seed: int) -> dict[str, np.random.Generator]:
@@ -39,6 +41,10 @@ class RunResult:
     out: Path | None = None
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     manifest: dict = field(default_factory=dict)
+    optimisation: OptimiseResult | None = None
+
+    def summary_lines(self) -> list[str]:
+        return self.optimisation.summary_lines() if self.optimisation else []
 
 
 def build_inputs(sc: Scenario) -> tuple[Geography, ProjectTable]:
@@ -54,13 +60,47 @@ def build_inputs(sc: Scenario) -> tuple[Geography, ProjectTable]:
     return geo, table
 
 
-def run_scenario(sc: Scenario, out: Path | None = None, *, overwrite: bool = False) -> RunResult:
+def _optimisation_tables(opt: OptimiseResult) -> dict[str, pd.DataFrame]:
+    p = opt.portfolio
+    port = p.table()
+    extra = p.data
+    port.insert(1, "province", [extra.provinces[i] if i >= 0 else "" for i in extra.province])
+    port["channel"] = extra.channel
+    tables = {"allocation": opt.allocation.table, "portfolio": port}
+    if opt.baselines is not None:
+        tables["baselines"] = opt.baselines
+    if opt.allocation_rules is not None:
+        tables["allocation_rules"] = opt.allocation_rules
+    if p.pareto is not None:
+        tables["pareto"] = p.pareto
+    if p.diagnosis is not None:
+        tables["conflicts"] = p.diagnosis.conflicts
+    return tables
+
+
+def solver_summary(opt: OptimiseResult) -> dict:
+    """Status, objective, bound, gap and time of every solve, as HiGHS reported them."""
+    p, a = opt.portfolio, opt.allocation
+    return {
+        "portfolio": p.status.as_dict() | {"build_seconds": p.build_seconds,
+                                           "rules": opt.params.switched_on(),
+                                           "quota_rule": opt.params.quota_rule,
+                                           "conflicts": p.diagnosis.messages() if p.diagnosis else []},
+        "allocation": a.status.as_dict() | {"conflicts": a.conflicts},
+    }
+
+
+def run_scenario(sc: Scenario, out: Path | None = None, *, overwrite: bool = False,
+                 optimise: bool = True) -> RunResult:
     """Build everything for a scenario; with ``out``, write a complete result folder atomically."""
     started = now_utc()
     geo, table = build_inputs(sc)
     result = RunResult(sc, geo, table)
     result.tables["provinces"] = geo.provinces
     result.tables["clusters"] = geo.clusters
+    if optimise:
+        result.optimisation = optimise_scenario(sc, geo, table, rngs(sc.seed)["optimise"])
+        result.tables.update(_optimisation_tables(result.optimisation))
     manifest = {
         "scenario": sc.name,
         "scenario_file": str(sc.source) if sc.source else None,
@@ -84,6 +124,12 @@ def run_scenario(sc: Scenario, out: Path | None = None, *, overwrite: bool = Fal
         for name, df in result.tables.items():
             atomic_write_csv(df, inputs / f"{name}.csv" if name in ("provinces", "clusters")
                              else stage / f"{name}.csv")
+        if result.optimisation is not None:
+            summary = solver_summary(result.optimisation)
+            atomic_write_json(summary, stage / "solver.json")
+            manifest["solver"] = {k: {"status": v["status"], "gap": v["gap"], "mip_gap": v["mip_gap"],
+                                      "time_limit_s": v["time_limit_s"], "version": v["solver_version"]}
+                                  for k, v in summary.items()}
         manifest["finished"] = now_utc()
         manifest["status"] = "ok"
         atomic_write_json(manifest, stage / "manifest.json")

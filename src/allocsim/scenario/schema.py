@@ -84,6 +84,11 @@ class RulesConfig(Section):
     alignment_threshold: float = Field(0.6, ge=0, le=1, description="illustrative")
     cluster_partners: bool = True
     min_cluster_partners: int = Field(2, ge=1, le=76)
+    committed: bool = True
+    matching_uptake_voluntary: float = Field(0.5, ge=0, le=1, description="illustrative share "
+                                             "of local capacity co-allocated voluntarily")
+    matching_uptake_governor: float = Field(0.9, ge=0, le=1, description="illustrative share "
+                                            "co-allocated under governor oversight")
 
 
 class ObjectiveConfig(Section):

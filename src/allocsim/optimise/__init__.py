@@ -1,0 +1,174 @@
+"""Optimisation core: the allocation LP and the portfolio MILP (Pyomo, solved by HiGHS).
+
+``select_portfolio`` works on plain tables (no scenario needed); ``optimise_scenario`` reads the
+scenario's rules, objective, solver settings and levers.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import pandas as pd
+import pyomo.environ as pyo
+
+from allocsim.data.geography import Geography
+from allocsim.data.projects import ProjectTable
+from allocsim.optimise.allocation import (
+    AllocationResult,
+    allocation_inputs,
+    formula_benefit,
+    solve_allocation,
+)
+from allocsim.optimise.baselines import (
+    compare_to_optimum,
+    formula_weights,
+    plan_scores,
+    quota_matrix,
+    run_baselines,
+)
+from allocsim.optimise.diagnose import Diagnosis, explain_infeasibility
+from allocsim.optimise.pareto import pareto_frontier
+from allocsim.optimise.portfolio import PortfolioModel, build_portfolio
+from allocsim.optimise.problem import PortfolioData, RuleParams, build_data
+from allocsim.optimise.solve import SolveOptions, Solver, SolveStatus
+from allocsim.scenario.schema import Scenario
+
+
+@dataclass
+class PortfolioResult:
+    status: SolveStatus
+    data: PortfolioData
+    x: np.ndarray | None
+    build_seconds: float
+    diagnosis: Diagnosis | None = None
+    pareto: pd.DataFrame | None = None
+    total_benefit: float | None = None
+    min_per_capita: float | None = None
+    model: PortfolioModel | None = None
+
+    @property
+    def selected(self) -> list[str]:
+        return [] if self.x is None else [str(i) for i in self.data.ids[self.x > 0.5]]
+
+    def table(self) -> pd.DataFrame:
+        x = self.x if self.x is not None else np.zeros(self.data.n)
+        return pd.DataFrame({"project_id": self.data.ids, "selected": x > 0.5,
+                             "benefit": self.data.benefit, "total_cost": self.data.total_cost})
+
+    def as_json(self) -> dict:
+        out = {"status": self.status.status, "optimal": self.status.optimal,
+               "objective": self.status.objective, "bound": self.status.bound, "gap": self.status.gap,
+               "selected": self.selected, "solve_seconds": self.status.solve_seconds,
+               "build_seconds": self.build_seconds, "mip_gap": self.status.mip_gap,
+               "time_limit_s": self.status.time_limit_s, "solver": f"highs {self.status.solver_version}",
+               "total_benefit": self.total_benefit}
+        if self.diagnosis is not None:
+            out["conflicts"] = self.diagnosis.messages()
+        return out
+
+
+def select_portfolio(data: PortfolioData, params: RuleParams, *, objective: str = "benefit",
+                     equity_weight: float = 0.5, options: SolveOptions | None = None,
+                     pareto_points: int = 0) -> PortfolioResult:
+    """Solve the portfolio MILP; on infeasibility, explain it in policy words."""
+    options = options or SolveOptions()
+    t0 = time.perf_counter()
+    pm = build_portfolio(data, params, objective=objective, equity_weight=equity_weight)
+    build = time.perf_counter() - t0
+    solver = Solver(options)
+    status = solver.solve(pm.model)
+    res = PortfolioResult(status, data, None, build, model=pm)
+    if status.has_solution:
+        res.x = pm.decisions()
+        res.total_benefit = float(pyo.value(pm.model.total_benefit))
+        res.min_per_capita = pm.min_per_capita(res.x)
+        if pareto_points:
+            res.pareto = pareto_frontier(pm, solver, pareto_points)
+    elif status.status in ("infeasible", "infeasible_or_unbounded"):
+        res.diagnosis = explain_infeasibility(data, params, options)
+    return res
+
+
+def rule_params(sc: Scenario, data: PortfolioData, scores: np.ndarray) -> RuleParams:
+    """The portfolio rules a scenario asks for, with its levers applied (``scores``: plan-quality
+    score per province, used when the allocation rule is "plan_score")."""
+    r, lv = sc.rules, sc.levers
+    params = RuleParams(
+        capacity=r.capacity, duplicates=r.duplicates, follow_on=r.follow_on, matching=r.matching,
+        alignment=r.alignment, alignment_threshold=r.alignment_threshold,
+        cluster_partners=r.cluster_partners, min_cluster_partners=r.min_cluster_partners,
+        committed=r.committed, multi_year_allowed=lv.multi_year_projects,
+        area_based_budgeting=lv.area_based_budgeting,
+        matching_uptake=r.matching_uptake_governor if lv.matching_fund_oversight else r.matching_uptake_voluntary)
+    if lv.allocation_rule != "optimal":
+        params = replace(params, quota=quota_matrix(data, formula_weights(lv.allocation_rule, data, scores)),
+                         quota_rule=lv.allocation_rule)
+    return params
+
+
+@dataclass
+class OptimiseResult:
+    allocation: AllocationResult
+    portfolio: PortfolioResult
+    params: RuleParams
+    baselines: pd.DataFrame | None = None
+    allocation_rules: pd.DataFrame | None = None
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+    def summary_lines(self) -> list[str]:
+        p, a = self.portfolio, self.allocation
+        lines = [f"allocation LP: {a.status.label()}"]
+        lines += [f"  conflict: {c}" for c in a.conflicts]
+        lines.append(f"portfolio MILP ({len(p.data.ids)} candidates): {p.status.label()}; "
+                     f"solve {p.status.solve_seconds:.2f} s")
+        if p.x is not None:
+            lines.append(f"  funded {int(p.x.sum())} projects, total benefit {p.total_benefit:,.1f}")
+        if p.diagnosis is not None:
+            lines += [f"  conflict: {m}" for m in p.diagnosis.messages()] or ["  no conflict found"]
+        if self.baselines is not None:
+            for _, row in self.baselines.iterrows():
+                lines.append(f"  {row['rule']:>13}: benefit {row['total_benefit']:,.1f} "
+                             f"({row['share_of_optimum']:.1%} of optimum)")
+        return lines
+
+
+def optimise_scenario(sc: Scenario, geo: Geography, table: ProjectTable, rng: np.random.Generator) -> OptimiseResult:
+    """Allocation LP + portfolio MILP (+ Pareto frontier, + baseline rules) for a scenario."""
+    options = SolveOptions(sc.solver.mip_gap, sc.solver.time_limit_s, sc.solver.threads)
+    data = build_data(table, geo)
+    scores = plan_scores(data, rng)  # illustrative; one draw shared by every rule that uses it
+    params = rule_params(sc, data, scores)
+    port = select_portfolio(data, params, objective=sc.objective.kind,
+                            equity_weight=sc.objective.equity_weight, options=options,
+                            pareto_points=sc.objective.pareto_points)
+    inp = allocation_inputs(geo, table, sc.allocation)
+    alloc = solve_allocation(inp, options, objective=sc.objective.kind, equity_weight=sc.objective.equity_weight)
+    res = OptimiseResult(alloc, port, params)
+    if port.x is not None and port.model is not None:
+        # like-for-like reference: the benefit optimum under the same rules without quotas
+        free = replace(params, quota=None)
+        ref = port
+        if params.quota is not None or sc.objective.kind != "benefit":
+            ref = select_portfolio(data, free, options=options)
+        if ref.x is not None and ref.model is not None:
+            sel = run_baselines(data, free, scores)
+            if ref is not port:
+                sel = {f"as run ({params.quota_rule}, {sc.objective.kind})": port.x, **sel}
+            res.baselines = compare_to_optimum(data, free, sel, ref.x, ref.model.min_per_capita)
+    if alloc.total_benefit is not None:
+        score_of = dict(zip(data.provinces, scores, strict=True))
+        s_inp = np.array([score_of[c] for c in inp.provinces])
+        rows = [{"rule": "optimal", "total_benefit": alloc.total_benefit}]
+        for name, w in (("per_capita", inp.population), ("plan_score", inp.population * s_inp),
+                        ("need", inp.population * inp.need.mean(axis=1))):
+            rows.append({"rule": name, "total_benefit": formula_benefit(inp, w)})
+        t = pd.DataFrame(rows)
+        t["share_of_optimum"] = t["total_benefit"] / alloc.total_benefit
+        res.allocation_rules = t
+    return res
+
+
+__all__ = ["OptimiseResult", "PortfolioResult", "RuleParams", "SolveOptions", "build_data",
+           "optimise_scenario", "rule_params", "select_portfolio"]

@@ -57,6 +57,42 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_select(args: argparse.Namespace) -> int:
+    """Portfolio MILP on user tables alone: exit 0 with a solution (optimal or labelled
+    not optimal), 1 when the rules cannot all hold (conflicts explained), 2 for bad input."""
+    import json
+
+    from allocsim.data.geography import load_geography
+    from allocsim.data.projects import load_project_table
+    from allocsim.optimise import RuleParams, SolveOptions, build_data, select_portfolio
+    from allocsim.store import atomic_write_csv, atomic_write_json, result_folder
+
+    geo = load_geography() if args.thailand else None
+    table = load_project_table(args.projects, args.resources, geography=geo)
+    params = RuleParams(alignment_threshold=args.alignment,
+                        **{rule: False for rule in args.without})
+    data = build_data(table, geo)
+    res = select_portfolio(data, params, objective=args.objective,
+                           options=SolveOptions(args.gap, args.time_limit, None))
+    payload = res.as_json()
+    if args.out:
+        with result_folder(Path(args.out), overwrite=args.overwrite) as stage:
+            atomic_write_csv(res.table(), stage / "portfolio.csv")
+            if res.diagnosis is not None:
+                atomic_write_csv(res.diagnosis.conflicts, stage / "conflicts.csv")
+            atomic_write_json(payload, stage / "solver.json")
+    if args.json:
+        print(json.dumps(payload))
+    else:
+        print(f"{res.status.label()}; {len(res.selected)} of {data.n} projects selected"
+              + (f", total benefit {res.total_benefit:,.3f}" if res.total_benefit is not None else ""))
+        for msg in payload.get("conflicts", []):
+            print(f"  conflict: {msg}")
+        if args.out:
+            print(f"results written to {args.out}")
+    return 0 if res.status.has_solution else 1
+
+
 def cmd_data(args: argparse.Namespace) -> int:
     from allocsim.data.geography import load_geography, load_local_government_counts
 
@@ -108,6 +144,35 @@ def build_parser() -> argparse.ArgumentParser:
                    help="replace an existing result folder (only after the new run succeeded)")
     p.set_defaults(func=cmd_run)
 
+    p = sub.add_parser("optimise", help="run a scenario's optimisation (allocation + portfolio)")
+    p.add_argument("scenario", metavar="SCENARIO")
+    p.add_argument("--out", metavar="DIR", help="result folder (default results/<name>-<UTC time>)")
+    p.add_argument("--seed", type=int, metavar="N", help="override the scenario's seed")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing result folder")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("select", help="solve the portfolio MILP on a projects/resources table pair",
+                       description="Choose projects from PROJECTS.csv under the capacities in "
+                       "RESOURCES.csv and the portfolio rules (see README, 'Project table format').")
+    p.add_argument("projects", metavar="PROJECTS.csv")
+    p.add_argument("resources", metavar="RESOURCES.csv")
+    p.add_argument("--objective", choices=["benefit", "equity"], default="benefit")
+    p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    p.add_argument("--out", metavar="DIR", help="also write portfolio.csv and solver.json here")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing --out folder")
+    p.add_argument("--gap", type=float, default=1e-4, metavar="G",
+                   help="relative MIP gap at which HiGHS stops (default 1e-4)")
+    p.add_argument("--time-limit", type=float, default=60.0, metavar="S",
+                   help="solver time limit in seconds (default 60)")
+    p.add_argument("--alignment", type=float, default=0.0, metavar="SHARE",
+                   help="minimum aligned share of funded cost per province (default 0: off)")
+    p.add_argument("--without", action="append", default=[], metavar="RULE",
+                   choices=["capacity", "duplicates", "follow_on", "matching", "alignment",
+                            "cluster_partners", "committed"], help="switch a rule off (repeatable)")
+    p.add_argument("--thailand", action="store_true",
+                   help="check provinces against the reference data and use real populations")
+    p.set_defaults(func=cmd_select)
+
     p = sub.add_parser("data", help="print the provinces / clusters summary")
     p.add_argument("--cluster-map", default="2017", help='"2017" (default), "2009" or a CSV path')
     p.add_argument("--provinces", action="store_true", help="also list all 77 areas")
@@ -123,6 +188,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if getattr(args, "seed", None) is not None and args.seed < 0:
         parser.error("--seed must be a non-negative integer")
+    if getattr(args, "gap", None) is not None and not 0 <= args.gap <= 1:
+        parser.error("--gap must be between 0 and 1")
+    if getattr(args, "time_limit", None) is not None and not args.time_limit > 0:
+        parser.error("--time-limit must be a positive number of seconds")
+    if getattr(args, "alignment", None) is not None and not 0 <= args.alignment <= 1:
+        parser.error("--alignment must be a share between 0 and 1")
     try:
         return int(args.func(args))
     except UserError as err:
@@ -132,6 +203,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted; earlier results are untouched", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # e.g. `allocsim data | head`
+        sys.stderr.close()
+        return 0
 
 
 if __name__ == "__main__":

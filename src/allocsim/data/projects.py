@@ -134,6 +134,8 @@ def _flags(df: pd.DataFrame, col: str, file: str, out: list[Problem], default: b
             values.append(default)
         elif word in TRUE_WORDS or word in FALSE_WORDS:
             values.append(word in TRUE_WORDS)
+        elif word in ("1.0", "0.0"):  # spreadsheets often export flags as floats
+            values.append(word == "1.0")
         else:
             values.append(default)
             bad.append((i + 2, cell))

@@ -77,7 +77,7 @@ class AllocationResult:
 def build_allocation(inp: AllocationInputs, *, objective: str = "benefit", equity_weight: float = 0.5,
                      elastic: bool = False) -> pyo.ConcreteModel:
     cfg = inp.config
-    I, S, K = range(len(inp.provinces)), range(len(inp.strategies)), range(len(inp.clusters))
+    I, S, K = range(len(inp.provinces)), range(len(inp.strategies)), range(len(inp.clusters))  # noqa: E741
     R = [s for s in SOURCES]
     env = {s: float(cfg.envelope_mthb.get(s, 0.0)) for s in R}
     slopes = cfg.benefit_slopes

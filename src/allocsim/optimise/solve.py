@@ -1,9 +1,10 @@
 """Run HiGHS on a Pyomo model and report honestly what it says.
 
-Uses Pyomo's persistent HiGHS interface (``pyomo.contrib.solver`` 'highs', through highspy): unlike
-``appsi_highs`` with default options, it returns a result with ``provenInfeasible`` instead of
-raising, and it keeps the model loaded so that Pareto points re-solve after changing mutable
-parameters. Status, objective, best bound and gap are HiGHS's own; anything that is not a proven
+Uses Pyomo's persistent HiGHS interface (``pyomo.contrib.solver`` 'highs', through highspy). With
+default options it raises on an infeasible model (so does ``appsi_highs``); we pass
+``raise_exception_on_nonoptimal_result=False`` and ``load_solutions=False`` and read the termination
+condition instead. The session keeps the model loaded so that Pareto points re-solve after changing
+mutable parameters. Status, objective, best bound and gap are HiGHS's own; anything that is not a proven
 optimum within the requested gap is labelled so.
 """
 

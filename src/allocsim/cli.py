@@ -46,7 +46,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.seed is not None:
         sc = sc.with_seed(args.seed)
     out = Path(args.out) if args.out else _default_out(sc.name)
-    res = run_scenario(sc, out, overwrite=args.overwrite)
+    stages = {"run": (True, True), "optimise": (True, False), "simulate": (False, True)}[args.command]
+    res = run_scenario(sc, out, overwrite=args.overwrite, optimise=stages[0], simulate=stages[1])
     m = res.manifest
     print(f"scenario {sc.name} (seed {sc.seed}, cluster map {m['cluster_map']}): "
           f"{len(res.geography.provinces)} areas, {len(res.geography.clusters)} clusters, "
@@ -136,7 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("files", nargs="+", metavar="FILE")
     p.set_defaults(func=cmd_validate)
 
-    p = sub.add_parser("run", help="run a scenario into a fresh result folder")
+    p = sub.add_parser("run", help="run a scenario (optimisation + simulation) into a fresh result folder")
     p.add_argument("scenario", metavar="SCENARIO")
     p.add_argument("--out", metavar="DIR", help="result folder (default results/<name>-<UTC time>)")
     p.add_argument("--seed", type=int, metavar="N", help="override the scenario's seed")
@@ -144,12 +145,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="replace an existing result folder (only after the new run succeeded)")
     p.set_defaults(func=cmd_run)
 
-    p = sub.add_parser("optimise", help="run a scenario's optimisation (allocation + portfolio)")
-    p.add_argument("scenario", metavar="SCENARIO")
-    p.add_argument("--out", metavar="DIR", help="result folder (default results/<name>-<UTC time>)")
-    p.add_argument("--seed", type=int, metavar="N", help="override the scenario's seed")
-    p.add_argument("--overwrite", action="store_true", help="replace an existing result folder")
-    p.set_defaults(func=cmd_run)
+    for name, text in (("optimise", "run only a scenario's optimisation (allocation LP + portfolio MILP)"),
+                       ("simulate", "run only a scenario's budget-cycle simulation (Mesa)")):
+        p = sub.add_parser(name, help=text)
+        p.add_argument("scenario", metavar="SCENARIO")
+        p.add_argument("--out", metavar="DIR", help="result folder (default results/<name>-<UTC time>)")
+        p.add_argument("--seed", type=int, metavar="N", help="override the scenario's seed")
+        p.add_argument("--overwrite", action="store_true", help="replace an existing result folder")
+        p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("select", help="solve the portfolio MILP on a projects/resources table pair",
                        description="Choose projects from PROJECTS.csv under the capacities in "

@@ -21,6 +21,7 @@ from allocsim.experiments.provenance import environment, now_utc
 from allocsim.optimise import OptimiseResult, optimise_scenario
 from allocsim.scenario.loader import file_hashes, scenario_hash
 from allocsim.scenario.schema import Scenario
+from allocsim.simulate import simulate_scenario
 from allocsim.store import atomic_write_csv, atomic_write_json, result_folder
 
 #: Independent random streams, one per stage (index into SeedSequence.spawn). Append only:
@@ -44,7 +45,19 @@ class RunResult:
     optimisation: OptimiseResult | None = None
 
     def summary_lines(self) -> list[str]:
-        return self.optimisation.summary_lines() if self.optimisation else []
+        lines = self.optimisation.summary_lines() if self.optimisation else []
+        nat = self.tables.get("sim_national")
+        if nat is not None and len(nat):
+            lines.append(f"simulation, {len(nat)} fiscal years (national, per year):")
+            for _, r in nat.iterrows():
+                lines.append(
+                    f"  FY{int(r['fiscal_year'])}: disbursed {r['disbursed_thb'] / 1e6:,.0f} M THB of "
+                    f"{r['allocated_thb'] / 1e6:,.0f} M ({r['lapsed_thb'] / 1e6:,.0f} M lapsed); "
+                    f"{int(r['duplicates_approved'])} duplicates approved; "
+                    f"{r['mean_days_to_disbursement']:.0f} days to first disbursement; "
+                    f"change approval {r['mean_change_approval_days']:.1f} days; "
+                    f"satisfaction {r['satisfaction']:.2f}")
+        return lines
 
 
 def build_inputs(sc: Scenario) -> tuple[Geography, ProjectTable]:
@@ -90,8 +103,19 @@ def solver_summary(opt: OptimiseResult) -> dict:
     }
 
 
+def allocation_weights(opt: OptimiseResult | None, provinces: list[str]) -> np.ndarray | None:
+    """Province shares of the allocation LP's optimum (what 'optimal' allocation hands the
+    simulation); None when there is no optimum."""
+    if opt is None or opt.allocation.total_benefit is None:
+        return None
+    t = opt.allocation.table
+    per = t[t["level"] == "province"].groupby("area")["amount_mthb"].sum()
+    w = per.reindex(provinces, fill_value=0.0).to_numpy(float)
+    return w if w.sum() > 0 else None
+
+
 def run_scenario(sc: Scenario, out: Path | None = None, *, overwrite: bool = False,
-                 optimise: bool = True) -> RunResult:
+                 optimise: bool = True, simulate: bool = True) -> RunResult:
     """Build everything for a scenario; with ``out``, write a complete result folder atomically."""
     started = now_utc()
     geo, table = build_inputs(sc)
@@ -101,6 +125,11 @@ def run_scenario(sc: Scenario, out: Path | None = None, *, overwrite: bool = Fal
     if optimise:
         result.optimisation = optimise_scenario(sc, geo, table, rngs(sc.seed)["optimise"])
         result.tables.update(_optimisation_tables(result.optimisation))
+    if simulate:
+        provinces = [c for c in geo.provinces.loc[geo.provinces["cluster_id"] != "", "iso_code"]]
+        weights = allocation_weights(result.optimisation, provinces)
+        sim_seed = int(rngs(sc.seed)["simulation"].integers(2**63 - 1))
+        result.tables.update(simulate_scenario(sc, seed=sim_seed, allocation_weights=weights))
     manifest = {
         "scenario": sc.name,
         "scenario_file": str(sc.source) if sc.source else None,

@@ -136,8 +136,58 @@ class LeversConfig(Section):
 
 
 class SimulationConfig(Section):
+    """The budget-cycle simulation. Days are calendar days from the Budget Act (day 0 = 1 Oct).
+
+    Deadlines (30 and 60 days) come from `000` Del-3; report days (every 6 months) from `004` §3.4.
+    **Every other number is illustrative**: capacities, service times, hazards and effect sizes
+    chosen to make the mechanisms of DOMAIN.md §5–§6 visible, not measured Thai figures.
+    """
+
     years: int = Field(3, ge=1, le=50, description="fiscal years to simulate")
-    step_days: int = Field(7, ge=1, le=30)
+    step_days: int = Field(7, ge=1, le=30, description="days per step (7 = weekly)")
+    citizens_per_province: int = Field(200, ge=1, le=1_000_000, description="citizen sample per "
+                                       "province (vectorised arrays, weighted to the population)")
+    notify_deadline_days: int = Field(30, ge=1, le=365, description="`000` Del-3")
+    plan_deadline_days: int = Field(60, ge=1, le=365, description="`000` Del-3")
+    report_every_days: int = Field(182, ge=30, le=365, description="6-monthly reports, `004` §3.4")
+    ministry_notify_per_day: float = Field(4.0, gt=0, le=1000, description="illustrative")
+    plan_proposals_per_staff_day: float = Field(0.15, gt=0, le=100, description="illustrative")
+    province_staff: int = Field(2, ge=1, le=100, description="illustrative planning/procurement staff")
+    staff_with_delegation: int = Field(4, ge=1, le=100, description="illustrative, personnel lever")
+    screening_days_per_proposal: float = Field(0.2, ge=0, le=30, description="illustrative gateway workload")
+    overlap_rework: float = Field(0.3, ge=0, le=5, description="illustrative extra planning work when calendars overlap")
+    resubmission_days: int = Field(45, ge=0, le=365, description="illustrative delay for proposals missing the plan deadline")
+    multi_channel_overlap: float = Field(1.0, ge=0, le=5, description="illustrative: multi-channel "
+                                         "submission factor with overlapping calendars")
+    multi_channel_staggered: float = Field(0.5, ge=0, le=5, description="illustrative, staggered calendars")
+    detection_without_gateway: float = Field(0.25, ge=0, le=1, description="illustrative: share of "
+                                             "data-sharing detection power left without a gateway")
+    procurement_days: float = Field(30.0, gt=0, le=365, description="illustrative mean, non-construction")
+    procurement_days_construction: float = Field(60.0, gt=0, le=365, description="illustrative mean")
+    execution_weeks: tuple[int, int] = Field((10, 30), description="illustrative single-year duration range")
+    change_hazard_per_week: float = Field(0.012, ge=0, le=1, description="illustrative")
+    change_hazard_construction: float = Field(0.025, ge=0, le=1, description="illustrative")
+    duplicate_discovery_per_week: float = Field(0.05, ge=0, le=1, description="illustrative")
+    central_servers: int = Field(1, ge=1, le=100, description="illustrative Budget Bureau officers for changes")
+    central_service_days: float = Field(0.8, gt=0, le=365, description="illustrative mean per request")
+    province_service_days: float = Field(2.0, gt=0, le=365, description="illustrative ก.บ.จ. mean per request")
+    inspector_service_days: float = Field(7.0, gt=0, le=365, description="illustrative")
+    kkp_service_days: float = Field(14.0, gt=0, le=365, description="illustrative กกภ.")
+    knj_service_days: float = Field(30.0, gt=0, le=365, description="illustrative ก.น.จ.")
+    escalate_after_days: int = Field(30, ge=1, le=365, description="illustrative")
+    need_window_days: int = Field(240, ge=1, le=3650, description="illustrative: spending that starts "
+                                  "later than this after the Budget Act meets a need that has passed")
+    late_effect: float = Field(0.5, ge=0, le=1, description="illustrative effect of late spending")
+    want_effect: float = Field(0.5, ge=0, le=1, description="illustrative effect of wants-not-problems projects")
+    problem_base: float = Field(0.3, ge=0, le=1, description="illustrative share of problem-based "
+                                "proposals with no participation")
+    need_relief_thb_per_head: float = Field(300.0, gt=0, le=1e7, description="illustrative THB of "
+                                            "effective benefit per head that relieves 63% of a need")
+    need_growth: float = Field(0.05, ge=0, le=1, description="illustrative yearly need regrowth")
+    lg_capacity_mthb_per_body: float = Field(0.1, ge=0, le=1e6, description="illustrative local "
+                                             "co-funding capacity per local government per year")
+    satisfaction_relief: float = Field(3.0, ge=0, le=10, description="illustrative")
+    satisfaction_delay_per_100_days: float = Field(0.1, ge=0, le=10, description="illustrative")
 
 
 class Scenario(Section):

@@ -1,0 +1,53 @@
+"""The project book: every proposal of every year as columns of numpy arrays.
+
+Projects are data, not agents: institutions (Mesa agents) act on slices of the book, and the
+weekly execution of thousands of projects is a handful of vectorised operations. Money is int64
+baht so that conservation can be checked to the baht.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+# project states
+PROPOSED, REJECTED_DUPLICATE, REJECTED_RULE, UNFUNDED, PROCUREMENT, EXECUTING, DONE, CANCELLED, LAPSED = range(9)
+ACTIVE = (PROCUREMENT, EXECUTING)
+CHANNELS = ("province", "ministry", "local_grant", "private", "cluster")
+
+COLUMNS: dict[str, type] = {
+    "year": np.int16, "province": np.int16, "cluster": np.int16, "strategy": np.int8,
+    "channel": np.int8, "ministry": np.int16, "cost": np.int64, "potential": np.float64,
+    "construction": bool, "problem": bool, "aligned": bool, "group": np.int32, "copy": bool,
+    "years": np.int8, "cofund_share": np.float64, "state": np.int8, "alloc": np.int64,
+    "disb": np.int64, "disb_year": np.int64, "plan_day": np.float64, "start_day": np.float64,
+    "weeks": np.float64, "rate": np.int64, "hold_until": np.float64, "first_disb": np.float64,
+    "pending": np.int8, "cancel": bool, "effective": np.float64, "request_day": np.float64,
+}
+
+
+class Book:
+    def __init__(self) -> None:
+        self.cols = {k: np.zeros(0, dtype=t) for k, t in COLUMNS.items()}
+
+    def __len__(self) -> int:
+        return len(self.cols["state"])
+
+    def __getitem__(self, key: str) -> np.ndarray:
+        return self.cols[key]
+
+    def __setitem__(self, key: str, value: np.ndarray) -> None:
+        self.cols[key][...] = value
+
+    def append(self, new: dict[str, np.ndarray]) -> np.ndarray:
+        """Add projects; missing columns take their defaults. Returns the new rows' indices."""
+        n = len(next(iter(new.values())))
+        start = len(self)
+        defaults = {"group": -1, "ministry": -1, "cluster": -1, "hold_until": np.nan,
+                    "first_disb": np.nan, "start_day": np.nan, "plan_day": np.nan, "years": 1}
+        for k, t in COLUMNS.items():
+            col = np.asarray(new[k], dtype=t) if k in new else np.full(n, defaults.get(k, 0), dtype=t)
+            self.cols[k] = np.concatenate([self.cols[k], col])
+        return np.arange(start, start + n)
+
+    def remaining(self) -> np.ndarray:
+        return self.cols["alloc"] - self.cols["disb"]

@@ -1,0 +1,200 @@
+"""Tidy outputs of a simulation: per step × province, per year × province, the money ledger per
+budget holder, national figures per year, and approval delays."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from allocsim.simulate import book as B
+from allocsim.simulate.calendar import YEAR_DAYS
+
+if TYPE_CHECKING:
+    from allocsim.simulate.model import BudgetModel
+
+FUNDED = (B.PROCUREMENT, B.EXECUTING, B.DONE, B.CANCELLED, B.LAPSED)
+
+
+def gini(x: np.ndarray) -> float:
+    """Gini coefficient of non-negative values (0 = equal)."""
+    x = np.sort(np.asarray(x, float))
+    if len(x) == 0 or x.sum() <= 0:
+        return 0.0
+    n = len(x)
+    return float((2 * np.arange(1, n + 1) - n - 1) @ x / (n * x.sum()))
+
+
+class Recorder:
+    def __init__(self, model: BudgetModel) -> None:
+        self.m = model
+        self.step_rows: list[pd.DataFrame] = []
+        self.year_rows: list[pd.DataFrame] = []
+        self.ledger_rows: list[pd.DataFrame] = []
+        self.national_rows: list[dict] = []
+        self.delays: list[tuple[int, int, float, bool]] = []  # province, year, days, delegated
+        self._need = self._sat = None
+        self._totals = {"disbursed": 0.0, "duplicates_approved": 0.0}
+        self.notify_day = 0
+
+    # --- during the run ---------------------------------------------------------------------------
+    def start_year(self, y: int, notify_day: int) -> None:
+        self.notify_day = notify_day
+        self._need = self.m.citizens.unmet_need()
+        self._sat = self.m.citizens.mean_satisfaction()
+
+    def decided(self, rows: np.ndarray) -> None:
+        bk, m = self.m.book, self.m
+        for j in rows:
+            i = int(bk["province"][j])
+            self.delays.append((i, m.year, float(bk["hold_until"][j] - bk["request_day"][j]),
+                                bool(m.levers.delegated[i])))
+
+    def _year_projects(self, y: int) -> np.ndarray:
+        bk = self.m.book
+        return np.flatnonzero(bk["year"] == y)
+
+    def _days_to_disbursement(self, y: int) -> tuple[np.ndarray, np.ndarray]:
+        bk = self.m.book
+        rows = self._year_projects(y)
+        rows = rows[~np.isnan(bk["first_disb"][rows])]
+        return bk["province"][rows].astype(int), bk["first_disb"][rows] - y * YEAR_DAYS
+
+    def province_delay(self, y: int) -> np.ndarray:
+        prov, days = self._days_to_disbursement(y)
+        n = self.m.n_provinces
+        cnt = np.bincount(prov, minlength=n)
+        tot = np.bincount(prov, weights=days, minlength=n)
+        return np.divide(tot, cnt, out=np.zeros(n), where=cnt > 0)
+
+    def national_mean_days(self) -> float:
+        _, days = self._days_to_disbursement(self.m.year)
+        return float(days.mean()) if len(days) else float("nan")
+
+    def total(self, key: str) -> float:
+        return self._totals[key]
+
+    def _province_figures(self, y: int) -> dict[str, np.ndarray]:
+        m, bk = self.m, self.m.book
+        n = m.n_provinces
+        prov = bk["province"].astype(int)
+        this = bk["year"] == y
+        funded = np.isin(bk["state"], FUNDED) & this
+        dup = np.zeros(len(bk), bool)
+        idx = np.flatnonzero(funded)
+        dup[idx] = m._approved_duplicate(idx)
+
+        def by(mask: np.ndarray, w: np.ndarray | None = None) -> np.ndarray:
+            return np.bincount(prov[mask], weights=None if w is None else w[mask], minlength=n)
+
+        cost = bk["alloc"].astype(float)
+        return {
+            "committed": by(funded, cost),
+            "disbursed": np.bincount(prov, weights=bk["disb_year"].astype(float), minlength=n),
+            "projects_funded": by(funded),
+            "duplicates_approved": by(dup),
+            "duplicate_money": by(dup, cost),
+            "aligned_cost": by(funded & bk["aligned"], cost),
+        }
+
+    def record_step(self, t: int, day: float) -> None:
+        m = self.m
+        y = m.year
+        f = self._province_figures(y)
+        prov, days = self._days_to_disbursement(y)
+        mean = np.full(m.n_provinces, np.nan)
+        p90 = np.full(m.n_provinces, np.nan)
+        if len(days):
+            df = pd.DataFrame({"p": prov, "d": days}).groupby("p")["d"]
+            mean[df.mean().index] = df.mean().to_numpy()
+            p90[df.quantile(0.9).index] = df.quantile(0.9).to_numpy()
+        allocated = (m.budget_new + m.carry_in)[: m.n_provinces].astype(float)
+        self._totals["disbursed"] = float(f["disbursed"].sum())
+        self._totals["duplicates_approved"] = float(f["duplicates_approved"].sum())
+        self.step_rows.append(pd.DataFrame({
+            "step": t, "fiscal_year": m.calendar.fiscal_year(t), "day": day - y * YEAR_DAYS,
+            "province": m.iso, "allocated_thb": allocated, "committed_thb": f["committed"],
+            "disbursed_thb": f["disbursed"],
+            "disbursement_rate": np.divide(f["disbursed"], allocated, out=np.zeros(m.n_provinces), where=allocated > 0),
+            "duplicates_approved": f["duplicates_approved"], "duplicate_money_thb": f["duplicate_money"],
+            "mean_days_to_disbursement": mean, "p90_days_to_disbursement": p90,
+            "unmet_need": self._need, "satisfaction": self._sat,
+            "alignment_share": np.divide(f["aligned_cost"], f["committed"], out=np.full(m.n_provinces, np.nan),
+                                         where=f["committed"] > 0),
+        }))
+
+    def close_year(self, y: int, allocated: np.ndarray, disbursed: np.ndarray, carry: np.ndarray,
+                   lapsed: np.ndarray, effective: np.ndarray, touched: np.ndarray) -> None:
+        m, bk = self.m, self.m.book
+        n = m.n_provinces
+        holders = m.iso + [f"cluster:{c}" for c in m.cluster_ids]
+        fy = m.scenario.first_fiscal_year + y
+        self.ledger_rows.append(pd.DataFrame({"fiscal_year": fy, "holder": holders, "allocated_thb": allocated,
+                                              "disbursed_thb": disbursed, "carried_over_thb": carry,
+                                              "lapsed_thb": lapsed}))
+        steps = pd.concat(self.step_rows[-m.calendar.steps_per_year:])
+        quarter = {}
+        for q in range(1, 5):
+            last = steps[steps["day"] <= q * YEAR_DAYS / 4 + 1e-9]
+            last = last[last["step"] == last["step"].max()].set_index("province") if len(last) else None
+            quarter[f"q{q}_disbursement_rate"] = (last["disbursement_rate"].reindex(m.iso).to_numpy()
+                                                  if last is not None else np.zeros(n))
+        final = steps[steps["step"] == steps["step"].max()].set_index("province").reindex(m.iso)
+        dup_rows = touched[m._approved_duplicate(touched)]
+        wasted = np.bincount(bk["province"][dup_rows].astype(int), weights=bk["disb_year"][dup_rows].astype(float), minlength=n)
+        disb_p = final["disbursed_thb"].to_numpy()
+        dl = [d for d in self.delays if d[1] == y]
+        dprov = np.array([d[0] for d in dl], int)
+        dday = np.array([d[2] for d in dl], float)
+        cnt = np.bincount(dprov, minlength=n)
+        mean_delay = np.divide(np.bincount(dprov, weights=dday, minlength=n), cnt, out=np.full(n, np.nan), where=cnt > 0)
+        need_after = m.citizens.unmet_need()
+        sat_after = m.citizens.mean_satisfaction()
+        per_head = effective / np.maximum(m.population, 1.0)
+        self.year_rows.append(pd.DataFrame({
+            "fiscal_year": fy, "province": m.iso, "allocated_thb": allocated[:n], "disbursed_thb": disbursed[:n],
+            "carried_over_thb": carry[:n], "lapsed_thb": lapsed[:n],
+            "effective_benefit_thb": effective,
+            "value_for_money": np.divide(effective, disb_p, out=np.full(n, np.nan), where=disb_p > 0),
+            "duplicates_approved": final["duplicates_approved"].to_numpy(),
+            "duplicate_money_thb": final["duplicate_money_thb"].to_numpy(),
+            "wasted_on_duplicates_thb": wasted,
+            "mean_days_to_disbursement": final["mean_days_to_disbursement"].to_numpy(),
+            "p90_days_to_disbursement": final["p90_days_to_disbursement"].to_numpy(),
+            **quarter,
+            "change_requests": cnt, "mean_change_approval_days": mean_delay,
+            "unmet_need": need_after, "satisfaction": sat_after,
+            "alignment_share": final["alignment_share"].to_numpy(),
+        }))
+        esc = m.bureau.escalation_days
+        self.national_rows.append({
+            "fiscal_year": fy, "allocated_thb": float(allocated.sum()), "disbursed_thb": float(disbursed.sum()),
+            "carried_over_thb": float(carry.sum()), "lapsed_thb": float(lapsed.sum()),
+            "effective_benefit_thb": float(effective.sum()),
+            "value_for_money": float(effective.sum() / max(disbursed.sum(), 1)),
+            "duplicates_approved": int(final["duplicates_approved"].sum()),
+            "duplicate_money_thb": float(final["duplicate_money_thb"].sum()),
+            "wasted_on_duplicates_thb": float(wasted.sum()),
+            "mean_days_to_disbursement": float(np.nanmean(final["mean_days_to_disbursement"])) if final["mean_days_to_disbursement"].notna().any() else np.nan,
+            "mean_change_approval_days": float(dday.mean()) if len(dday) else np.nan,
+            "change_requests": int(len(dday)),
+            "escalations": len(esc),
+            "equity_gini_per_capita_benefit": gini(per_head),
+            "unmet_need": float(np.average(need_after, weights=m.population)),
+            "satisfaction": float(np.average(sat_after, weights=m.population)),
+        })
+
+    # --- after the run ----------------------------------------------------------------------------
+    def tables(self) -> dict[str, pd.DataFrame]:
+        delays = pd.DataFrame(self.delays, columns=["province", "year", "days", "delegated"])
+        if len(delays):
+            delays["province"] = [self.m.iso[i] for i in delays["province"]]
+            delays["fiscal_year"] = self.m.scenario.first_fiscal_year + delays.pop("year")
+        return {
+            "sim_steps": pd.concat(self.step_rows, ignore_index=True) if self.step_rows else pd.DataFrame(),
+            "sim_years": pd.concat(self.year_rows, ignore_index=True) if self.year_rows else pd.DataFrame(),
+            "sim_ledger": pd.concat(self.ledger_rows, ignore_index=True) if self.ledger_rows else pd.DataFrame(),
+            "sim_national": pd.DataFrame(self.national_rows),
+            "sim_change_delays": delays,
+        }

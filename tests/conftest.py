@@ -21,3 +21,20 @@ def scenario_dir(tmp_path: Path) -> Path:
 def write(path: Path, text: str) -> Path:
     path.write_text(text, encoding="utf-8")
     return path
+
+
+SMALL = """extends = "baseline.toml"
+name = "small"
+[catalogue]
+projects_per_province = 4
+projects_per_cluster = 1
+[simulation]
+years = 1
+citizens_per_province = 20
+"""
+
+
+@pytest.fixture
+def small(scenario_dir: Path) -> Path:
+    """A quick scenario (few projects, one simulated year) for tests of plumbing, not of results."""
+    return write(scenario_dir / "small.toml", SMALL)

@@ -14,11 +14,11 @@ from allocsim.cli import main
 from tests.conftest import SCENARIOS, write
 
 
-def test_run_writes_manifest_and_inputs(tmp_path: Path) -> None:
+def test_run_writes_manifest_and_inputs(tmp_path: Path, small: Path) -> None:
     out = tmp_path / "res"
-    assert main(["run", str(SCENARIOS / "baseline.toml"), "--out", str(out), "--seed", "11"]) == 0
+    assert main(["run", str(small), "--out", str(out), "--seed", "11"]) == 0
     m = json.loads((out / "manifest.json").read_text())
-    assert m["seed"] == 11 and m["status"] == "ok" and m["scenario"] == "baseline"
+    assert m["seed"] == 11 and m["status"] == "ok" and m["scenario"] == "small"
     assert len(m["scenario_hash"]) == 64
     assert {"pyomo", "highspy", "mesa", "pandas"} <= set(m["dependencies"])
     assert m["allocsim"] and m["started"] and m["finished"]
@@ -29,27 +29,29 @@ def test_run_writes_manifest_and_inputs(tmp_path: Path) -> None:
     assert not list(tmp_path.glob(".*partial"))  # no staging folder left behind
 
 
-def test_same_seed_same_inputs_bytes(tmp_path: Path) -> None:
+def test_same_seed_same_result_bytes(tmp_path: Path, small: Path) -> None:
     for name in ("a", "b"):
-        assert main(["run", str(SCENARIOS / "baseline.toml"), "--out", str(tmp_path / name)]) == 0
-    for f in ("projects.csv", "resources.csv"):
-        assert (tmp_path / "a" / "inputs" / f).read_bytes() == (tmp_path / "b" / "inputs" / f).read_bytes()
+        assert main(["run", str(small), "--out", str(tmp_path / name)]) == 0
+    files = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*.csv"))
+    assert len(files) >= 10
+    for f in files:
+        assert (tmp_path / "a" / f).read_bytes() == (tmp_path / "b" / f).read_bytes(), f
 
 
-def test_existing_result_folder_is_never_overwritten_silently(tmp_path: Path, capsys) -> None:
+def test_existing_result_folder_is_never_overwritten_silently(tmp_path: Path, small: Path, capsys) -> None:
     out = tmp_path / "res"
     out.mkdir()
     write(out / "precious.txt", "earlier result")
-    assert main(["run", str(SCENARIOS / "baseline.toml"), "--out", str(out)]) == 2
+    assert main(["run", str(small), "--out", str(out)]) == 2
     assert "already exists" in capsys.readouterr().err
     assert (out / "precious.txt").read_text() == "earlier result"
-    assert main(["run", str(SCENARIOS / "baseline.toml"), "--out", str(out), "--overwrite"]) == 0
+    assert main(["run", str(small), "--out", str(out), "--overwrite"]) == 0
     assert (out / "manifest.json").exists() and not (out / "precious.txt").exists()
 
 
-def test_failed_run_leaves_no_folder_and_keeps_earlier(tmp_path: Path, scenario_dir: Path, capsys) -> None:
+def test_failed_run_leaves_no_folder_and_keeps_earlier(tmp_path: Path, scenario_dir: Path, small: Path, capsys) -> None:
     out = tmp_path / "res"
-    assert main(["run", str(scenario_dir / "baseline.toml"), "--out", str(out)]) == 0
+    assert main(["run", str(small), "--out", str(out)]) == 0
     before = (out / "manifest.json").read_bytes()
     # a scenario whose project file is broken fails after validation, while building inputs
     write(scenario_dir / "p.csv", "project_id,benefit,cost:x\nA,-1,1\n")
@@ -64,10 +66,10 @@ def test_failed_run_leaves_no_folder_and_keeps_earlier(tmp_path: Path, scenario_
     assert not list(tmp_path.glob(".*partial"))
 
 
-def test_run_with_user_project_files(scenario_dir: Path, tmp_path: Path) -> None:
+def test_run_with_user_project_files(scenario_dir: Path, small: Path, tmp_path: Path) -> None:
     write(scenario_dir / "p.csv", "project_id,benefit,cost:province_budget,province\nA,3,2,TH-50\nB,1,1,TH-57\n")
     write(scenario_dir / "r.csv", "resource,capacity\nprovince_budget,2\n")
-    write(scenario_dir / "f.toml", 'extends = "baseline.toml"\nname = "f"\n[projects]\nsource = "file"\n'
+    write(scenario_dir / "f.toml", 'extends = "small.toml"\nname = "f"\n[projects]\nsource = "file"\n'
           'projects_file = "p.csv"\nresources_file = "r.csv"\n')
     assert main(["run", str(scenario_dir / "f.toml"), "--out", str(tmp_path / "o")]) == 0
     m = json.loads((tmp_path / "o" / "manifest.json").read_text())

@@ -108,7 +108,7 @@ def test_run_writes_optimisation_tables(tmp_path: Path) -> None:
 
 def test_pareto_points_from_scenario(scenario_dir: Path, tmp_path: Path) -> None:
     write(scenario_dir / "p.toml", 'extends = "baseline.toml"\nname = "p"\n[catalogue]\nprojects_per_province = 4\n'
-          '[objective]\npareto_points = 4\n[levers]\nallocation_rule = "optimal"\n')
+          '[objective]\npareto_points = 4\n[levers]\nallocation_rule = "optimal"\n[simulation]\nyears = 1\n')
     assert main(["optimise", str(scenario_dir / "p.toml"), "--out", str(tmp_path / "o")]) == 0
     f = pd.read_csv(tmp_path / "o" / "pareto.csv")
     assert len(f) == 4 and (np.diff(f["total_benefit"]) <= 1e-6 * f["total_benefit"].max() + 1e-6).all()

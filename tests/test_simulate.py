@@ -1,0 +1,171 @@
+"""Validity of the budget-cycle simulation: conservation, queue theory, lever directions,
+reproducibility, Mesa integration."""
+
+from __future__ import annotations
+
+import random
+from functools import cache
+
+import mesa
+import numpy as np
+import pandas as pd
+import pytest
+
+from allocsim.scenario import load_scenario
+from allocsim.simulate import BudgetModel, InvariantError
+from allocsim.simulate.queues import ApprovalQueue
+from tests.conftest import SCENARIOS
+
+BASE = load_scenario(SCENARIOS / "baseline.toml")
+SEEDS = range(4)
+
+
+@cache
+def national(seed: int, **levers) -> pd.DataFrame:
+    m = BudgetModel(BASE, seed=seed, years=2, citizens_per_province=60, **levers)
+    m.run()
+    t = m.tables()
+    nat = t["sim_national"].copy()
+    nat["alignment_share"] = t["sim_years"].groupby("fiscal_year")["alignment_share"].mean().to_numpy()
+    return nat
+
+
+def mean_metric(metric: str, **levers) -> float:
+    return float(np.mean([national(s, **levers)[metric].mean() for s in SEEDS]))
+
+
+@pytest.mark.parametrize("levers", [{}, {"multi_year_projects": True}, {"delegated_changes": True, "single_gateway": True}])
+def test_money_is_conserved_to_the_baht(levers: dict) -> None:
+    m = BudgetModel(BASE, seed=3, years=3, citizens_per_province=30, **levers)
+    m.run()
+    led = m.tables()["sim_ledger"]
+    for col in ("allocated_thb", "disbursed_thb", "carried_over_thb", "lapsed_thb"):
+        assert led[col].dtype == np.int64
+    assert (led["allocated_thb"] == led["disbursed_thb"] + led["carried_over_thb"] + led["lapsed_thb"]).all()
+    assert (led[["disbursed_thb", "carried_over_thb", "lapsed_thb"]] >= 0).all().all()
+    if levers.get("multi_year_projects"):
+        assert led["carried_over_thb"].sum() > 0  # commitments really carried over
+        # what one year carries out, the next year brings in as allocation
+    book = m.book
+    assert (book["disb"] <= book["alloc"]).all()
+
+
+def test_conservation_check_can_fail() -> None:
+    m = BudgetModel(BASE, seed=1, years=1, citizens_per_province=10)
+    while not m.calendar.is_year_end(m.t):
+        m.step()
+    m.budget_left[0] += 1  # one baht appears from nowhere
+    with pytest.raises(InvariantError, match="money not conserved"):
+        m.step()
+
+
+def test_single_server_queue_matches_mm1_theory() -> None:
+    rng = np.random.default_rng(7)
+    lam, mu = 0.5, 1.0
+    q = ApprovalQueue("test", 1, 1 / mu, rng)
+    for a in np.cumsum(rng.exponential(1 / lam, 300_000)):
+        q.submit(float(a))
+    theory = (lam / mu) / (mu - lam)  # Wq = rho / (mu - lambda)
+    assert q.mean_wait == pytest.approx(theory, rel=0.05)
+
+
+def test_queue_refuses_time_travel() -> None:
+    q = ApprovalQueue("t", 1, 1.0, np.random.default_rng(0))
+    q.submit(5.0)
+    with pytest.raises(ValueError):
+        q.submit(4.0)
+    assert q.submit(4.0, clamp=True) >= 5.0
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_gateway_with_perfect_data_sharing_approves_no_duplicates(seed: int) -> None:
+    nat = national(seed, single_gateway=True, data_sharing=1.0)
+    assert nat["duplicates_approved"].sum() == 0
+    assert nat["wasted_on_duplicates_thb"].sum() == 0
+
+
+def test_duplication_rises_as_data_sharing_falls() -> None:
+    dups = [mean_metric("duplicates_approved", single_gateway=True, data_sharing=d) for d in (1.0, 0.6, 0.2)]
+    assert dups[0] < dups[1] < dups[2]
+
+
+# lever, value, metric, expected direction vs the baseline (the mechanism each lever documents)
+LEVER_DIRECTIONS = [
+    ("single_gateway", True, "duplicates_approved", "down"),
+    ("data_sharing", 0.9, "duplicates_approved", "down"),
+    ("staggered_calendar", True, "duplicates_approved", "down"),
+    ("staggered_calendar", True, "mean_days_to_disbursement", "down"),
+    ("delegated_changes", True, "mean_change_approval_days", "down"),
+    ("area_based_budgeting", True, "alignment_share", "up"),
+    ("matching_fund_oversight", True, "lapsed_thb", "down"),
+    ("personnel_delegation", True, "mean_days_to_disbursement", "down"),
+    ("multi_year_projects", True, "lapsed_thb", "down"),
+    ("participation", 0.8, "value_for_money", "up"),
+    ("participation", 0.8, "unmet_need", "down"),
+    ("allocation_rule", "need", "equity_gini_per_capita_benefit", "down"),
+]
+
+
+@pytest.mark.parametrize(("lever", "value", "metric", "direction"), LEVER_DIRECTIONS,
+                         ids=[f"{a}-{c}" for a, _, c, _ in LEVER_DIRECTIONS])
+def test_each_lever_moves_its_metric(lever: str, value: object, metric: str, direction: str) -> None:
+    base = mean_metric(metric)
+    reform = mean_metric(metric, **{lever: value})
+    assert (reform < base) if direction == "down" else (reform > base), (base, reform)
+
+
+def test_high_performance_provinces_get_faster_change_approval() -> None:
+    pilots = ["TH-74", "TH-70", "TH-18", "TH-19", "TH-40", "TH-48"]
+    sc = BASE.model_copy(update={"levers": BASE.levers.model_copy(update={"high_performance_provinces": pilots})})
+    delays = {}
+    for name, scen in (("base", BASE), ("hpp", sc)):
+        rows = []
+        for seed in SEEDS:
+            m = BudgetModel(scen, seed=seed, years=2, citizens_per_province=20)
+            m.run()
+            d = m.tables()["sim_change_delays"]
+            rows.append(d[d["province"].isin(pilots)]["days"])
+        delays[name] = pd.concat(rows).mean()
+    assert delays["hpp"] < delays["base"]
+
+
+def test_cluster_map_changes_the_results() -> None:
+    sc = BASE.model_copy(update={"geography": BASE.geography.model_copy(update={"cluster_map": "2009"})})
+    m = BudgetModel(sc, seed=0, years=2, citizens_per_province=60)
+    m.run()
+    holders = set(m.tables()["sim_ledger"]["holder"])
+    assert "cluster:central_middle_2009" in holders and "cluster:central_metro" not in holders
+    assert not m.tables()["sim_national"]["disbursed_thb"].equals(national(0)["disbursed_thb"])
+
+
+def test_same_seed_identical_outputs_and_no_global_rng() -> None:
+    np.random.seed(123)
+    random.seed(123)
+    expected_np, expected_py = np.random.random(), random.random()
+    np.random.seed(123)
+    random.seed(123)
+    t1 = BudgetModel(BASE, seed=5, years=1, citizens_per_province=20)
+    t1.run()
+    t2 = BudgetModel(BASE, seed=5, years=1, citizens_per_province=20)
+    t2.run()
+    assert np.random.random() == expected_np and random.random() == expected_py  # globals untouched
+    for name, df in t1.tables().items():
+        pd.testing.assert_frame_equal(df, t2.tables()[name], obj=name)
+    t3 = BudgetModel(BASE, seed=6, years=1, citizens_per_province=20)
+    t3.run()
+    assert not t3.tables()["sim_ledger"].equals(t1.tables()["sim_ledger"])
+
+
+def test_works_with_mesa_batch_run() -> None:
+    results = mesa.batch_run(BudgetModel, parameters={"years": 1, "citizens_per_province": 10,
+                                                      "delegated_changes": [False, True], "seed": [1]},
+                             iterations=1, max_steps=60, number_processes=1, display_progress=False)
+    df = pd.DataFrame(results)
+    assert set(df["delegated_changes"]) == {False, True}
+    assert {"disbursed_mthb", "duplicates_approved", "satisfaction"} <= set(df.columns)
+    assert (df.groupby("delegated_changes")["Step"].max() < 60).all()  # the model stopped itself
+
+
+def test_unknown_keyword_is_rejected() -> None:
+    with pytest.raises(TypeError, match="gatway"):
+        BudgetModel(BASE, gatway=True)

@@ -23,7 +23,7 @@ from allocsim.data.geography import load_geography
 from allocsim.optimise.portfolio import build_portfolio
 from allocsim.optimise.problem import PortfolioData, RuleParams, build_data
 from allocsim.optimise.rules import RULES
-from allocsim.optimise.solve import Solver, SolveOptions
+from allocsim.optimise.solve import SolveOptions, Solver
 
 
 def instance(seed: int = 2027) -> tuple[PortfolioData, RuleParams]:

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from allocsim.cli import main
-from tests.conftest import SCENARIOS, write
+from tests.conftest import write
 
 
 def test_run_writes_manifest_and_inputs(tmp_path: Path, small: Path) -> None:

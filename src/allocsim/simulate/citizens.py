@@ -26,6 +26,7 @@ class Citizens:
         self.need = rng.beta(2.0, 3.0, size=(self.size, strategies)).astype(np.float32)
         self.satisfaction = np.full(self.size, 0.5, dtype=np.float32)
         self.participates = rng.random(self.size) < np.asarray(participation)[self.province]
+        self._cache: dict[str, np.ndarray] = {}  # province aggregates; cleared when citizens change
 
     def _mean(self, values: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
         """Per-province mean of a (N,) or (N, S) array (optionally over a subset)."""
@@ -41,27 +42,36 @@ class Citizens:
             out[:, s] = np.divide(tot, count, out=np.zeros_like(tot), where=count > 0)
         return out
 
+    def _cached(self, key: str, compute) -> np.ndarray:
+        if key not in self._cache:
+            self._cache[key] = compute()
+        return self._cache[key].copy()
+
     def province_need(self) -> np.ndarray:
         """(I, S) mean need: what an impartial planner would see."""
-        return self._mean(self.need)
+        return self._cached("need", lambda: self._mean(self.need))
 
     def voiced_need(self) -> np.ndarray:
         """(I, S) need as heard through participation channels (participants only; where nobody
         takes part, the province hears nothing specific and sees a flat profile)."""
-        heard = self._mean(self.need, self.participates)
-        nobody = np.bincount(self.province[self.participates], minlength=self.n_provinces) == 0
-        heard[nobody] = 1.0 / self.strategies
-        return heard
+        def compute() -> np.ndarray:
+            heard = self._mean(self.need, self.participates)
+            nobody = np.bincount(self.province[self.participates], minlength=self.n_provinces) == 0
+            heard[nobody] = 1.0 / self.strategies
+            return heard
+
+        return self._cached("voiced", compute)
 
     def unmet_need(self) -> np.ndarray:
-        return self._mean(self.need.mean(axis=1))
+        return self._cached("unmet", lambda: self.province_need().mean(axis=1))
 
     def mean_satisfaction(self) -> np.ndarray:
-        return self._mean(self.satisfaction)
+        return self._cached("satisfaction", lambda: self._mean(self.satisfaction))
 
     def receive(self, effective_thb: np.ndarray, relief_thb_per_head: float, growth: float) -> np.ndarray:
         """Delivered services relieve needs: need *= exp(-benefit per head / relief scale); then
         needs regrow. Returns the mean relief per province (for satisfaction)."""
+        self._cache.clear()
         per_head = effective_thb / np.maximum(self.population, 1.0)[:, None]  # (I, S)
         factor = np.exp(-per_head / relief_thb_per_head).astype(np.float32)  # (I, S)
         before = self.need.mean(axis=1)
@@ -74,6 +84,7 @@ class Citizens:
                             delay_weight_per_100: float) -> None:
         """Satisfaction moves half-way each year towards a level set by the relief of needs in
         one's province and the delays there; participants react more strongly (illustrative)."""
+        self._cache.clear()
         target = 0.6 + relief_weight * relief - delay_weight_per_100 * delay_days / 100.0  # (I,)
         own = target[self.province].astype(np.float32)
         pull = np.where(self.participates, 0.6, 0.5).astype(np.float32)

@@ -1,0 +1,155 @@
+"""Benchmark: the national budget-cycle simulation with vectorised citizens, against a naive
+reference in which every citizen is a Mesa agent.
+
+National run: 76 provinces + their 18 clusters, the 7,852 local governments (DLA 2020) aggregated
+as one agent per type per province (228 agents), 10 ministries, >= 1 M citizens, 10 fiscal years.
+The naive reference is the same model with the citizens replaced by one ``mesa.Agent`` each (same
+methods, same caching, Python loops instead of numpy). It is too slow to run at 1 M, so it runs on
+two samples and its time is extrapolated linearly in the number of citizens (t = a + b·N, fitted
+to the two samples); memory likewise. Prints the speed ratio, wall time and peak memory.
+
+    python benchmarks/bench_simulate.py [--citizens-per-province 13200] [--years 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import time
+import tracemalloc
+
+import mesa
+import numpy as np
+
+from allocsim.scenario.schema import Scenario
+from allocsim.simulate import BudgetModel
+from allocsim.simulate.citizens import Citizens
+
+
+class CitizenAgent(mesa.Agent):
+    def __init__(self, model: mesa.Model, province: int, need: list[float], participates: bool) -> None:
+        super().__init__(model)
+        self.province, self.need, self.participates, self.satisfaction = province, need, participates, 0.5
+
+
+class NaiveCitizens:
+    """Same interface as ``Citizens``, one Mesa agent per citizen."""
+
+    def __init__(self, model: BudgetModel, like: Citizens) -> None:
+        self.n_provinces, self.strategies = like.n_provinces, like.strategies
+        self.population, self.per_province = like.population, like.per_province
+        self.province = like.province  # read by the recorder for participation counts
+        self.participates = like.participates
+        self.agents = [CitizenAgent(model, int(p), [float(x) for x in like.need[k]], bool(like.participates[k]))
+                       for k, p in enumerate(like.province)]
+        self._cache: dict[str, np.ndarray] = {}
+
+    def _mean(self, get, only_participants: bool = False) -> np.ndarray:
+        tot = np.zeros((self.n_provinces, self.strategies))
+        cnt = np.zeros(self.n_provinces)
+        for a in self.agents:
+            if only_participants and not a.participates:
+                continue
+            v = get(a)
+            tot[a.province] += v
+            cnt[a.province] += 1
+        return np.divide(tot, np.maximum(cnt, 1)[:, None])
+
+    def _cached(self, key, compute):
+        if key not in self._cache:
+            self._cache[key] = compute()
+        return self._cache[key].copy()
+
+    def province_need(self):
+        return self._cached("need", lambda: self._mean(lambda a: a.need))
+
+    def voiced_need(self):
+        def compute():
+            heard = self._mean(lambda a: a.need, True)
+            heard[heard.sum(axis=1) == 0] = 1.0 / self.strategies
+            return heard
+        return self._cached("voiced", compute)
+
+    def unmet_need(self):
+        return self._cached("unmet", lambda: self.province_need().mean(axis=1))
+
+    def mean_satisfaction(self):
+        return self._cached("sat", lambda: self._mean(lambda a: [a.satisfaction] * self.strategies)[:, 0])
+
+    def receive(self, effective_thb, relief_thb_per_head, growth):
+        self._cache.clear()
+        per_head = effective_thb / np.maximum(self.population, 1.0)[:, None]
+        factor = np.exp(-per_head / relief_thb_per_head)
+        relief = np.zeros(self.n_provinces)
+        for a in self.agents:
+            before = sum(a.need) / len(a.need)
+            a.need = [n * f + growth * (1 - n * f) for n, f in zip(a.need, factor[a.province], strict=True)]
+            relief[a.province] += before - sum(a.need) / len(a.need)
+        return relief / self.per_province
+
+    def update_satisfaction(self, relief, delay_days, relief_weight, delay_weight_per_100):
+        self._cache.clear()
+        target = np.clip(0.6 + relief_weight * relief - delay_weight_per_100 * delay_days / 100.0, 0, 1)
+        for a in self.agents:
+            a.satisfaction += (0.6 if a.participates else 0.5) * (target[a.province] - a.satisfaction)
+
+
+class NaiveModel(BudgetModel):
+    def __init__(self, *args, **kw) -> None:
+        super().__init__(*args, **kw)
+        self.citizens = NaiveCitizens(self, self.citizens)
+
+
+def timed(cls: type[BudgetModel], per_province: int, years: int) -> tuple[float, int]:
+    """Wall time of a full run (no tracing: tracemalloc itself slows Python code severalfold)."""
+    t0 = time.perf_counter()
+    m = cls(Scenario(name="national"), seed=1, years=years, citizens_per_province=per_province)
+    m.run()
+    return time.perf_counter() - t0, m.n_provinces * per_province
+
+
+def traced_peak(cls: type[BudgetModel], per_province: int) -> float:
+    """Peak traced Python memory (MB) of building the model and running one year."""
+    tracemalloc.start()
+    m = cls(Scenario(name="national"), seed=1, years=1, citizens_per_province=per_province)
+    m.run()
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return peak / 2**20
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--citizens-per-province", type=int, default=13200)
+    ap.add_argument("--years", type=int, default=10)
+    ap.add_argument("--samples", type=int, nargs=2, default=(40, 120), help="naive sample sizes per province")
+    args = ap.parse_args()
+
+    t0 = time.perf_counter()
+    m = BudgetModel(Scenario(name="national"), seed=1, years=args.years, citizens_per_province=args.citizens_per_province)
+    m.run()
+    wall = time.perf_counter() - t0
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    n = m.citizens.size
+    print(f"national run: {m.n_provinces} provinces, {m.n_clusters} clusters, {len(m.local_governments)} "
+          f"local-government agents (7,852 bodies by type), {len(m.ministries)} ministries, {n:,} citizens, "
+          f"{args.years} fiscal years")
+    print(f"vectorised   : wall {wall:6.2f} s, peak RSS {rss:,.0f} MB (targets < 10 s, < 1 GB)")
+    vec_peak = traced_peak(BudgetModel, args.citizens_per_province)
+
+    pts = [timed(NaiveModel, s, args.years) for s in args.samples]
+    mems = [traced_peak(NaiveModel, s) for s in args.samples]
+    (t1, n1), (t2, n2) = pts
+    b = (t2 - t1) / (n2 - n1)
+    a = t1 - b * n1
+    naive = a + b * n
+    mem = mems[0] + (mems[1] - mems[0]) / (n2 - n1) * (n - n1)
+    for (t, k), mm in zip(pts, mems, strict=True):
+        print(f"naive sample : {k:,} citizen agents, wall {t:6.2f} s, traced peak (1 year) {mm:,.0f} MB")
+    print(f"naive at {n:,} (extrapolated): wall {naive:,.0f} s, memory ~{mem:,.0f} MB (traced, 1 year)")
+    print(f"vectorised at {n:,}: traced peak (1 year) {vec_peak:,.0f} MB")
+    print(f"speed ratio naive/vectorised: {naive / wall:,.0f}x (target >= 20x)")
+
+
+if __name__ == "__main__":
+    main()

@@ -20,7 +20,68 @@ from allocsim.data.geography import Geography, load_geography  # noqa: E402
 from allocsim.errors import Problem, UserError  # noqa: E402
 from allocsim.scenario import Scenario, load_scenario  # noqa: E402
 
+
+def run(scenario: str | Scenario, *, replicates: int = 1, seed: int | None = None, out: str | None = None,
+        workers: int | None = None, scheduler: str | None = None):
+    """Run a scenario (file or object) end to end; returns the ``RunResult`` whose ``tables`` are
+    pandas DataFrames. With ``out``, also writes the result folder."""
+    from pathlib import Path
+
+    from allocsim.experiments import run_scenario
+
+    sc = load_scenario(scenario) if not isinstance(scenario, Scenario) else scenario
+    if seed is not None:
+        sc = sc.with_seed(seed)
+    return run_scenario(sc, Path(out) if out else None, replicates=replicates, workers=workers, scheduler=scheduler)
+
+
+def compare(baseline: str | Scenario, *reforms: str | Scenario, replicates: int | None = None,
+            workers: int | None = None, scheduler: str | None = None, out: str | None = None):
+    """Baseline vs reforms on common random numbers → ``CompareResult`` (differences with CIs)."""
+    from pathlib import Path
+
+    from allocsim.experiments import compare as _compare
+    from allocsim.experiments import write_compare
+
+    scs = [load_scenario(s) if not isinstance(s, Scenario) else s for s in (baseline, *reforms)]
+    res = _compare(scs[0], scs[1:], replicates, workers=workers, scheduler=scheduler,
+                   folder=Path(out) if out else None, progress=False)
+    if out:
+        write_compare(res, Path(out))
+    return res
+
+
+def sweep(scenario: str | Scenario, *, replicates: int | None = None, workers: int | None = None,
+          scheduler: str | None = None, out: str | None = None):
+    """The scenario's sweep design → ``SweepResult`` (tidy table + sensitivity indices)."""
+    from pathlib import Path
+
+    from allocsim.experiments import sweep as _sweep
+    from allocsim.experiments import write_sweep
+
+    sc = load_scenario(scenario) if not isinstance(scenario, Scenario) else scenario
+    res = _sweep(sc, n=replicates, workers=workers, scheduler=scheduler, folder=Path(out) if out else None,
+                 progress=False)
+    if out:
+        write_sweep(res, Path(out))
+    return res
+
+
+def select(projects: str, resources: str, *, objective: str = "benefit", mip_gap: float = 1e-4,
+           time_limit_s: float = 60.0):
+    """Portfolio MILP on a projects/resources table pair → ``PortfolioResult``."""
+    from allocsim.data.projects import load_project_table
+    from allocsim.optimise import RuleParams, SolveOptions, build_data, select_portfolio
+
+    data = build_data(load_project_table(projects, resources))
+    return select_portfolio(data, RuleParams(), objective=objective, options=SolveOptions(mip_gap, time_limit_s))
+
+
 __all__ = [
+    "compare",
+    "run",
+    "select",
+    "sweep",
     "Geography",
     "Problem",
     "Scenario",

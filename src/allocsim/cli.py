@@ -47,13 +47,75 @@ def cmd_run(args: argparse.Namespace) -> int:
         sc = sc.with_seed(args.seed)
     out = Path(args.out) if args.out else _default_out(sc.name)
     stages = {"run": (True, True), "optimise": (True, False), "simulate": (False, True)}[args.command]
-    res = run_scenario(sc, out, overwrite=args.overwrite, optimise=stages[0], simulate=stages[1])
+    res = run_scenario(sc, out, overwrite=args.overwrite, optimise=stages[0], simulate=stages[1],
+                       replicates=getattr(args, "replicates", None) or sc.experiments.replicates,
+                       workers=getattr(args, "workers", None), scheduler=getattr(args, "scheduler", None),
+                       progress=sys.stderr.isatty())
     m = res.manifest
     print(f"scenario {sc.name} (seed {sc.seed}, cluster map {m['cluster_map']}): "
           f"{len(res.geography.provinces)} areas, {len(res.geography.clusters)} clusters, "
           f"{m['projects']['count']} candidate projects")
     for line in res.summary_lines() if hasattr(res, "summary_lines") else []:
         print(line)
+    print(f"results written to {out}")
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    """Baseline vs reforms on common random numbers: the table of differences with CIs."""
+    from allocsim.experiments import compare, write_compare
+    from allocsim.scenario import load_scenario
+    from allocsim.store import atomic_write_json
+
+    scenarios, problems = [], []
+    for f in [args.baseline, *args.reforms]:
+        try:
+            scenarios.append(load_scenario(f))
+        except UserError as err:
+            problems.extend(err.problems)
+    if problems:
+        raise UserError(problems)
+    base, reforms = scenarios[0], scenarios[1:]
+    out = Path(args.out) if args.out else _default_out("compare-" + base.name)
+    res = compare(base, reforms, args.replicates, workers=args.workers, scheduler=args.scheduler,
+                  folder=out, progress=not args.quiet)
+    write_compare(res, out)
+    from allocsim.experiments.provenance import environment, now_utc
+
+    atomic_write_json({"command": "compare", "baseline": str(base.source), "reforms": [str(r.source) for r in reforms],
+                       "replicates": int(res.table["seed"].nunique()), "seeds": sorted(set(res.table["seed"])),
+                       **environment(), "finished": now_utc(), "status": "ok"}, out / "manifest.json")
+    d = res.differences
+    n = int(res.table["seed"].nunique())
+    print(f"{base.name} vs {', '.join(r.name for r in reforms)}: {n} replicates on common random numbers; "
+          f"difference = reform - baseline, {base.experiments.confidence:.0%} CI")
+    for name, grp in d.groupby("scenario", sort=False):
+        print(f"\n{name}")
+        for _, r in grp.iterrows():
+            ci = "" if pd.isna(r["ci_low"]) else f" [{r['ci_low']:,.4g}, {r['ci_high']:,.4g}]"
+            print(f"  {r['metric']:>32}: {r['baseline_mean']:>12,.4g} -> {r['reform_mean']:>12,.4g}  "
+                  f"diff {r['difference']:+,.4g}{ci}  {r['better']}")
+    print(f"\nresults written to {out}")
+    return 0
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from allocsim.experiments import sweep, write_sweep
+    from allocsim.scenario import load_scenario
+
+    sc = load_scenario(args.scenario)
+    out = Path(args.out) if args.out else _default_out("sweep-" + sc.name)
+    res = sweep(sc, n=args.replicates, workers=args.workers, scheduler=args.scheduler, folder=out,
+                progress=not args.quiet)
+    write_sweep(res, out)
+    cfg = sc.experiments.sweep
+    print(f"sweep of {sc.name}: {cfg.design} design, {res.table['point'].nunique()} points x "
+          f"{res.table['seed'].nunique()} seeds = {len(res.table)} runs")
+    if len(res.indices):
+        top = res.indices[res.indices["index"].isin(["mu_star", "ST", "delta"])]
+        for metric, grp in top.groupby("metric", sort=False):
+            best = grp.sort_values("value", ascending=False).iloc[0]
+            print(f"  {metric:>32}: most influential {best['parameter']} ({best['index']} {best['value']:.3g})")
     print(f"results written to {out}")
     return 0
 
@@ -145,6 +207,30 @@ def build_parser() -> argparse.ArgumentParser:
                    help="replace an existing result folder (only after the new run succeeded)")
     p.set_defaults(func=cmd_run)
 
+    for p in (sub.choices["run"],):
+        p.add_argument("--replicates", type=int, metavar="N", help="Monte Carlo replicates (seeds derived from the scenario seed)")
+        p.add_argument("--workers", type=int, metavar="K", help="local processes (default: all cores)")
+        p.add_argument("--scheduler", metavar="ADDRESS", help="run replicates on a Dask cluster")
+
+    p = sub.add_parser("compare", help="compare reforms with a baseline on common random numbers")
+    p.add_argument("baseline", metavar="BASELINE")
+    p.add_argument("reforms", metavar="REFORM", nargs="+")
+    p.add_argument("--replicates", type=int, metavar="N", help="replicates per scenario (default: the baseline's)")
+    p.add_argument("--out", metavar="DIR", help="result folder; re-running into it resumes unfinished runs")
+    p.add_argument("--workers", type=int, metavar="K", help="local processes (default: all cores)")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler address (tcp://host:port)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_compare)
+
+    p = sub.add_parser("sweep", help="run the [experiments.sweep] design of a scenario, with sensitivity indices")
+    p.add_argument("scenario", metavar="FILE")
+    p.add_argument("--replicates", type=int, metavar="N", help="seeds per design point")
+    p.add_argument("--out", metavar="DIR", help="result folder; re-running into it resumes unfinished runs")
+    p.add_argument("--workers", type=int, metavar="K", help="local processes (default: all cores)")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler address (tcp://host:port)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_sweep)
+
     for name, text in (("optimise", "run only a scenario's optimisation (allocation LP + portfolio MILP)"),
                        ("simulate", "run only a scenario's budget-cycle simulation (Mesa)")):
         p = sub.add_parser(name, help=text)
@@ -191,6 +277,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if getattr(args, "seed", None) is not None and args.seed < 0:
         parser.error("--seed must be a non-negative integer")
+    for opt in ("replicates", "workers"):
+        if getattr(args, opt, None) is not None and getattr(args, opt) < 1:
+            parser.error(f"--{opt} must be a positive integer")
     if getattr(args, "gap", None) is not None and not 0 <= args.gap <= 1:
         parser.error("--gap must be between 0 and 1")
     if getattr(args, "time_limit", None) is not None and not args.time_limit > 0:

@@ -11,27 +11,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from allocsim.data.catalogue import generate_catalogue
 from allocsim.data.geography import Geography, load_geography
 from allocsim.data.projects import ProjectTable, load_project_table
+from allocsim.experiments.loop import run_loop
 from allocsim.experiments.provenance import environment, now_utc
+from allocsim.experiments.seeds import STREAMS, loop_seed, rngs
 from allocsim.optimise import OptimiseResult, optimise_scenario
 from allocsim.scenario.loader import file_hashes, scenario_hash
 from allocsim.scenario.schema import Scenario
-from allocsim.simulate import simulate_scenario
 from allocsim.store import atomic_write_csv, atomic_write_json, result_folder
-
-#: Independent random streams, one per stage (index into SeedSequence.spawn). Append only:
-#: adding a stream at the end leaves the earlier streams' draws unchanged.
-STREAMS = ("catalogue", "simulation", "optimise")
-
-
-def rngs(seed: int) -> dict[str, np.random.Generator]:
-    children = np.random.SeedSequence(seed).spawn(len(STREAMS))
-    return {name: np.random.default_rng(s) for name, s in zip(STREAMS, children, strict=True)}
 
 
 @dataclass
@@ -43,9 +34,16 @@ class RunResult:
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     manifest: dict = field(default_factory=dict)
     optimisation: OptimiseResult | None = None
+    manifest_extra: dict = field(default_factory=dict)
 
     def summary_lines(self) -> list[str]:
         lines = self.optimisation.summary_lines() if self.optimisation else []
+        summ = self.tables.get("summary")
+        if summ is not None and len(summ):
+            n = int(summ["n"].max())
+            lines.append(f"Monte Carlo, {n} replicates (mean and {self.scenario.experiments.confidence:.0%} CI):")
+            for _, r in summ.iterrows():
+                lines.append(f"  {r['metric']:>32}: {r['mean']:,.4g}  [{r['ci_low']:,.4g}, {r['ci_high']:,.4g}]")
         nat = self.tables.get("sim_national")
         if nat is not None and len(nat):
             lines.append(f"simulation, {len(nat)} fiscal years (national, per year):")
@@ -103,20 +101,15 @@ def solver_summary(opt: OptimiseResult) -> dict:
     }
 
 
-def allocation_weights(opt: OptimiseResult | None, provinces: list[str]) -> np.ndarray | None:
-    """Province shares of the allocation LP's optimum (what 'optimal' allocation hands the
-    simulation); None when there is no optimum."""
-    if opt is None or opt.allocation.total_benefit is None:
-        return None
-    t = opt.allocation.table
-    per = t[t["level"] == "province"].groupby("area")["amount_mthb"].sum()
-    w = per.reindex(provinces, fill_value=0.0).to_numpy(float)
-    return w if w.sum() > 0 else None
-
-
 def run_scenario(sc: Scenario, out: Path | None = None, *, overwrite: bool = False,
-                 optimise: bool = True, simulate: bool = True) -> RunResult:
-    """Build everything for a scenario; with ``out``, write a complete result folder atomically."""
+                 optimise: bool = True, simulate: bool = True, replicates: int = 1,
+                 workers: int | None = None, scheduler: str | None = None, progress: bool = False) -> RunResult:
+    """Build everything for a scenario; with ``out``, write a complete result folder atomically.
+
+    The simulation runs the closed loop (``loop.py``). With ``replicates`` > 1 the loop also runs on
+    that many seeds derived from the scenario seed and the metrics are summarised with confidence
+    intervals (``replicates.csv``, ``summary.csv``).
+    """
     started = now_utc()
     geo, table = build_inputs(sc)
     result = RunResult(sc, geo, table)
@@ -126,10 +119,14 @@ def run_scenario(sc: Scenario, out: Path | None = None, *, overwrite: bool = Fal
         result.optimisation = optimise_scenario(sc, geo, table, rngs(sc.seed)["optimise"])
         result.tables.update(_optimisation_tables(result.optimisation))
     if simulate:
-        provinces = [c for c in geo.provinces.loc[geo.provinces["cluster_id"] != "", "iso_code"]]
-        weights = allocation_weights(result.optimisation, provinces)
-        sim_seed = int(rngs(sc.seed)["simulation"].integers(2**63 - 1))
-        result.tables.update(simulate_scenario(sc, seed=sim_seed, allocation_weights=weights))
+        result.tables.update(run_loop(sc, geo, table, loop_seed(sc.seed)))
+        if replicates > 1:
+            from allocsim.experiments.api import replicates as run_replicates
+
+            rep = run_replicates(sc, replicates, workers=workers, scheduler=scheduler, progress=progress)
+            result.tables["replicates"] = rep.table
+            result.tables["summary"] = rep.summary
+            result.manifest_extra["replicates"] = {"n": replicates, "seeds": rep.table["seed"].tolist()}
     manifest = {
         "scenario": sc.name,
         "scenario_file": str(sc.source) if sc.source else None,
@@ -142,6 +139,7 @@ def run_scenario(sc: Scenario, out: Path | None = None, *, overwrite: bool = Fal
                      "resources": len(table.resources)},
         **environment(),
         "started": started,
+        "stages": {"optimise": optimise, "simulate": simulate},
     }
     result.manifest = manifest
     if out is None:
@@ -159,6 +157,7 @@ def run_scenario(sc: Scenario, out: Path | None = None, *, overwrite: bool = Fal
             manifest["solver"] = {k: {"status": v["status"], "gap": v["gap"], "mip_gap": v["mip_gap"],
                                       "time_limit_s": v["time_limit_s"], "version": v["solver_version"]}
                                   for k, v in summary.items()}
+        manifest.update(result.manifest_extra)
         manifest["finished"] = now_utc()
         manifest["status"] = "ok"
         atomic_write_json(manifest, stage / "manifest.json")

@@ -190,6 +190,26 @@ class SimulationConfig(Section):
     satisfaction_delay_per_100_days: float = Field(0.1, ge=0, le=10, description="illustrative")
 
 
+class SweepConfig(Section):
+    """A parameter sweep: which scenario fields vary, over what, with which design."""
+
+    design: Literal["grid", "lhs", "morris", "sobol"] = "lhs"
+    samples: int = Field(8, ge=1, le=100_000, description="grid: levels per numeric range; lhs: "
+                         "points; morris: trajectories; sobol: base samples (power of 2 advised)")
+    parameters: dict[str, list[float | int | bool | str]] = Field(
+        default_factory=dict, description='dotted scenario field -> [low, high] range, or a list of '
+        'values (grid only), e.g. "levers.data_sharing" = [0.0, 1.0]')
+    metrics: list[str] = Field(default_factory=list, description="metrics to analyse (default: all)")
+
+
+class ExperimentsConfig(Section):
+    replicates: int = Field(1, ge=1, le=10_000, description="Monte Carlo replicates (seeds)")
+    confidence: float = Field(0.95, gt=0, lt=1)
+    workers: int | None = Field(None, ge=1, le=1024, description="local processes (default: all cores)")
+    scheduler: str | None = Field(None, description="Dask scheduler address, e.g. tcp://host:8786")
+    sweep: SweepConfig = SweepConfig()
+
+
 class Scenario(Section):
     """One scenario, after ``extends`` inheritance has been resolved."""
 
@@ -206,6 +226,7 @@ class Scenario(Section):
     solver: SolverConfig = SolverConfig()
     levers: LeversConfig = LeversConfig()
     simulation: SimulationConfig = SimulationConfig()
+    experiments: ExperimentsConfig = ExperimentsConfig()
 
     _source: Path | None = PrivateAttr(default=None)
     _chain: tuple[Path, ...] = PrivateAttr(default=())

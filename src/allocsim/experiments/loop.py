@@ -1,0 +1,56 @@
+"""The closed loop: each fiscal year the optimiser allocates, the simulation executes, the outcome
+feeds next year's allocation.
+
+With ``levers.allocation_rule = "optimal"`` the allocation LP is re-solved at the start of every
+fiscal year with the needs citizens have *after* last year's simulated services (benefit per baht
+of a province × strategy scales with its current need), and its province shares set the
+simulation's provincial budgets for that year. With a fixed rule (per capita, plan score, need) the
+simulation applies the formula itself, so "optimal allocation" is a lever like any other.
+Agents never touch the solver: the loop passes plain arrays between the two engines.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pandas as pd
+
+from allocsim.data.geography import Geography
+from allocsim.data.projects import ProjectTable
+from allocsim.optimise.allocation import allocation_inputs, solve_allocation
+from allocsim.optimise.solve import SolveOptions
+from allocsim.scenario.schema import Scenario
+from allocsim.simulate import BudgetModel
+
+
+def run_loop(sc: Scenario, geo: Geography, table: ProjectTable, seed: int) -> dict[str, pd.DataFrame]:
+    """Simulate the horizon, re-optimising the allocation each year when the scenario says so."""
+    model = BudgetModel(sc, seed=seed)
+    optimal = sc.levers.allocation_rule == "optimal"
+    inp = allocation_inputs(geo, table, sc.allocation) if optimal else None
+    if inp is not None and inp.provinces != model.iso:
+        raise RuntimeError("allocation LP and simulation disagree on the province order")
+    options = SolveOptions(sc.solver.mip_gap, sc.solver.time_limit_s, sc.solver.threads)
+    rows = []
+    for y in range(sc.simulation.years):
+        if inp is not None:
+            need = model.citizens.province_need()
+            year_inp = replace(inp, need=inp.need * need / max(float(need.mean()), 1e-12))
+            res = solve_allocation(year_inp, options, objective=sc.objective.kind,
+                                   equity_weight=sc.objective.equity_weight)
+            t = res.table
+            per = t[t["level"] == "province"].groupby("area")["amount_mthb"].sum().reindex(model.iso, fill_value=0.0)
+            if res.total_benefit is not None and per.sum() > 0:
+                model.allocation_weights = per.to_numpy(float)
+            rows.append({"fiscal_year": sc.first_fiscal_year + y, "allocation_status": res.status.status,
+                         "allocation_gap": res.status.gap, "allocation_benefit": res.total_benefit,
+                         "used_optimiser_shares": res.total_benefit is not None})
+        for _ in range(model.calendar.steps_per_year):
+            model.step()
+    tables = model.tables()
+    if rows:
+        tables["loop_allocation"] = pd.DataFrame(rows)
+    return tables
+
+
+__all__ = ["run_loop"]

@@ -108,8 +108,9 @@ def generate_catalogue(geo: Geography, params: CatalogueParams, rng: np.random.G
                 "years": years, "min_local_share": round(share, 3)}
 
     group = 0
+    cluster_of = dict(zip(geo.provinces["iso_code"], geo.provinces["cluster_id"], strict=True))
     for iso in geo.province_codes:
-        cluster = geo.provinces.loc[geo.provinces["iso_code"] == iso, "cluster_id"].iloc[0]
+        cluster = cluster_of[iso]
         for _ in range(params.projects_per_province):
             channel = str(rng.choice(channels, p=w))
             idea = base(iso, cluster, channel)
@@ -142,13 +143,13 @@ def generate_catalogue(geo: Geography, params: CatalogueParams, rng: np.random.G
     df["duplicate_group"] = df.get("duplicate_group", pd.Series("", index=df.index)).fillna("")
     df.insert(0, "project_id", [f"P{i + 1:05d}" for i in range(len(df))])
     # follow-ons: a project may need an earlier project of the same province (value chain)
-    df["requires"] = ""
-    for prov, idx in df.groupby("province").groups.items():
-        idx = list(idx)
+    requires = np.full(len(df), "", dtype=object)
+    ids = df["project_id"].to_numpy()
+    for idx in df.groupby("province", sort=True).indices.values():
         for j in range(1, len(idx)):
             if rng.random() < params.follow_on_rate:
-                df.loc[idx[j], "requires"] = df.loc[idx[int(rng.integers(0, j))], "project_id"]
-        del prov
+                requires[idx[j]] = ids[idx[int(rng.integers(0, j))]]
+    df["requires"] = requires
     # costs: central share by source, and by fiscal year (cost spread evenly over the duration)
     central = df["total_cost"] * (1 - df["min_local_share"])
     for ch, src in CHANNEL_SOURCE.items():

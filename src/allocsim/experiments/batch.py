@@ -43,8 +43,11 @@ def evaluate_run(task: Task) -> dict:
     from allocsim.experiments.seeds import loop_seed
 
     sc = scenario_of(task)
-    geo, table = build_inputs(sc)
-    tables = run_loop(sc, geo, table, loop_seed(sc.seed))
+    if sc.levers.allocation_rule == "optimal":  # only the optimiser needs geography + catalogue
+        geo, table = build_inputs(sc)
+        tables = run_loop(sc, geo, table, loop_seed(sc.seed))
+    else:
+        tables = run_loop(sc, None, None, loop_seed(sc.seed))
     return {"index": task.index, "key": task.key, "label": task.label, "seed": task.seed,
             "params": task.params, **run_metrics(tables)}
 

@@ -24,8 +24,10 @@ def default_workers() -> int:
 
 
 def execute(tasks: Sequence[Task], evaluate: Evaluate, store: RunStore, *, workers: int | None = None,
-            scheduler: str | None = None, progress: bool = True, description: str = "runs") -> list[dict]:
-    """Run every task not yet in the store; return all results in task order."""
+            scheduler: str | None = None, progress: bool = True, description: str = "runs",
+            in_process: bool = True) -> list[dict]:
+    """Run every task not yet in the store; return all results in task order. One worker runs
+    in this process unless ``in_process`` is False (a one-process pool, for measuring overhead)."""
     todo = [t for t in tasks if not store.has(t)]
     bar = tqdm(total=len(tasks), initial=len(tasks) - len(todo), desc=description, unit="run",
                disable=not progress, dynamic_ncols=True)
@@ -34,12 +36,12 @@ def execute(tasks: Sequence[Task], evaluate: Evaluate, store: RunStore, *, worke
             pass
         elif scheduler is not None:
             _dask(todo, evaluate, store, scheduler, bar)
-        elif (workers or default_workers()) == 1 or len(todo) == 1:
+        elif in_process and ((workers or default_workers()) == 1 or len(todo) == 1):
             for t in todo:
                 store.write(t, evaluate(t))
                 bar.update(1)
         else:
-            ctx = mp.get_context("spawn")  # no fork: solver threads and fork do not mix
+            ctx = _context()
             with ProcessPoolExecutor(max_workers=min(workers or default_workers(), len(todo)), mp_context=ctx) as pool:
                 futures = {pool.submit(evaluate, t): t for t in todo}
                 for fut in as_completed(futures):
@@ -50,11 +52,22 @@ def execute(tasks: Sequence[Task], evaluate: Evaluate, store: RunStore, *, worke
     return [store.read(t) for t in tasks]
 
 
+def _context() -> mp.context.BaseContext:
+    """Workers start from a clean server process that has imported allocsim once ("forkserver"),
+    so each starts in milliseconds and never inherits solver threads from this process (plain
+    "fork" could); "spawn" where forkserver is unavailable."""
+    if "forkserver" in mp.get_all_start_methods():
+        ctx = mp.get_context("forkserver")
+        ctx.set_forkserver_preload(["allocsim.experiments.batch", "allocsim.simulate", "allocsim.optimise"])
+        return ctx
+    return mp.get_context("spawn")
+
+
 def _dask(todo: Sequence[Task], evaluate: Evaluate, store: RunStore, scheduler: str, bar: tqdm) -> None:
     from dask.distributed import Client
     from dask.distributed import as_completed as dask_completed
 
-    with Client(scheduler, set_as_default=False) as client:
+    with Client(scheduler) as client:
         futures = client.map(evaluate, list(todo), pure=False)
         index = {f.key: t for f, t in zip(futures, todo, strict=True)}
         for fut in dask_completed(futures):

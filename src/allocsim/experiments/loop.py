@@ -23,10 +23,13 @@ from allocsim.scenario.schema import Scenario
 from allocsim.simulate import BudgetModel
 
 
-def run_loop(sc: Scenario, geo: Geography, table: ProjectTable, seed: int) -> dict[str, pd.DataFrame]:
-    """Simulate the horizon, re-optimising the allocation each year when the scenario says so."""
+def run_loop(sc: Scenario, geo: Geography | None, table: ProjectTable | None, seed: int) -> dict[str, pd.DataFrame]:
+    """Simulate the horizon, re-optimising the allocation each year when the scenario says so
+    (``geo`` and ``table`` are needed only then)."""
     model = BudgetModel(sc, seed=seed)
     optimal = sc.levers.allocation_rule == "optimal"
+    if optimal and (geo is None or table is None):
+        raise ValueError("the optimal allocation rule needs the geography and project table")
     inp = allocation_inputs(geo, table, sc.allocation) if optimal else None
     if inp is not None and inp.provinces != model.iso:
         raise RuntimeError("allocation LP and simulation disagree on the province order")

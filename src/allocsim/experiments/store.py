@@ -49,8 +49,8 @@ class RunStore:
         return (self.folder / task.filename).is_file()
 
     def write(self, task: Task, result: dict) -> None:
-        if self.folder is None:
-            self._memory[task.filename] = result
+        if self.folder is None:  # the same JSON round trip as on disk: identical results either way
+            self._memory[task.filename] = json.loads(json.dumps(result, sort_keys=True, default=str))
         else:
             atomic_write_json(result, self.folder / task.filename)
 

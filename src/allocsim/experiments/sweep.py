@@ -133,4 +133,5 @@ def _analyse(design: str, problem: dict, X: np.ndarray, Y: np.ndarray, seed: int
     from SALib.analyze import delta
 
     r = delta.analyze(problem, X, Y, seed=rs)
-    return {("delta", "delta_conf"): (r["delta"], r["delta_conf"]), ("S1", "S1_conf"): (r["S1"], r["S1_conf"])}
+    key = "delta" if "delta" in r else "delta_balanced"  # SALib >= 1.5 reports bias-balanced delta
+    return {("delta", "delta_conf"): (r[key], r[f"{key}_conf"]), ("S1", "S1_conf"): (r["S1"], r["S1_conf"])}

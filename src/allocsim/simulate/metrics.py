@@ -98,23 +98,37 @@ class Recorder:
             "aligned_cost": by(funded & bk["aligned"], cost),
         }
 
+    def _delay_stats(self, y: int) -> tuple[np.ndarray, np.ndarray]:
+        """Per-province mean and 90th percentile of days from the Budget Act to first disbursement."""
+        n = self.m.n_provinces
+        prov, days = self._days_to_disbursement(y)
+        mean, p90 = np.full(n, np.nan), np.full(n, np.nan)
+        if len(days):
+            order = np.lexsort((days, prov))  # by province, then by days
+            prov, days = prov[order], days[order]
+            starts = np.searchsorted(prov, np.arange(n))
+            counts = np.bincount(prov, minlength=n)
+            has = counts > 0
+            mean[has] = (np.bincount(prov, weights=days, minlength=n)[has] / counts[has])
+            pos = 0.9 * (counts[has] - 1)  # numpy's default (linear) quantile, per province at once
+            lo = np.floor(pos).astype(int)
+            hi = np.minimum(lo + 1, counts[has] - 1)
+            base = starts[has]
+            p90[has] = days[base + lo] + (pos - lo) * (days[base + hi] - days[base + lo])
+        return mean, p90
+
     def record_step(self, t: int, day: float) -> None:
         m = self.m
         y = m.year
         f = self._province_figures(y)
-        prov, days = self._days_to_disbursement(y)
-        mean = np.full(m.n_provinces, np.nan)
-        p90 = np.full(m.n_provinces, np.nan)
-        if len(days):
-            df = pd.DataFrame({"p": prov, "d": days}).groupby("p")["d"]
-            mean[df.mean().index] = df.mean().to_numpy()
-            p90[df.quantile(0.9).index] = df.quantile(0.9).to_numpy()
+        mean, p90 = self._delay_stats(y)
         allocated = (m.budget_new + m.carry_in)[: m.n_provinces].astype(float)
         self._totals["disbursed"] = float(f["disbursed"].sum())
         self._totals["duplicates_approved"] = float(f["duplicates_approved"].sum())
-        self.step_rows.append(pd.DataFrame({
-            "step": t, "fiscal_year": m.calendar.fiscal_year(t), "day": day - y * YEAR_DAYS,
-            "province": m.iso, "allocated_thb": allocated, "committed_thb": f["committed"],
+        self.step_rows.append({
+            "step": np.full(m.n_provinces, t), "fiscal_year": np.full(m.n_provinces, m.calendar.fiscal_year(t)),
+            "day": np.full(m.n_provinces, day - y * YEAR_DAYS),
+            "province": np.array(m.iso, dtype=object), "allocated_thb": allocated, "committed_thb": f["committed"],
             "disbursed_thb": f["disbursed"],
             "disbursement_rate": np.divide(f["disbursed"], allocated, out=np.zeros(m.n_provinces), where=allocated > 0),
             "duplicates_approved": f["duplicates_approved"], "duplicate_money_thb": f["duplicate_money"],
@@ -122,7 +136,12 @@ class Recorder:
             "unmet_need": self._need, "satisfaction": self._sat,
             "alignment_share": np.divide(f["aligned_cost"], f["committed"], out=np.full(m.n_provinces, np.nan),
                                          where=f["committed"] > 0),
-        }))
+        })
+
+    def _steps_frame(self, rows: list[dict]) -> pd.DataFrame:
+        if not rows:
+            return pd.DataFrame()
+        return pd.DataFrame({k: np.concatenate([r[k] for r in rows]) for k in rows[0]})
 
     def close_year(self, y: int, allocated: np.ndarray, disbursed: np.ndarray, carry: np.ndarray,
                    lapsed: np.ndarray, effective: np.ndarray, touched: np.ndarray) -> None:
@@ -133,7 +152,7 @@ class Recorder:
         self.ledger_rows.append(pd.DataFrame({"fiscal_year": fy, "holder": holders, "allocated_thb": allocated,
                                               "disbursed_thb": disbursed, "carried_over_thb": carry,
                                               "lapsed_thb": lapsed}))
-        steps = pd.concat(self.step_rows[-m.calendar.steps_per_year:])
+        steps = self._steps_frame(self.step_rows[-m.calendar.steps_per_year:])
         quarter = {}
         for q in range(1, 5):
             last = steps[steps["day"] <= q * YEAR_DAYS / 4 + 1e-9]
@@ -192,7 +211,7 @@ class Recorder:
             delays["province"] = [self.m.iso[i] for i in delays["province"]]
             delays["fiscal_year"] = self.m.scenario.first_fiscal_year + delays.pop("year")
         return {
-            "sim_steps": pd.concat(self.step_rows, ignore_index=True) if self.step_rows else pd.DataFrame(),
+            "sim_steps": self._steps_frame(self.step_rows),
             "sim_years": pd.concat(self.year_rows, ignore_index=True) if self.year_rows else pd.DataFrame(),
             "sim_ledger": pd.concat(self.ledger_rows, ignore_index=True) if self.ledger_rows else pd.DataFrame(),
             "sim_national": pd.DataFrame(self.national_rows),

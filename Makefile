@@ -6,13 +6,14 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 OUT ?= results/baseline-$(shell date -u +%Y%m%dT%H%M%SZ)
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench app clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "allocsim needs Python >= 3.11 (set PYTHON=...)")'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python scripts/fetch_solara_assets.py
 	touch $(STAMP)
 
 run: $(STAMP)
@@ -28,6 +29,9 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_optimise.py
 	$(BIN)/python benchmarks/bench_simulate.py
 	$(BIN)/python benchmarks/bench_sweep.py
+
+app: $(STAMP)
+	$(BIN)/solara run src/allocsim/simulate/app.py
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info

@@ -81,6 +81,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
                   folder=out, progress=not args.quiet)
     write_compare(res, out)
     from allocsim.experiments.provenance import environment, now_utc
+    from allocsim.report import compare_report
+
+    compare_report(out, res, base, reforms)
 
     atomic_write_json({"command": "compare", "baseline": str(base.source), "reforms": [str(r.source) for r in reforms],
                        "replicates": int(res.table["seed"].nunique()), "seeds": sorted(set(res.table["seed"])),
@@ -109,6 +112,11 @@ def cmd_sweep(args: argparse.Namespace) -> int:
                 progress=not args.quiet)
     write_sweep(res, out)
     cfg = sc.experiments.sweep
+    if len(res.indices):
+        from allocsim.report import charts
+
+        for metric in dict.fromkeys(res.indices["metric"]):
+            charts.save(charts.sensitivity(res.indices, metric), out / "charts" / f"sensitivity_{metric}.png")
     print(f"sweep of {sc.name}: {cfg.design} design, {res.table['point'].nunique()} points x "
           f"{res.table['seed'].nunique()} seeds = {len(res.table)} runs")
     if len(res.indices):

@@ -20,6 +20,8 @@ PROVINCE_METRICS = ("duplicates_approved", "mean_days_to_disbursement", "lapsed_
 LOWER_IS_BETTER = {"lapsed_thb", "lapse_rate", "duplicates_approved", "duplicate_money_thb",
                    "wasted_on_duplicates_thb", "mean_days_to_disbursement", "mean_change_approval_days",
                    "escalations", "equity_gini_per_capita_benefit", "unmet_need"}
+#: How each metric is shown to people.
+UNITS = {"_thb": "money", "rate": "share", "share": "share", "days": "days"}
 
 
 def _clean(x: float) -> float | None:
@@ -34,7 +36,10 @@ def run_metrics(tables: dict[str, pd.DataFrame]) -> dict:
     out |= {m: _clean(nat[m].iloc[-1]) for m in NATIONAL_FINAL}
     out["lapse_rate"] = _clean(nat["lapsed_thb"].sum() / max(nat["allocated_thb"].sum(), 1.0))
     out["alignment_share"] = _clean(years["alignment_share"].mean())
-    out["q2_disbursement_rate"] = _clean(years["q2_disbursement_rate"].mean())
+    w = years["allocated_thb"].astype(float)
+    for q in (1, 2, 3, 4):  # national: provinces weighted by their budgets, mean over years
+        col = f"q{q}_disbursement_rate"
+        out[col] = _clean(float((years[col] * w).sum() / w.sum()) if w.sum() > 0 else np.nan)
     prov = years.groupby("province")[list(PROVINCE_METRICS)].mean()
     last = years[years["fiscal_year"] == years["fiscal_year"].max()].set_index("province")
     for m in NATIONAL_FINAL:

@@ -157,6 +157,10 @@ def run_scenario(sc: Scenario, out: Path | None = None, *, overwrite: bool = Fal
             manifest["solver"] = {k: {"status": v["status"], "gap": v["gap"], "mip_gap": v["mip_gap"],
                                       "time_limit_s": v["time_limit_s"], "version": v["solver_version"]}
                                   for k, v in summary.items()}
+        from allocsim.report import run_report
+
+        result.out = Path(out)
+        run_report(stage, result)
         manifest.update(result.manifest_extra)
         manifest["finished"] = now_utc()
         manifest["status"] = "ok"

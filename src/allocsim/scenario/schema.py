@@ -248,6 +248,24 @@ class Scenario(Section):
             return p
         return (self._source.parent / p).resolve()
 
+    def updated(self, changes: dict[str, object]) -> Scenario:
+        """A validated copy with dotted fields changed, e.g. ``{"simulation.years": 1}``
+        (for notebooks and sweeps; raises ValueError naming an unknown field)."""
+        data = self.model_dump(mode="json")
+        for dotted, value in changes.items():
+            node = data
+            *parents, leaf = dotted.split(".")
+            for p in parents:
+                if not isinstance(node.get(p), dict):
+                    raise ValueError(f"no such scenario field: {dotted}")
+                node = node[p]
+            if leaf not in node:
+                raise ValueError(f"no such scenario field: {dotted}")
+            node[leaf] = value
+        new = Scenario.model_validate(data)
+        new._source, new._chain = self._source, self._chain
+        return new
+
     def with_seed(self, seed: int) -> Scenario:
         new = self.model_copy(update={"seed": seed})
         new._source, new._chain = self._source, self._chain

@@ -46,7 +46,17 @@ class InvariantError(RuntimeError):
 
 class BudgetModel(mesa.Model):
     """Mesa model of the area-based budget cycle. Keyword parameters (all optional) override the
-    scenario's levers, so Mesa's ``batch_run`` and SolaraViz can drive it directly."""
+    scenario's levers, so Mesa's ``batch_run`` and SolaraViz can drive it directly.
+
+    Researchers change a behaviour without editing allocsim by subclassing an agent and naming it
+    in a model subclass: ``class MyModel(BudgetModel): province_class = MyProvince``.
+    """
+
+    ministry_class = Ministry
+    province_class = Province
+    cluster_class = Cluster
+    local_government_class = LocalGovernment
+    bureau_class = BudgetBureau
 
     def __init__(self, scenario: Scenario | None = None, seed: int | None = None, *,
                  years: int | None = None, citizens_per_province: int | None = None,
@@ -83,20 +93,20 @@ class BudgetModel(mesa.Model):
         self.allocation_weights = allocation_weights
 
         cat = sc.catalogue
-        self.ministries = [Ministry(self, n, cat.construction_share_ministry, cat.ministry_plan_compliance)
+        self.ministries = [self.ministry_class(self, n, cat.construction_share_ministry, cat.ministry_plan_compliance)
                            for n in MINISTRIES]
         self.ministry_bias = np.full(len(MINISTRIES), 0.5)  # illustrative construction push in ranking
-        self.provinces = [Province(self, i, self.iso[i], self.names[i], int(self.cluster_of[i]))
+        self.provinces = [self.province_class(self, i, self.iso[i], self.names[i], int(self.cluster_of[i]))
                           for i in range(self.n_provinces)]
         self.clusters = []
         for k, cid in enumerate(self.cluster_ids):
             members = [i for i in range(self.n_provinces) if self.cluster_of[i] == k]
-            self.clusters.append(Cluster(self, k, cid, members))
+            self.clusters.append(self.cluster_class(self, k, cid, members))
         lao = load_local_government_counts().set_index("lao_type_en")["count"]
         share = self.population / self.population.sum()
-        self.local_governments = [LocalGovernment(self, i, kind, float(lao[row]) * share[i])
+        self.local_governments = [self.local_government_class(self, i, kind, float(lao[row]) * share[i])
                                   for i in range(self.n_provinces) for kind, row in LG_TYPES.items()]
-        self.bureau = BudgetBureau(self, self.n_clusters)
+        self.bureau = self.bureau_class(self, self.n_clusters)
 
         participation = np.full(self.n_provinces, sc.levers.participation)
         self.citizens = Citizens(self.population, sc.simulation.citizens_per_province,

@@ -42,6 +42,7 @@ def allocation_by_province(allocation: pd.DataFrame, names: dict[str, str]) -> p
         bottom += pivot[src].to_numpy()
     ax.set_xticks(range(len(pivot)), [names.get(c, c) for c in pivot.index], rotation=90, fontsize=6)
     ax.set_ylabel("million THB")
+    ax.set_ylim(0, float(bottom.max()) * 1.15 if len(bottom) else 1.0)
     ax.set_title("Optimal allocation by province and source")
     ax.legend(fontsize=8, ncols=4)
     ax.margins(x=0.005)

@@ -136,7 +136,12 @@ def run_report(folder: Path, result) -> Path:  # result: experiments.run.RunResu
         rep.h2("Allocation", "allocation")
         a = opt.allocation
         rep.p(f"Allocation LP: {html.escape(a.status.label())}. Amounts in million THB by province and source "
-              "(envelopes, floors and absorption capacities are illustrative scenario parameters).")
+              "(envelopes, floors and absorption capacities are illustrative scenario parameters). Sources are "
+              "interchangeable in the LP's benefit, so how a province's total splits across sources is one of "
+              "several equally good answers; the totals per province are what the optimum determines. The "
+              "simulation's yearly budget is set differently (the catalogue's budget tightness × the cost of the "
+              "year's proposals), and only the provincial <em>shares</em> pass from the LP to the simulation "
+              "when the allocation rule is \"optimal\".")
         if len(a.table):
             rep.figure(charts.allocation_by_province(a.table, names), "allocation", "allocation by province and source")
             per = a.table[a.table["level"] == "province"].groupby("area")["amount_mthb"].sum().sort_values(ascending=False)
@@ -148,7 +153,7 @@ def run_report(folder: Path, result) -> Path:  # result: experiments.run.RunResu
         if opt.allocation_rules is not None:
             rep.p("Benefit of formula allocations against the LP optimum (same concave benefit):")
             rep.table(opt.allocation_rules.assign(share_of_optimum=opt.allocation_rules["share_of_optimum"]),
-                      {"share_of_optimum": "share"}, table_id="allocation-rules")
+                      {"share_of_optimum": "x_share"}, table_id="allocation-rules")
 
         rep.h2("Portfolio", "portfolio")
         p = opt.portfolio
@@ -159,7 +164,7 @@ def run_report(folder: Path, result) -> Path:  # result: experiments.run.RunResu
                 rep.p(html.escape(m), "warn")
         if opt.baselines is not None:
             rep.p("How far each allocation rule is from the optimum (same rules, same projects):")
-            rep.table(opt.baselines, {"share_of_optimum": "share"}, table_id="baselines")
+            rep.table(opt.baselines, {"share_of_optimum": "x_share"}, table_id="baselines")
         if p.pareto is not None:
             rep.figure(charts.pareto(p.pareto), "pareto", "Pareto frontier")
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from allocsim.errors import Problem, UserError
+from allocsim.errors import Problem, RunError, UserError
 
 
 def _default_out(name: str) -> Path:
@@ -28,7 +28,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     problems: list[Problem] = []
     for f in args.files:
         try:
-            sc = load_scenario(f)
+            sc = load_scenario(f, allow=tuple(args.allow_path))
         except UserError as err:
             problems.extend(err.problems)
         else:
@@ -42,7 +42,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from allocsim.experiments.run import run_scenario
     from allocsim.scenario import load_scenario
 
-    sc = load_scenario(args.scenario)
+    sc = load_scenario(args.scenario, allow=tuple(args.allow_path))
     if args.seed is not None:
         sc = sc.with_seed(args.seed)
     out = Path(args.out) if args.out else _default_out(sc.name)
@@ -70,7 +70,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     scenarios, problems = [], []
     for f in [args.baseline, *args.reforms]:
         try:
-            scenarios.append(load_scenario(f))
+            scenarios.append(load_scenario(f, allow=tuple(args.allow_path)))
         except UserError as err:
             problems.extend(err.problems)
     if problems:
@@ -106,7 +106,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from allocsim.experiments import sweep, write_sweep
     from allocsim.scenario import load_scenario
 
-    sc = load_scenario(args.scenario)
+    sc = load_scenario(args.scenario, allow=tuple(args.allow_path))
     out = Path(args.out) if args.out else _default_out("sweep-" + sc.name)
     res = sweep(sc, n=args.replicates, workers=args.workers, scheduler=args.scheduler, folder=out,
                 progress=not args.quiet)
@@ -162,6 +162,17 @@ def cmd_select(args: argparse.Namespace) -> int:
         if args.out:
             print(f"results written to {args.out}")
     return 0 if res.status.has_solution else 1
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    """Re-run a result folder from its manifest and scenario; exit 0 if every table reproduces."""
+    from allocsim.experiments.verify import verify
+
+    ok, lines = verify(Path(args.folder))
+    for line in lines:
+        print(line)
+    print("reproduces" if ok else "DOES NOT reproduce")
+    return 0 if ok else 1
 
 
 def cmd_data(args: argparse.Namespace) -> int:
@@ -270,6 +281,15 @@ def build_parser() -> argparse.ArgumentParser:
                    help="check provinces against the reference data and use real populations")
     p.set_defaults(func=cmd_select)
 
+    for name in ("validate", "run", "optimise", "simulate", "compare", "sweep"):
+        sub.choices[name].add_argument(
+            "--allow-path", action="append", default=[], metavar="DIR",
+            help="also allow extends/data files inside DIR (default: only the scenario's own folder)")
+
+    p = sub.add_parser("verify", help="re-run a result folder and check that every table reproduces")
+    p.add_argument("folder", metavar="DIR")
+    p.set_defaults(func=cmd_verify)
+
     p = sub.add_parser("data", help="print the provinces / clusters summary")
     p.add_argument("--cluster-map", default="2017", help='"2017" (default), "2009" or a CSV path')
     p.add_argument("--provinces", action="store_true", help="also list all 77 areas")
@@ -301,11 +321,27 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(str(prob), file=sys.stderr)
         return err.exit_code
     except KeyboardInterrupt:
-        print("interrupted; earlier results are untouched", file=sys.stderr)
+        print("interrupted; earlier results are untouched (finished runs of a compare/sweep are kept: "
+              "re-run to resume)", file=sys.stderr)
         return 130
+    except RunError as err:
+        print(f"allocsim: {err}", file=sys.stderr)
+        return err.exit_code
     except BrokenPipeError:  # e.g. `allocsim data | head`
         sys.stderr.close()
         return 0
+    except OSError as err:  # e.g. disk full while writing results
+        where = f" ({err.filename})" if getattr(err, "filename", None) else ""
+        print(f"allocsim: file error{where}: {err.strerror or err}; nothing was half-written and earlier "
+              "results are untouched", file=sys.stderr)
+        return 3
+    except Exception as err:
+        from allocsim.simulate.model import InvariantError
+
+        if isinstance(err, InvariantError):
+            print(f"allocsim: internal invariant violated, results not written: {err}", file=sys.stderr)
+            return 3
+        raise
 
 
 if __name__ == "__main__":

@@ -38,6 +38,13 @@ class UserError(Exception):
         super().__init__("\n".join(str(p) for p in self.problems))
 
 
+class RunError(Exception):
+    """A run could not finish for a reason outside the input (disk full, a worker died, an
+    internal invariant failed). Earlier results are left intact; the CLI exits 3."""
+
+    exit_code = 3
+
+
 class SolverError(Exception):
     """The solver could not be run at all (missing binary, licence, crash) — not a user error."""
 

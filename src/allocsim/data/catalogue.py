@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from allocsim.data.geography import Geography
 from allocsim.data.projects import COST_PREFIX, LOCAL_PREFIX, ProjectTable
@@ -40,6 +40,13 @@ MINISTRIES = (
     "Interior", "Agriculture and Cooperatives", "Transport", "Public Health", "Education",
     "Tourism and Sports", "Natural Resources and Environment", "Industry", "Commerce", "Labour",
 )
+
+
+def canonical_channels(weights: dict[str, float]) -> list[str]:
+    """Channels in a fixed order (DOMAIN.md §3 order, then any others sorted): draws must not
+    depend on how a scenario file or JSON happened to order the keys."""
+    known = [c for c in CHANNEL_SOURCE if c in weights]
+    return known + sorted(set(weights) - set(known))
 
 
 class CatalogueParams(BaseModel):
@@ -76,13 +83,34 @@ class CatalogueParams(BaseModel):
     local_capacity_ratio: float = Field(0.7, ge=0, le=10, description="illustrative: local "
                                         "co-funding capacity = ratio × co-funding requested")
 
+    @field_validator("channel_weights")
+    @classmethod
+    def _channels(cls, v: dict[str, float]) -> dict[str, float]:
+        allowed = [c for c in CHANNEL_SOURCE if c != "cluster"]
+        bad = sorted(set(v) - set(allowed))
+        if bad:
+            raise ValueError(f"unknown channel(s) {', '.join(bad)}; valid: {', '.join(allowed)}")
+        if any(not (0 <= x <= 1e6) for x in v.values()) or sum(v.values()) <= 0:
+            raise ValueError("weights must be >= 0 with a positive sum")
+        return v
+
+    @model_validator(mode="after")
+    def _ranges(self) -> CatalogueParams:
+        lo, hi = self.local_share_range
+        if not 0 <= lo <= hi <= 1:
+            raise ValueError("local_share_range must be [low, high] with 0 <= low <= high <= 1")
+        plo, phi = self.cluster_partners_range
+        if not 1 <= plo <= phi <= 76:
+            raise ValueError("cluster_partners_range must be [low, high] with 1 <= low <= high <= 76")
+        return self
+
 
 def generate_catalogue(geo: Geography, params: CatalogueParams, rng: np.random.Generator,
                        first_year: int = 2027) -> ProjectTable:
     """Candidate projects and resource capacities; identical for the same rng state and inputs."""
     strategies = strategy_ids()
     rows: list[dict] = []
-    channels = list(params.channel_weights)
+    channels = canonical_channels(params.channel_weights)  # never depend on dict order
     w = np.array([params.channel_weights[c] for c in channels], dtype=float)
     w = w / w.sum()
 

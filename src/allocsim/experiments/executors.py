@@ -11,9 +11,11 @@ import multiprocessing as mp
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 
 from tqdm.auto import tqdm
 
+from allocsim.errors import RunError
 from allocsim.experiments.store import RunStore, Task
 
 Evaluate = Callable[[Task], dict]
@@ -44,9 +46,21 @@ def execute(tasks: Sequence[Task], evaluate: Evaluate, store: RunStore, *, worke
             ctx = _context()
             with ProcessPoolExecutor(max_workers=min(workers or default_workers(), len(todo)), mp_context=ctx) as pool:
                 futures = {pool.submit(evaluate, t): t for t in todo}
-                for fut in as_completed(futures):
-                    store.write(futures[fut], fut.result())
-                    bar.update(1)
+                try:
+                    for fut in as_completed(futures):
+                        store.write(futures[fut], fut.result())
+                        bar.update(1)
+                except BrokenProcessPool as exc:
+                    for f in futures:
+                        f.cancel()
+                    done = sum(store.has(t) for t in tasks)
+                    raise RunError(f"a worker process died ({exc}); {done} of {len(tasks)} runs finished and are kept"
+                                   f"{' in ' + str(store.folder) if store.folder else ''}; run the same command "
+                                   "again to finish the rest") from None
+                except BaseException:
+                    for f in futures:
+                        f.cancel()
+                    raise
     finally:
         bar.close()
     return [store.read(t) for t in tasks]

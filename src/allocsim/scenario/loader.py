@@ -26,6 +26,9 @@ MAX_DEPTH = 16
 def _read_toml(path: Path) -> dict[str, Any]:
     if not path.is_file():
         raise UserError(Problem(str(path), "file", "scenario file not found"))
+    if path.stat().st_size > 1_000_000:
+        raise UserError(Problem(str(path), "file", "larger than 1 MB; a scenario file states settings, "
+                                "data belongs in CSV files"))
     raw = path.read_bytes()
     try:
         text = raw.decode("utf-8")
@@ -60,10 +63,15 @@ def _mark(value: Any, dotted: str, prov: dict[str, Path], src: Path) -> None:
             _mark(v, f"{dotted}.{k}", prov, src)
 
 
-def resolve_chain(path: Path, root: Path | None = None) -> tuple[dict[str, Any], dict[str, Path], list[Path]]:
+def _inside(p: Path, roots: list[Path]) -> bool:
+    return any(p.is_relative_to(r) for r in roots)
+
+
+def resolve_chain(path: Path, root: Path | None = None, allow: tuple[Path, ...] = ()) -> tuple[dict[str, Any], dict[str, Path], list[Path]]:
     """Merged raw content, provenance (dotted path -> file) and the chain of files, base first."""
     path = path.resolve()
     root = (root or path.parent).resolve()
+    roots = [root, *(Path(a).resolve() for a in allow)]
     chain: list[Path] = []
     docs: list[dict[str, Any]] = []
     cur: Path | None = path
@@ -83,9 +91,10 @@ def resolve_chain(path: Path, root: Path | None = None) -> tuple[dict[str, Any],
         if not isinstance(parent, str) or not parent.strip():
             raise UserError(Problem(str(cur), "extends", "must be a file name such as \"baseline.toml\""))
         nxt = (cur.parent / parent).resolve()
-        if not nxt.is_relative_to(root):
+        if not _inside(nxt, roots):
             raise UserError(Problem(str(cur), "extends", f"{parent!r} points outside the scenario "
-                                    f"folder {root}; extends may only name files inside it"))
+                                    f"folder {root}; extends may only name files inside it "
+                                    "(or a folder allowed with --allow-path)"))
         if not nxt.is_file():
             raise UserError(Problem(str(cur), "extends", f"{parent!r} not found (looked for {nxt})"))
         cur = nxt
@@ -143,8 +152,19 @@ def _problems(err: ValidationError, prov: dict[str, Path], path: Path) -> list[P
     return out
 
 
-def _check_paths(sc: Scenario, prov: dict[str, Path], path: Path) -> list[Problem]:
+def _check_paths(sc: Scenario, prov: dict[str, Path], path: Path, roots: list[Path]) -> list[Problem]:
+    """Data files must exist and stay inside the scenario folder (or an allowed folder): a scenario
+    handed over by someone else cannot make allocsim read arbitrary files."""
     out = []
+    fields = [("geography.cluster_map", sc.geography.cluster_map)] if sc.geography.cluster_map not in CLUSTER_MAPS else []
+    if sc.projects.source == "file":
+        fields += [(f"projects.{k}", getattr(sc.projects, k)) for k in ("projects_file", "resources_file")]
+    for dotted, value in fields:
+        if value and not _inside(sc.resolve_path(value).resolve(), roots):
+            out.append(Problem(str(_owner(dotted, prov, path)), dotted, f"{value!r} is outside the scenario folder "
+                               f"{roots[0]}; keep data files next to the scenario or pass --allow-path"))
+    if out:
+        return out
     cmap = sc.geography.cluster_map
     if cmap not in CLUSTER_MAPS and not sc.resolve_path(cmap).is_file():
         out.append(Problem(str(_owner("geography.cluster_map", prov, path)), "geography.cluster_map",
@@ -158,16 +178,21 @@ def _check_paths(sc: Scenario, prov: dict[str, Path], path: Path) -> list[Proble
     return out
 
 
-def load_scenario(path: str | Path, *, root: str | Path | None = None) -> Scenario:
-    """Read, merge and validate a scenario file; raise :class:`UserError` listing every problem."""
+def load_scenario(path: str | Path, *, root: str | Path | None = None, allow: tuple[str | Path, ...] = ()) -> Scenario:
+    """Read, merge and validate a scenario file; raise :class:`UserError` listing every problem.
+
+    ``extends`` and data paths must stay inside the scenario's folder (``root``, default: the
+    file's folder) or one of the ``allow`` folders."""
     path = Path(path)
-    merged, prov, chain = resolve_chain(path, Path(root) if root else None)
+    allow_p = tuple(Path(a) for a in allow)
+    merged, prov, chain = resolve_chain(path, Path(root) if root else None, allow_p)
+    roots = [Path(root).resolve() if root else path.resolve().parent, *(a.resolve() for a in allow_p)]
     try:
         sc = Scenario.model_validate(merged)
     except ValidationError as err:
         raise UserError(_problems(err, prov, path.resolve())) from None
     sc._source, sc._chain = path.resolve(), tuple(chain)
-    problems = _check_paths(sc, prov, path.resolve())
+    problems = _check_paths(sc, prov, path.resolve(), roots)
     if problems:
         raise UserError(problems)
     return sc

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from allocsim.scenario.schema import Scenario
-from allocsim.simulate.model import BudgetModel, InvariantError
+from allocsim.simulate.model import BudgetModel, InvariantError, check_invariants
 
 
 def simulate_scenario(sc: Scenario, *, seed: int | None = None,
@@ -18,4 +18,4 @@ def simulate_scenario(sc: Scenario, *, seed: int | None = None,
     return model.tables()
 
 
-__all__ = ["BudgetModel", "InvariantError", "simulate_scenario"]
+__all__ = ["BudgetModel", "InvariantError", "check_invariants", "simulate_scenario"]

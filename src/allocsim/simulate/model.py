@@ -21,7 +21,7 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from allocsim.data.catalogue import MINISTRIES
+from allocsim.data.catalogue import MINISTRIES, canonical_channels
 from allocsim.data.geography import load_geography, load_local_government_counts
 from allocsim.data.strategies import strategy_ids
 from allocsim.scenario.schema import Scenario
@@ -42,6 +42,25 @@ LG_TYPES = {"PAO": "Provincial Administrative Organization (PAO)",
 
 class InvariantError(RuntimeError):
     """A conservation or plausibility invariant failed: the model is wrong, stop."""
+
+
+def check_invariants(model: BudgetModel) -> None:
+    """Plausibility checks run at the end of every simulation (conservation is checked every year
+    end): each names the invariant it guards."""
+    bk = model.book
+    checks = {
+        "no project disburses more than it was allocated": bool((bk["disb"] <= bk["alloc"]).all()),
+        "no negative money in the project book": bool((bk["alloc"] >= 0).all() and (bk["disb"] >= 0).all()),
+        "only funded projects disburse": bool((bk["disb"][np.isin(bk["state"], (B.PROPOSED, B.REJECTED_DUPLICATE,
+                                                                             B.REJECTED_RULE, B.UNFUNDED))] == 0).all()),
+        "needs stay within [0, 1]": bool((model.citizens.need >= 0).all() and (model.citizens.need <= 1).all()),
+        "satisfaction stays within [0, 1]": bool((model.citizens.satisfaction >= 0).all()
+                                                 and (model.citizens.satisfaction <= 1).all()),
+        "first payments never precede the Budget Act": bool(np.all(np.nan_to_num(bk["first_disb"] - bk["year"] * YEAR_DAYS, nan=0.0) >= 0)),
+    }
+    for name, ok in checks.items():
+        if not ok:
+            raise InvariantError(f"plausibility check failed: {name}")
 
 
 class BudgetModel(mesa.Model):
@@ -153,7 +172,7 @@ class BudgetModel(mesa.Model):
         plan = np.argsort(-voiced, axis=1)[:, :3]  # each province's plan: its 3 most voiced needs
         part = np.bincount(self.citizens.province, weights=self.citizens.participates, minlength=self.n_provinces) \
             / self.citizens.per_province
-        chans = list(cat.channel_weights)
+        chans = canonical_channels(cat.channel_weights)
         w = np.array([cat.channel_weights[c] for c in chans], float)
         n = cat.projects_per_province
         prov = np.repeat(np.arange(self.n_provinces), n)
@@ -297,6 +316,7 @@ class BudgetModel(mesa.Model):
         self.t += 1
         if self.t >= self.horizon:
             self.running = False
+            check_invariants(self)
 
     def _plan_and_fund(self, d0: float, d1: float) -> None:
         bk = self.book

@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 OUT ?= results/baseline-$(shell date -u +%Y%m%dT%H%M%SZ)
 
-.PHONY: run test lint bench app clean
+.PHONY: run test lint bench app fuzz clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "allocsim needs Python >= 3.11 (set PYTHON=...)")'
@@ -29,6 +29,9 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_optimise.py
 	$(BIN)/python benchmarks/bench_simulate.py
 	$(BIN)/python benchmarks/bench_sweep.py
+
+fuzz: $(STAMP)
+	$(BIN)/python -m pytest -q tests/test_fuzz.py --hypothesis-profile=long
 
 app: $(STAMP)
 	$(BIN)/solara run src/allocsim/simulate/app.py

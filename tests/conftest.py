@@ -38,3 +38,14 @@ citizens_per_province = 20
 def small(scenario_dir: Path) -> Path:
     """A quick scenario (few projects, one simulated year) for tests of plumbing, not of results."""
     return write(scenario_dir / "small.toml", SMALL)
+
+
+# Fuzzing: a fast profile by default; `pytest tests/test_fuzz.py --hypothesis-profile=long` (make fuzz)
+# runs thousands of cases.
+from hypothesis import HealthCheck, settings  # noqa: E402
+
+settings.register_profile("default", max_examples=60, deadline=None,
+                          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+settings.register_profile("long", max_examples=5000, deadline=None,
+                          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+settings.load_profile("default")

@@ -50,7 +50,8 @@ class SolveStatus:
 
     @property
     def has_solution(self) -> bool:
-        return self.status in ("optimal", "time_limit", "interrupted", "iteration_limit")
+        return self.objective is not None and self.status in (
+            "optimal", "time_limit", "interrupted", "iteration_limit", "objective_limit")
 
     def label(self) -> str:
         if self.optimal:
@@ -115,7 +116,9 @@ class Solver:
         res = self._opt.solve(model, **kw)
         seconds = time.perf_counter() - t0
         status = _STATUS.get(res.termination_condition, "error")
-        has_solution = res.solution_status in (SolutionStatus.optimal, SolutionStatus.feasible)
+        # an unbounded or infeasible model may still come with a point; it is not a solution
+        has_solution = res.solution_status in (SolutionStatus.optimal, SolutionStatus.feasible) and status in (
+            "optimal", "time_limit", "iteration_limit", "interrupted", "objective_limit")
         if status == "time_limit" and not has_solution:
             status = "time_limit_no_solution"
         if status == "optimal" and not has_solution:

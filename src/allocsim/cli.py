@@ -206,6 +206,15 @@ def cmd_levers(args: argparse.Namespace) -> int:
     return 0
 
 
+def _batch_options(p: argparse.ArgumentParser, replicates_help: str) -> None:
+    """Options shared by the commands that run batches of runs (compare, sweep)."""
+    p.add_argument("--replicates", type=int, metavar="N", help=replicates_help)
+    p.add_argument("--out", metavar="DIR", help="result folder; re-running into it resumes unfinished runs")
+    p.add_argument("--workers", type=int, metavar="K", help="local processes (default: all cores)")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler address (tcp://host:port)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="allocsim", description="Optimisation and agent-based "
                                  "simulation of Thailand's area-based budget.")
@@ -234,20 +243,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("compare", help="compare reforms with a baseline on common random numbers")
     p.add_argument("baseline", metavar="BASELINE")
     p.add_argument("reforms", metavar="REFORM", nargs="+")
-    p.add_argument("--replicates", type=int, metavar="N", help="replicates per scenario (default: the baseline's)")
-    p.add_argument("--out", metavar="DIR", help="result folder; re-running into it resumes unfinished runs")
-    p.add_argument("--workers", type=int, metavar="K", help="local processes (default: all cores)")
-    p.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler address (tcp://host:port)")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    _batch_options(p, "replicates per scenario (default: the baseline's)")
     p.set_defaults(func=cmd_compare)
 
     p = sub.add_parser("sweep", help="run the [experiments.sweep] design of a scenario, with sensitivity indices")
     p.add_argument("scenario", metavar="FILE")
-    p.add_argument("--replicates", type=int, metavar="N", help="seeds per design point")
-    p.add_argument("--out", metavar="DIR", help="result folder; re-running into it resumes unfinished runs")
-    p.add_argument("--workers", type=int, metavar="K", help="local processes (default: all cores)")
-    p.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler address (tcp://host:port)")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    _batch_options(p, "seeds per design point")
     p.set_defaults(func=cmd_sweep)
 
     for name, text in (("optimise", "run only a scenario's optimisation (allocation LP + portfolio MILP)"),

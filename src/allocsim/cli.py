@@ -57,7 +57,7 @@ def cmd_run(args: argparse.Namespace) -> int:
           f"{m['projects']['count']} candidate projects")
     for line in res.summary_lines() if hasattr(res, "summary_lines") else []:
         print(line)
-    print(f"results written to {out}")
+    print(f"results written to {out} (open {out / 'report.html'} in a browser)")
     return 0
 
 
@@ -98,7 +98,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
             ci = "" if pd.isna(r["ci_low"]) else f" [{r['ci_low']:,.4g}, {r['ci_high']:,.4g}]"
             print(f"  {r['metric']:>32}: {r['baseline_mean']:>12,.4g} -> {r['reform_mean']:>12,.4g}  "
                   f"diff {r['difference']:+,.4g}{ci}  {r['better']}")
-    print(f"\nresults written to {out}")
+    print(f"\nresults written to {out} (open {out / 'report.html'} in a browser)")
     return 0
 
 

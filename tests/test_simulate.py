@@ -48,6 +48,11 @@ def test_money_is_conserved_to_the_baht(levers: dict) -> None:
         # what one year carries out, the next year brings in as allocation
     book = m.book
     assert (book["disb"] <= book["alloc"]).all()
+    # the per-step table carries the year's lapse on the closing step, matching the ledger
+    steps, years = m.tables()["sim_steps"], m.tables()["sim_years"]
+    closing = steps[steps["day"] == steps["day"].max()]
+    assert closing["lapsed_thb"].sum() == pytest.approx(float(years["lapsed_thb"].sum()))
+    assert (steps.loc[steps["day"] < steps["day"].max(), "lapsed_thb"] == 0).all()
 
 
 def test_conservation_check_can_fail() -> None:

@@ -37,6 +37,7 @@ class Recorder:
         self._need = self._sat = None
         self._totals = {"disbursed": 0.0, "duplicates_approved": 0.0}
         self.notify_day = 0
+        self._closing: dict[str, np.ndarray] | None = None  # year-end figures for the closing step
 
     # --- during the run ---------------------------------------------------------------------------
     def start_year(self, y: int, notify_day: int) -> None:
@@ -136,7 +137,12 @@ class Recorder:
             "unmet_need": self._need, "satisfaction": self._sat,
             "alignment_share": np.divide(f["aligned_cost"], f["committed"], out=np.full(m.n_provinces, np.nan),
                                          where=f["committed"] > 0),
+            # known only when the year closes: 0 / NaN on the other steps
+            **(self._closing or {"lapsed_thb": np.zeros(m.n_provinces),
+                                 "value_for_money": np.full(m.n_provinces, np.nan),
+                                 "equity_gini": np.full(m.n_provinces, np.nan)}),
         })
+        self._closing = None
 
     def _steps_frame(self, rows: list[dict]) -> pd.DataFrame:
         if not rows:
@@ -171,6 +177,9 @@ class Recorder:
         need_after = m.citizens.unmet_need()
         sat_after = m.citizens.mean_satisfaction()
         per_head = effective / np.maximum(m.population, 1.0)
+        self._closing = {"lapsed_thb": lapsed[:n].astype(float),
+                         "value_for_money": np.divide(effective, disb_p, out=np.full(n, np.nan), where=disb_p > 0),
+                         "equity_gini": np.full(n, gini(per_head))}
         self.year_rows.append(pd.DataFrame({
             "fiscal_year": fy, "province": m.iso, "allocated_thb": allocated[:n], "disbursed_thb": disbursed[:n],
             "carried_over_thb": carry[:n], "lapsed_thb": lapsed[:n],

@@ -147,7 +147,9 @@ def paired_differences(results: list[dict], baseline: str, confidence: float) ->
 
 def _better(metric: str, d: float, lo: float, hi: float) -> str:
     """Plain-words reading of a difference: better / worse / no clear change."""
+    if d == 0 and (not np.isfinite(lo) or lo == hi == 0):
+        return "no change"  # identical in every replicate
     if not np.isfinite(lo) or (lo <= 0 <= hi):
-        return "no clear change" if d != 0 else "no change"
+        return "no clear change"
     up_good = metric not in LOWER_IS_BETTER
     return "better" if (d > 0) == up_good else "worse"

@@ -174,3 +174,17 @@ def test_works_with_mesa_batch_run() -> None:
 def test_unknown_keyword_is_rejected() -> None:
     with pytest.raises(TypeError, match="gatway"):
         BudgetModel(BASE, gatway=True)
+
+
+def test_plan_achievement_and_cascaded_cluster_targets() -> None:
+    m = BudgetModel(BASE, seed=2, years=2, citizens_per_province=30)
+    m.run()
+    y = m.tables()["sim_years"]
+    assert y["plan_achievement"].between(0, 1).all() and y["plan_achievement"].nunique() > 1
+    target = BASE.simulation.cluster_disbursement_target
+    # a province meets its cluster's target exactly when its year-end disbursement rate reaches it
+    steps = m.tables()["sim_steps"]
+    last = steps[steps.groupby("fiscal_year")["step"].transform("max") == steps["step"]]
+    merged = y.merge(last[["fiscal_year", "province", "disbursement_rate"]], on=["fiscal_year", "province"])
+    assert (merged["cluster_target_met"] == (merged["disbursement_rate"] >= target)).all()
+    assert 0 < merged["cluster_target_met"].mean() < 1

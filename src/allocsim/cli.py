@@ -243,7 +243,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("compare", help="compare reforms with a baseline on common random numbers")
     p.add_argument("baseline", metavar="BASELINE")
     p.add_argument("reforms", metavar="REFORM", nargs="+")
-    _batch_options(p, "replicates per scenario (default: the baseline's)")
+    _batch_options(p, "replicates per scenario (default: the baseline's [experiments] replicates, at least 10)")
     p.set_defaults(func=cmd_compare)
 
     p = sub.add_parser("sweep", help="run the [experiments.sweep] design of a scenario, with sensitivity indices")

@@ -23,6 +23,10 @@ from allocsim.experiments.sweep import apply_params, design_points, sensitivity
 from allocsim.scenario.schema import Scenario
 from allocsim.store import atomic_write_csv
 
+#: A comparison needs several paired replicates to say anything; used when neither the command
+#: line nor the baseline asks for more.
+MIN_COMPARE_REPLICATES = 10
+
 
 @dataclass
 class ReplicateResult:
@@ -68,7 +72,7 @@ def compare(baseline: Scenario, reforms: list[Scenario], n: int | None = None, *
         from allocsim.errors import Problem, UserError
 
         raise UserError(Problem("compare", "name", f"scenario names must differ to be compared: {names}"))
-    n = n or baseline.experiments.replicates
+    n = n or max(baseline.experiments.replicates, MIN_COMPARE_REPLICATES)
     seeds = replicate_seeds(baseline.seed, n)
     tasks = [scenario_task(sc, s, k * n + r) for k, sc in enumerate([baseline, *reforms]) for r, s in enumerate(seeds)]
     batch = Batch(tasks, folder)

@@ -12,7 +12,7 @@ import pandas as pd
 NATIONAL_MEAN = ("disbursed_thb", "lapsed_thb", "effective_benefit_thb", "value_for_money",
                  "duplicates_approved", "duplicate_money_thb", "wasted_on_duplicates_thb",
                  "mean_days_to_disbursement", "mean_change_approval_days", "escalations",
-                 "equity_gini_per_capita_benefit")
+                 "equity_gini_per_capita_benefit", "plan_achievement", "cluster_targets_met_share")
 NATIONAL_FINAL = ("unmet_need", "satisfaction")
 PROVINCE_METRICS = ("duplicates_approved", "mean_days_to_disbursement", "lapsed_thb",
                     "effective_benefit_thb", "unmet_need", "satisfaction")

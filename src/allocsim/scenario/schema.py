@@ -186,6 +186,8 @@ class SimulationConfig(Section):
     need_growth: float = Field(0.05, ge=0, le=1, description="illustrative yearly need regrowth")
     lg_capacity_mthb_per_body: float = Field(0.1, ge=0, le=1e6, description="illustrative local "
                                              "co-funding capacity per local government per year")
+    cluster_disbursement_target: float = Field(0.7, ge=0, le=1, description="illustrative share of a "
+                                               "year's budget the cluster expects members to disburse")
     satisfaction_relief: float = Field(3.0, ge=0, le=10, description="illustrative")
     satisfaction_delay_per_100_days: float = Field(0.1, ge=0, le=10, description="illustrative")
 

@@ -118,11 +118,17 @@ class Province(mesa.Agent):
 
 
 class Cluster(mesa.Agent):
-    """Cluster head + ก.บ.ก. + OSM: proposes joint projects with member provinces."""
+    """Cluster head + ก.บ.ก. + OSM: proposes joint projects with member provinces and cascades a
+    disbursement target to them (`001`, `004` §2.2); a member meets it when its share of the year's
+    budget disbursed by year end reaches the target."""
 
     def __init__(self, model: BudgetModel, index: int, cluster_id: str, members: list[int]) -> None:
         super().__init__(model)
         self.index, self.cluster_id, self.members = index, cluster_id, members
+        self.target = model.scenario.simulation.cluster_disbursement_target
+
+    def targets_met(self, disbursement_rate: np.ndarray) -> dict[int, bool]:
+        return {i: bool(disbursement_rate[i] >= self.target) for i in self.members}
 
 
 class LocalGovernment(mesa.Agent):

@@ -176,6 +176,11 @@ class Recorder:
         mean_delay = np.divide(np.bincount(dprov, weights=dday, minlength=n), cnt, out=np.full(n, np.nan), where=cnt > 0)
         need_after = m.citizens.unmet_need()
         sat_after = m.citizens.mean_satisfaction()
+        rate = final["disbursement_rate"].to_numpy()
+        met = np.zeros(n, bool)
+        for c in m.clusters:
+            for i, ok in c.targets_met(rate).items():
+                met[i] = ok
         per_head = effective / np.maximum(m.population, 1.0)
         self._closing = {"lapsed_thb": lapsed[:n].astype(float),
                          "value_for_money": np.divide(effective, disb_p, out=np.full(n, np.nan), where=disb_p > 0),
@@ -194,6 +199,8 @@ class Recorder:
             "change_requests": cnt, "mean_change_approval_days": mean_delay,
             "unmet_need": need_after, "satisfaction": sat_after,
             "alignment_share": final["alignment_share"].to_numpy(),
+            "plan_achievement": m.plan_achievement.copy(),
+            "cluster_target_met": met,
         }))
         esc = m.bureau.escalation_days
         self.national_rows.append({
@@ -209,6 +216,8 @@ class Recorder:
             "change_requests": int(len(dday)),
             "escalations": len(esc),
             "equity_gini_per_capita_benefit": gini(per_head),
+            "plan_achievement": float(np.average(m.plan_achievement, weights=m.population)),
+            "cluster_targets_met_share": float(met.mean()),
             "unmet_need": float(np.average(need_after, weights=m.population)),
             "satisfaction": float(np.average(sat_after, weights=m.population)),
         })

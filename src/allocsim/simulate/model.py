@@ -131,6 +131,8 @@ class BudgetModel(mesa.Model):
         self.citizens = Citizens(self.population, sc.simulation.citizens_per_province,
                                  len(self.strategies), participation, self.rng)
         self.plan_score = self.rng.uniform(0.5, 1.0, self.n_provinces)  # illustrative, see baselines
+        self.plan = np.zeros((self.n_provinces, 3), dtype=int)
+        self.plan_achievement = np.zeros(self.n_provinces)
         self.book = B.Book()
         self.central_pending: list[tuple[float, int]] = []
         self.recorder = Recorder(self)
@@ -170,6 +172,7 @@ class BudgetModel(mesa.Model):
         S = len(self.strategies)
         voiced = self.citizens.voiced_need()
         plan = np.argsort(-voiced, axis=1)[:, :3]  # each province's plan: its 3 most voiced needs
+        self.plan = plan
         part = np.bincount(self.citizens.province, weights=self.citizens.participates, minlength=self.n_provinces) \
             / self.citizens.per_province
         chans = canonical_channels(cat.channel_weights)
@@ -449,7 +452,12 @@ class BudgetModel(mesa.Model):
         S = len(self.strategies)
         by = np.zeros((self.n_provinces, S))
         np.add.at(by, (bk["province"][touched].astype(int), bk["strategy"][touched].astype(int)), eff)
+        need_before = self.citizens.province_need()
         relief = self.citizens.receive(by, sim.need_relief_thb_per_head, sim.need_growth)
+        need_after = self.citizens.province_need()
+        # plan achievement: share of each province's plan targets (its planned strategies) whose need fell
+        rows = np.arange(self.n_provinces)[:, None]
+        self.plan_achievement = (need_after[rows, self.plan] < need_before[rows, self.plan]).mean(axis=1)
         delay = self.recorder.province_delay(y)
         self.citizens.update_satisfaction(relief, delay, sim.satisfaction_relief, sim.satisfaction_delay_per_100_days)
         self.recorder.close_year(y, allocated, disbursed, carry_out, lapsed, by.sum(axis=1), touched)

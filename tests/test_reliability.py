@@ -41,3 +41,9 @@ def test_verify_reproduces_and_detects_tampering(small: Path, tmp_path: Path, ca
 def test_verify_rejects_a_folder_that_is_not_a_result(tmp_path: Path, capsys) -> None:
     assert main(["verify", str(tmp_path)]) == 2
     assert "manifest.json: missing" in capsys.readouterr().err
+
+
+def test_verify_explains_it_handles_run_folders(tmp_path: Path, capsys) -> None:
+    (tmp_path / "manifest.json").write_text(json.dumps({"command": "compare"}))
+    assert main(["verify", str(tmp_path)]) == 2
+    assert "verify re-runs `allocsim run` folders" in capsys.readouterr().err

@@ -32,6 +32,10 @@ def _read(folder: Path, name: str) -> dict:
 
 def verify(folder: Path) -> tuple[bool, list[str]]:
     manifest = _read(folder, "manifest.json")
+    if manifest.get("command") in ("compare", "sweep"):
+        raise UserError(Problem(str(folder / "manifest.json"), "command", f"verify re-runs `allocsim run` folders; "
+                                f"for a {manifest['command']} folder, run the same command into a new --out and "
+                                "compare its CSV files (they are byte-identical for the same inputs)"))
     sc = Scenario.model_validate(_read(folder, "scenario.json"))
     if manifest.get("scenario_file"):
         sc._source = Path(manifest["scenario_file"])

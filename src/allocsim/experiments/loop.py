@@ -2,9 +2,11 @@
 feeds next year's allocation.
 
 With ``levers.allocation_rule = "optimal"`` the allocation LP is re-solved at the start of every
-fiscal year with the needs citizens have *after* last year's simulated services (benefit per baht
-of a province × strategy scales with its current need), and its province shares set the
-simulation's provincial budgets for that year. With a fixed rule (per capita, plan score, need) the
+fiscal year from what the simulation left behind: the needs citizens have after last year's
+services (benefit per baht of a province × strategy scales with its current need), and each
+province's capacity — its absorption capacity scaled by how well it disbursed last year relative to
+the national rate (within 0.5–1.5×) and reduced by the share of its budget already committed to
+carried-over projects. The LP's province shares then set the simulation's provincial budgets. With a fixed rule (per capita, plan score, need) the
 simulation applies the formula itself, so "optimal allocation" is a lever like any other.
 Agents never touch the solver: the loop passes plain arrays between the two engines.
 """
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import numpy as np
 import pandas as pd
 
 from allocsim.data.geography import Geography
@@ -38,7 +41,8 @@ def run_loop(sc: Scenario, geo: Geography | None, table: ProjectTable | None, se
     for y in range(sc.simulation.years):
         if inp is not None:
             need = model.citizens.province_need()
-            year_inp = replace(inp, need=inp.need * need / max(float(need.mean()), 1e-12))
+            factor = capacity_factor(model) if y > 0 else None
+            year_inp = replace(inp, need=inp.need * need / max(float(need.mean()), 1e-12), absorption_factor=factor)
             res = solve_allocation(year_inp, options, objective=sc.objective.kind,
                                    equity_weight=sc.objective.equity_weight)
             t = res.table
@@ -47,7 +51,9 @@ def run_loop(sc: Scenario, geo: Geography | None, table: ProjectTable | None, se
                 model.allocation_weights = per.to_numpy(float)
             rows.append({"fiscal_year": sc.first_fiscal_year + y, "allocation_status": res.status.status,
                          "allocation_gap": res.status.gap, "allocation_benefit": res.total_benefit,
-                         "used_optimiser_shares": res.total_benefit is not None})
+                         "used_optimiser_shares": res.total_benefit is not None,
+                         "min_capacity_factor": float(factor.min()) if factor is not None else 1.0,
+                         "max_capacity_factor": float(factor.max()) if factor is not None else 1.0})
         for _ in range(model.calendar.steps_per_year):
             model.step()
     tables = model.tables()
@@ -56,4 +62,18 @@ def run_loop(sc: Scenario, geo: Geography | None, table: ProjectTable | None, se
     return tables
 
 
-__all__ = ["run_loop"]
+def capacity_factor(model: BudgetModel) -> np.ndarray:
+    """Per-province multiplier of absorption capacity from last year's simulation: disbursement
+    performance relative to the national rate (clipped to 0.5–1.5) × the share of the province's
+    budget not already committed to carried-over projects."""
+    led = model.recorder.ledger_rows[-1]
+    n = model.n_provinces
+    alloc = led["allocated_thb"].to_numpy(float)[:n]
+    rate = np.divide(led["disbursed_thb"].to_numpy(float)[:n], alloc, out=np.zeros(n), where=alloc > 0)
+    national = rate[alloc > 0].mean() if (alloc > 0).any() else 1.0
+    perf = np.clip(rate / max(national, 1e-12), 0.5, 1.5)
+    committed = np.divide(led["carried_over_thb"].to_numpy(float)[:n], alloc, out=np.zeros(n), where=alloc > 0)
+    return perf * np.clip(1.0 - committed, 0.1, 1.0)
+
+
+__all__ = ["capacity_factor", "run_loop"]

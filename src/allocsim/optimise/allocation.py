@@ -39,6 +39,15 @@ class AllocationInputs:
     need: np.ndarray               # (I, S) benefit per baht of the first segment
     cluster_plan: np.ndarray       # (K, S) bool
     config: AllocationConfig
+    #: (I,) multiplies each province's absorption capacity; the closed loop sets it from simulated
+    #: performance and carried-over commitments (None = 1 everywhere)
+    absorption_factor: np.ndarray | None = None
+
+    @property
+    def absorption_mthb(self) -> np.ndarray:
+        """What each province can usefully spend (million THB)."""
+        base = self.config.absorption_thb_per_capita * self.population / 1e6
+        return base if self.absorption_factor is None else base * self.absorption_factor
 
     @property
     def cluster_pop(self) -> np.ndarray:
@@ -82,7 +91,7 @@ def build_allocation(inp: AllocationInputs, *, objective: str = "benefit", equit
     env = {s: float(cfg.envelope_mthb.get(s, 0.0)) for s in R}
     slopes = cfg.benefit_slopes
     G = range(len(slopes))
-    absorb = cfg.absorption_thb_per_capita * inp.population / 1e6
+    absorb = inp.absorption_mthb
     width = absorb / (len(S) * len(slopes))
     cpop = inp.cluster_pop
     frac = inp.population / cpop[inp.cluster_of]
@@ -152,7 +161,7 @@ def _describe(inp: AllocationInputs, name: str, idx: object, amount: float) -> s
         i, r = idx  # type: ignore[misc]
         return f"province ceiling: {inp.names[i]} needs {mthb(amount)} more {r} than the {cfg.ceiling_share:.0%} ceiling allows"
     i = int(idx)  # type: ignore[call-overload]
-    cap = cfg.absorption_thb_per_capita * inp.population[i] / 1e6
+    cap = float(inp.absorption_mthb[i])
     return f"absorption capacity: {inp.names[i]} must receive {mthb(cap + amount)}, it can absorb {mthb(cap)}"
 
 
@@ -193,9 +202,9 @@ def formula_benefit(inp: AllocationInputs, weights: np.ndarray) -> float:
     cfg = inp.config
     w = weights / weights.sum()
     total = sum(cfg.envelope_mthb.values())
-    money = np.minimum(w * total, cfg.absorption_thb_per_capita * inp.population / 1e6)
+    money = np.minimum(w * total, inp.absorption_mthb)
     split = inp.need / inp.need.sum(axis=1, keepdims=True)
-    width = cfg.absorption_thb_per_capita * inp.population / 1e6 / (len(inp.strategies) * len(cfg.benefit_slopes))
+    width = inp.absorption_mthb / (len(inp.strategies) * len(cfg.benefit_slopes))
     out = 0.0
     for i in range(len(inp.provinces)):
         for s in range(len(inp.strategies)):

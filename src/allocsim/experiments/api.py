@@ -13,11 +13,11 @@ from allocsim.experiments.batch import (
     evaluate_run,
     metric_names,
     paired_differences,
-    replicate_seeds,
     scenario_task,
     summarise,
 )
 from allocsim.experiments.executors import Evaluate
+from allocsim.experiments.seeds import replicate_seeds
 from allocsim.experiments.store import Task
 from allocsim.experiments.sweep import apply_params, design_points, sensitivity
 from allocsim.scenario.schema import Scenario

@@ -15,7 +15,6 @@ from scipy import stats
 from allocsim.errors import Problem, UserError
 from allocsim.experiments.executors import Evaluate, execute
 from allocsim.experiments.metrics import LOWER_IS_BETTER
-from allocsim.experiments.seeds import replicate_seeds  # noqa: F401  (re-exported)
 from allocsim.experiments.store import RunStore, Task
 from allocsim.scenario.schema import Scenario
 from allocsim.store import atomic_write_json

@@ -20,8 +20,6 @@ PROVINCE_METRICS = ("duplicates_approved", "mean_days_to_disbursement", "lapsed_
 LOWER_IS_BETTER = {"lapsed_thb", "lapse_rate", "duplicates_approved", "duplicate_money_thb",
                    "wasted_on_duplicates_thb", "mean_days_to_disbursement", "mean_change_approval_days",
                    "escalations", "equity_gini_per_capita_benefit", "unmet_need"}
-#: How each metric is shown to people.
-UNITS = {"_thb": "money", "rate": "share", "share": "share", "days": "days"}
 
 
 def _clean(x: float) -> float | None:

@@ -10,7 +10,6 @@ point runs ``replicates`` seeds; indices use the mean over seeds of each point.
 from __future__ import annotations
 
 import itertools
-from copy import deepcopy
 
 import numpy as np
 import pandas as pd
@@ -73,28 +72,23 @@ def typed(value: object, like: object) -> object:
 
 
 def apply_params(sc: Scenario, params: dict, file: str = "scenario") -> Scenario:
-    """The scenario with dotted fields set, validated; bad paths or values name the sweep field."""
-    data = deepcopy(sc.model_dump(mode="json"))
-    out = {}
+    """The scenario with dotted fields set (sampled floats cast to each field's type), validated;
+    bad paths or values name the sweep field."""
+    current = sc.model_dump(mode="json")
+    typed_params = {}
     for dotted, value in params.items():
-        node = data
-        parts = dotted.split(".")
-        for p in parts[:-1]:
-            if not isinstance(node, dict) or p not in node:
+        node: object = current
+        for part in dotted.split("."):
+            if not isinstance(node, dict) or part not in node:
                 raise UserError(Problem(file, f"experiments.sweep.parameters.{dotted}", "no such scenario field"))
-            node = node[p]
-        if not isinstance(node, dict) or parts[-1] not in node:
-            raise UserError(Problem(file, f"experiments.sweep.parameters.{dotted}", "no such scenario field"))
-        node[parts[-1]] = typed(value, node[parts[-1]])
-        out[dotted] = node[parts[-1]]
+            node = node[part]
+        typed_params[dotted] = typed(value, node)
     try:
-        new = Scenario.model_validate(data)
-    except ValidationError as err:
-        e = err.errors()[0]
+        return sc.updated(typed_params)
+    except (ValueError, ValidationError) as err:
+        e = err.errors()[0] if isinstance(err, ValidationError) else {"loc": (), "msg": str(err)}
         raise UserError(Problem(file, "experiments.sweep.parameters", f"{'.'.join(map(str, e['loc']))}: "
                                 f"{e['msg']} (value {params})")) from None
-    new._source, new._chain = sc._source, sc._chain
-    return new
 
 
 def sensitivity(cfg: SweepConfig, points: list[dict], table: pd.DataFrame, metrics: list[str], seed: int,

@@ -15,8 +15,6 @@ The story of a step (``BudgetModel.step``):
 
 from __future__ import annotations
 
-import math
-
 import mesa
 import numpy as np
 import pandas as pd
@@ -480,7 +478,3 @@ class BudgetModel(mesa.Model):
 
     def tables(self) -> dict[str, pd.DataFrame]:
         return self.recorder.tables()
-
-
-def steps_per_year(step_days: int) -> int:
-    return math.ceil(YEAR_DAYS / step_days)

@@ -44,6 +44,14 @@ class NaiveCitizens:
                        for k, p in enumerate(like.province)]
         self._cache: dict[str, np.ndarray] = {}
 
+    @property
+    def need(self) -> np.ndarray:  # read by the end-of-run plausibility checks
+        return np.array([a.need for a in self.agents])
+
+    @property
+    def satisfaction(self) -> np.ndarray:
+        return np.array([a.satisfaction for a in self.agents])
+
     def _mean(self, get, only_participants: bool = False) -> np.ndarray:
         tot = np.zeros((self.n_provinces, self.strategies))
         cnt = np.zeros(self.n_provinces)

@@ -10,6 +10,7 @@ point runs ``replicates`` seeds; indices use the mean over seeds of each point.
 from __future__ import annotations
 
 import itertools
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -96,7 +97,7 @@ def sensitivity(cfg: SweepConfig, points: list[dict], table: pd.DataFrame, metri
     """Sensitivity indices per metric and parameter (morris: mu_star/sigma; sobol: S1/ST;
     lhs: delta/S1 moment-independent; grid: none)."""
     if cfg.design == "grid":
-        return pd.DataFrame(columns=["metric", "parameter", "index", "value", "conf"])
+        return pd.DataFrame(columns=["metric", "parameter", "index", "value", "conf", "note"])
     problem = _problem(cfg, file)
     X = np.array([[float(p[n]) for n in problem["names"]] for p in points])
     means = table.groupby("point")[metrics].mean().sort_index()
@@ -105,10 +106,18 @@ def sensitivity(cfg: SweepConfig, points: list[dict], table: pd.DataFrame, metri
         Y = means[m].to_numpy(float)
         if not np.isfinite(Y).all() or np.ptp(Y) == 0:
             continue
-        for (index, _conf_name), (values, confs) in _analyse(cfg.design, problem, X, Y, seed).items():
+        # SALib reports small-sample trouble as warnings (and resets the warning filters); keep
+        # them with the indices they concern instead of scattering them on stderr
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            result = _analyse(cfg.design, problem, X, Y, seed)
+        notes = [str(w.message) for w in caught]
+        for (index, _conf_name), (values, confs) in result.items():
             for k, name in enumerate(problem["names"]):
+                mine = sorted({n.split("] ", 1)[-1].split(". ")[0] for n in notes if n.startswith(f"[{name}]")})
                 rows.append({"metric": m, "parameter": name, "index": index, "value": float(values[k]),
-                             "conf": float(confs[k]) if confs is not None else float("nan")})
+                             "conf": float(confs[k]) if confs is not None else float("nan"),
+                             "note": "; ".join(mine)})
     return pd.DataFrame(rows)
 
 

@@ -55,7 +55,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     print(f"scenario {sc.name} (seed {sc.seed}, cluster map {m['cluster_map']}): "
           f"{len(res.geography.provinces)} areas, {len(res.geography.clusters)} clusters, "
           f"{m['projects']['count']} candidate projects")
-    for line in res.summary_lines() if hasattr(res, "summary_lines") else []:
+    for line in res.summary_lines():
         print(line)
     print(f"results written to {out} (open {out / 'report.html'} in a browser)")
     return 0

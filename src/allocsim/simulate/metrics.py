@@ -182,14 +182,14 @@ class Recorder:
             for i, ok in c.targets_met(rate).items():
                 met[i] = ok
         per_head = effective / np.maximum(m.population, 1.0)
-        self._closing = {"lapsed_thb": lapsed[:n].astype(float),
-                         "value_for_money": np.divide(effective, disb_p, out=np.full(n, np.nan), where=disb_p > 0),
+        vfm = np.divide(effective, disb_p, out=np.full(n, np.nan), where=disb_p > 0)
+        self._closing = {"lapsed_thb": lapsed[:n].astype(float), "value_for_money": vfm,
                          "equity_gini": np.full(n, gini(per_head))}
         self.year_rows.append(pd.DataFrame({
             "fiscal_year": fy, "province": m.iso, "allocated_thb": allocated[:n], "disbursed_thb": disbursed[:n],
             "carried_over_thb": carry[:n], "lapsed_thb": lapsed[:n],
             "effective_benefit_thb": effective,
-            "value_for_money": np.divide(effective, disb_p, out=np.full(n, np.nan), where=disb_p > 0),
+            "value_for_money": vfm,
             "duplicates_approved": final["duplicates_approved"].to_numpy(),
             "duplicate_money_thb": final["duplicate_money_thb"].to_numpy(),
             "wasted_on_duplicates_thb": wasted,

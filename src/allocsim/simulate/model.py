@@ -150,9 +150,7 @@ class BudgetModel(mesa.Model):
     # --- helpers ------------------------------------------------------------------------------
     def holder(self, j: int) -> int:
         """Budget holder of project j: its province, or its cluster's pot for cluster projects."""
-        if self.book["channel"][j] == B.CHANNELS.index("cluster"):
-            return self.n_provinces + int(self.book["cluster"][j])
-        return int(self.book["province"][j])
+        return int(self.holders(np.array([j]))[0])
 
     def holders(self, rows: np.ndarray) -> np.ndarray:
         bk = self.book

@@ -3,7 +3,7 @@ feeds next year's allocation.
 
 With ``levers.allocation_rule = "optimal"`` the allocation LP is re-solved at the start of every
 fiscal year from what the simulation left behind: the needs citizens have after last year's
-services (benefit per baht of a province × strategy scales with its current need), and each
+services (the benefit of a province × strategy's candidate projects scales with its current need), and each
 province's capacity — its absorption capacity scaled by how well it disbursed last year relative to
 the national rate (within 0.5–1.5×) and reduced by the share of its budget already committed to
 carried-over projects. The LP's province shares then set the simulation's provincial budgets. With a fixed rule (per capita, plan score, need) the
@@ -20,7 +20,7 @@ import pandas as pd
 
 from allocsim.data.geography import Geography
 from allocsim.data.projects import ProjectTable
-from allocsim.optimise.allocation import allocation_inputs, solve_allocation
+from allocsim.optimise.allocation import OBJECTIVES, allocation_inputs, solve_allocation
 from allocsim.optimise.solve import SolveOptions
 from allocsim.scenario.schema import Scenario
 from allocsim.simulate import BudgetModel
@@ -42,9 +42,10 @@ def run_loop(sc: Scenario, geo: Geography | None, table: ProjectTable | None, se
         if inp is not None:
             need = model.citizens.province_need()
             factor = capacity_factor(model) if y > 0 else None
-            year_inp = replace(inp, need=inp.need * need / max(float(need.mean()), 1e-12), absorption_factor=factor)
-            res = solve_allocation(year_inp, options, objective=sc.objective.kind,
-                                   equity_weight=sc.objective.equity_weight)
+            year_inp = replace(inp, benefit_factor=need / max(float(need.mean()), 1e-12),
+                               absorption_factor=factor)
+            kind = sc.objective.kind if sc.objective.kind in OBJECTIVES else "benefit"
+            res = solve_allocation(year_inp, options, objective=kind, need_target=sc.objective.need_target)
             t = res.table
             per = t[t["level"] == "province"].groupby("area")["amount_mthb"].sum().reindex(model.iso, fill_value=0.0)
             if res.total_benefit is not None and per.sum() > 0:

@@ -16,9 +16,11 @@ import pyomo.environ as pyo
 from allocsim.data.geography import Geography
 from allocsim.data.projects import ProjectTable
 from allocsim.optimise.allocation import (
+    CLUSTER_SOURCE,
+    AllocationInputs,
     AllocationResult,
     allocation_inputs,
-    formula_benefit,
+    evaluate_rules,
     solve_allocation,
 )
 from allocsim.optimise.baselines import (
@@ -33,7 +35,7 @@ from allocsim.optimise.pareto import pareto_frontier
 from allocsim.optimise.portfolio import PortfolioModel, build_portfolio
 from allocsim.optimise.problem import PortfolioData, RuleParams, build_data
 from allocsim.optimise.solve import SolveOptions, Solver, SolveStatus
-from allocsim.scenario.schema import Scenario
+from allocsim.scenario.schema import SOURCES, Scenario
 
 
 @dataclass
@@ -134,21 +136,66 @@ class OptimiseResult:
         return lines
 
 
+def scenario_capacities(sc: Scenario, data: PortfolioData) -> PortfolioData:
+    """One budget: the MILP's money resources are the scenario's envelopes, the same numbers the
+    allocation LP shares out (the first fiscal year's resource is their sum, so it never binds on
+    its own). Other resources (later fiscal years, staff, local capacity) keep the table's values."""
+    cap = data.capacity.copy()
+    env = {**sc.allocation.envelope_mthb, CLUSTER_SOURCE: sc.allocation.cluster_envelope_mthb}
+    for k, r in enumerate(data.resources):
+        if r in env:
+            cap[k] = float(env[r])
+        elif r == f"y{sc.first_fiscal_year}":
+            cap[k] = float(sum(env.get(s, 0.0) for s in (*SOURCES, CLUSTER_SOURCE)))
+    return replace(data, capacity=cap)
+
+
+def lp_quota(inp: AllocationInputs, alloc: AllocationResult) -> np.ndarray:
+    """(areas, resources) province quotas for the MILP from the LP's allocation: each province's
+    money per source (spent + unassigned) and its part of cluster projects; other resources
+    unquoted (inf). The MILP within these quotas can never beat the LP (it is a restriction of the
+    LP's relaxation), which the tests check."""
+    data = inp.data
+    q = np.full((len(data.provinces), len(data.resources)), np.inf)
+    y = alloc.y if alloc.y is not None else np.zeros(data.n)
+    pos = {c: i for i, c in enumerate(data.provinces)}
+    money = alloc.table[alloc.table["level"] == "province"].groupby(["area", "source"])["amount_mthb"].sum()
+    for k, r in enumerate(data.resources):
+        if r in SOURCES:
+            q[:, k] = 0.0
+            spent = data.share.T @ (data.cost[:, k].toarray().ravel() * y)  # incl. areas outside the LP
+            q[:, k] = spent
+            for iso in inp.provinces:
+                q[pos[iso], k] = float(money.get((iso, r), 0.0))
+        elif r == CLUSTER_SOURCE:
+            q[:, k] = data.share.T @ (data.cost[:, k].toarray().ravel() * y)
+    return q * (1 + 1e-9) + 1e-9  # the LP's own rounding must not make its allocation infeasible
+
+
 def optimise_scenario(sc: Scenario, geo: Geography, table: ProjectTable, rng: np.random.Generator) -> OptimiseResult:
-    """Allocation LP + portfolio MILP (+ Pareto frontier, + baseline rules) for a scenario."""
+    """Allocation LP then portfolio MILP on the same projects and the same money.
+
+    The LP shares the envelopes out; with ``allocation_rule = "optimal"`` its allocation becomes the
+    MILP's province quotas (the yearly chain), with a formula rule the formula's quotas do. The
+    reference for every "share of optimum" is the MILP under the same rules with national envelopes
+    only, and the formula allocations are also evaluated in the LP against the LP optimum.
+    """
     options = SolveOptions(sc.solver.mip_gap, sc.solver.time_limit_s, sc.solver.threads)
-    data = build_data(table, geo)
+    data = scenario_capacities(sc, build_data(table, geo))
     scores = plan_scores(data, rng)  # illustrative; one draw shared by every rule that uses it
     params = rule_params(sc, data, scores)
+    free = replace(params, quota=None, quota_rule="optimal")
+    inp = allocation_inputs(geo, table, sc.allocation, params=free, data=data)
+    kind = sc.objective.kind if sc.objective.kind in ("benefit", "equity", "shortfall") else "benefit"
+    alloc = solve_allocation(inp, options, objective=kind, need_target=sc.objective.need_target)
+    if sc.levers.allocation_rule == "optimal" and alloc.total_benefit is not None:
+        params = replace(params, quota=lp_quota(inp, alloc), quota_rule="allocation LP")
     port = select_portfolio(data, params, objective=sc.objective.kind,
                             equity_weight=sc.objective.equity_weight, options=options,
                             pareto_points=sc.objective.pareto_points)
-    inp = allocation_inputs(geo, table, sc.allocation)
-    alloc = solve_allocation(inp, options, objective=sc.objective.kind, equity_weight=sc.objective.equity_weight)
     res = OptimiseResult(alloc, port, params)
     if port.x is not None and port.model is not None:
         # like-for-like reference: the benefit optimum under the same rules without quotas
-        free = replace(params, quota=None)
         ref = port
         if params.quota is not None or sc.objective.kind != "benefit":
             ref = select_portfolio(data, free, options=options)
@@ -157,16 +204,16 @@ def optimise_scenario(sc: Scenario, geo: Geography, table: ProjectTable, rng: np
             if ref is not port:
                 sel = {f"as run ({params.quota_rule}, {sc.objective.kind})": port.x, **sel}
             res.baselines = compare_to_optimum(data, free, sel, ref.x, ref.model.min_per_capita)
+            res.baselines["reference_status"] = ref.status.status
+            res.baselines["reference_gap"] = ref.status.gap
+            if ref.status.bound is not None:
+                res.baselines["share_of_bound"] = res.baselines["total_benefit"] / ref.status.bound
     if alloc.total_benefit is not None:
-        score_of = dict(zip(data.provinces, scores, strict=True))
-        s_inp = np.array([score_of[c] for c in inp.provinces])
-        rows = [{"rule": "optimal", "total_benefit": alloc.total_benefit}]
-        for name, w in (("per_capita", inp.population), ("plan_score", inp.population * s_inp),
-                        ("need", inp.population * inp.need.mean(axis=1))):
-            rows.append({"rule": name, "total_benefit": formula_benefit(inp, w)})
-        t = pd.DataFrame(rows)
-        t["share_of_optimum"] = t["total_benefit"] / alloc.total_benefit
-        res.allocation_rules = t
+        pos = {c: i for i, c in enumerate(data.provinces)}
+        cols = [pos[c] for c in inp.provinces]
+        weights = {name: formula_weights(name, data, scores)[cols]
+                   for name in ("per_capita", "plan_score", "need")}
+        res.allocation_rules = evaluate_rules(inp, options, weights, alloc)
     return res
 
 

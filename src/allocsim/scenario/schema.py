@@ -53,9 +53,6 @@ class AllocationConfig(Section):
                                              "spending capacity per head")
     ceiling_share: float = Field(0.1, gt=0, le=1, description="illustrative: max share of a "
                                  "source's envelope one province may receive")
-    benefit_slopes: list[float] = Field(default_factory=lambda: [1.0, 0.6, 0.3, 0.1],
-                                        description="illustrative diminishing marginal benefit per "
-                                        "segment of the absorption capacity (concave)", min_length=1)
 
     @field_validator("envelope_mthb")
     @classmethod
@@ -63,13 +60,6 @@ class AllocationConfig(Section):
         for k, x in v.items():
             if not (0 <= x <= 1e9):
                 raise ValueError(f"{k}: {x} must be between 0 and 1e9 (million THB)")
-        return v
-
-    @field_validator("benefit_slopes")
-    @classmethod
-    def _concave(cls, v: list[float]) -> list[float]:
-        if any(x < 0 for x in v) or any(b > a for a, b in zip(v, v[1:], strict=False)):
-            raise ValueError("slopes must be >= 0 and non-increasing (diminishing returns)")
         return v
 
 
@@ -92,9 +82,15 @@ class RulesConfig(Section):
 
 
 class ObjectiveConfig(Section):
-    kind: Literal["benefit", "equity", "weighted"] = "benefit"
+    kind: Literal["benefit", "equity", "shortfall", "weighted"] = "benefit"
     equity_weight: float = Field(0.5, ge=0, le=1, description="weight of equity in 'weighted'")
+    need_target: float = Field(0.0, ge=0, le=1e9, description="illustrative: benefit per head (THB) "
+                               "every province should reach; 'shortfall' minimises the largest gap")
     pareto_points: int = Field(0, ge=0, le=200, description="0 = no Pareto frontier")
+    alternatives: int = Field(0, ge=0, le=50, description="near-optimal alternative portfolios to "
+                              "generate (modelling to generate alternatives); 0 = none")
+    slack: float = Field(0.02, ge=0, le=0.5, description="alternatives stay within this share of "
+                         "the optimum's benefit")
 
 
 class SolverConfig(Section):

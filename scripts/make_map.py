@@ -67,7 +67,7 @@ def douglas_peucker(pts: list[Point], tol: float) -> list[Point]:
 
 
 def _area(ring: list[Point]) -> float:
-    return 0.5 * abs(sum(x1 * y2 - x2 * y1 for (x1, y1), (x2, y2) in zip(ring, ring[1:] + ring[:1])))
+    return 0.5 * abs(sum(x1 * y2 - x2 * y1 for (x1, y1), (x2, y2) in zip(ring, ring[1:] + ring[:1], strict=True)))
 
 
 def simplify(features: list[dict], tol: float, min_area: float, digits: int) -> list[dict]:
@@ -108,7 +108,7 @@ def simplify(features: list[dict], tol: float, min_area: float, digits: int) -> 
             far = max(range(n), key=lambda i: (ring[i][0] - ring[0][0]) ** 2 + (ring[i][1] - ring[0][1]) ** 2)
             fixed = [0, far]
         out: list[Point] = []
-        for a, b in zip(fixed, fixed[1:] + [fixed[0] + n]):
+        for a, b in zip(fixed, fixed[1:] + [fixed[0] + n], strict=True):
             seg = [ring[i % n] for i in range(a, b + 1)]
             out += arc(seg)[:-1]
         out = [(round(x, digits), round(y, digits)) for x, y in out]

@@ -50,7 +50,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     res = run_scenario(sc, out, overwrite=args.overwrite, optimise=stages[0], simulate=stages[1],
                        replicates=getattr(args, "replicates", None) or sc.experiments.replicates,
                        workers=getattr(args, "workers", None), scheduler=getattr(args, "scheduler", None),
-                       progress=sys.stderr.isatty())
+                       progress=sys.stderr.isatty(), lang=getattr(args, "lang", "en"))
     m = res.manifest
     print(f"scenario {sc.name} (seed {sc.seed}, cluster map {m['cluster_map']}): "
           f"{len(res.geography.provinces)} areas, {len(res.geography.clusters)} clusters, "
@@ -83,7 +83,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from allocsim.experiments.provenance import environment, now_utc
     from allocsim.report import compare_report
 
-    compare_report(out, res, base, reforms)
+    compare_report(out, res, base, reforms, lang=args.lang)
 
     atomic_write_json({"command": "compare", "baseline": str(base.source), "reforms": [str(r.source) for r in reforms],
                        "replicates": int(res.table["seed"].nunique()), "seeds": sorted(set(res.table["seed"])),
@@ -313,6 +313,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--thailand", action="store_true",
                    help="check provinces against the reference data and use real populations")
     p.set_defaults(func=cmd_select)
+
+    for name in ("run", "optimise", "simulate", "compare"):
+        sub.choices[name].add_argument("--lang", choices=["en", "th"], default="en",
+                                       help="language of report.html and its charts (default en)")
 
     for name in ("validate", "run", "optimise", "simulate", "compare", "sweep"):
         sub.choices[name].add_argument(

@@ -106,33 +106,61 @@ TH: dict[str, str] = {
     "no data": "ไม่มีข้อมูล",
     "cluster border": "เขตกลุ่มจังหวัด",
     "Real provincial budget per head": "งบประมาณจังหวัดต่อหัวประชากร",
-    # --- phrases in the report text ---
-    "was run with seed": "รันด้วยเมล็ดสุ่ม (seed)",
-    "on the cluster map": "บนแผนที่กลุ่มจังหวัด",
-    "candidate projects": "โครงการที่เสนอ",
-    "Portfolio optimisation": "การหาชุดโครงการที่ดีที่สุด",
-    "projects funded": "โครงการที่ได้รับงบประมาณ",
-    "Mean a year over the simulated fiscal years": "ค่าเฉลี่ยต่อปีตลอดปีงบประมาณที่จำลอง",
-    "The portfolio solution is not a proven optimum: read its numbers as a feasible plan, not the "
-    "best one.": "คำตอบชุดโครงการยังไม่ได้พิสูจน์ว่าดีที่สุด: ให้อ่านตัวเลขเป็นแผนที่ทำได้ "
-                 "ไม่ใช่แผนที่ดีที่สุด",
-    "Amounts in million baht by province and source; envelopes, floors and absorption capacities "
-    "are illustrative scenario parameters.": "จำนวนเงินเป็นล้านบาท รายจังหวัดและแหล่งเงิน "
-    "วงเงิน ขั้นต่ำ และความสามารถในการใช้จ่ายเป็นพารามิเตอร์สมมติของฉากทัศน์",
-    "Benefit of formula allocations against the LP optimum:":
-        "ประโยชน์ของการจัดสรรตามสูตรเทียบกับค่าที่ดีที่สุดของแบบจำลอง LP:",
-    "How far each allocation rule is from the optimum:":
-        "หลักเกณฑ์การจัดสรรแต่ละแบบห่างจากค่าที่ดีที่สุดเท่าใด:",
-    "replicates on common random numbers": "รอบจำลองบนเลขสุ่มชุดเดียวกัน",
-    "compared with": "เปรียบเทียบกับ",
-    "differences are reform − baseline with confidence intervals":
-        "ผลต่างคือ การปฏิรูป − กรณีฐาน พร้อมช่วงความเชื่อมั่น",
-    "shows no clear change in any metric.": "ไม่มีตัวชี้วัดใดเปลี่ยนแปลงอย่างชัดเจน",
+    # --- report text: English templates ({placeholders} filled by html.py) -> Thai ---
+    "no description": "ไม่มีคำอธิบาย",
     "to": "ถึง",
+    "<b>{name}</b> ({description}) was run with seed {seed} on the {cluster_map} cluster map and "
+    "{projects} candidate projects.":
+        "<b>{name}</b> ({description}) รันด้วยค่าเมล็ดสุ่ม (seed) {seed} บนแผนที่กลุ่มจังหวัด "
+        "{cluster_map} และโครงการที่เสนอ {projects} โครงการ",
+    "The portfolio optimisation is <b>{status}</b>": "ผลการหาชุดโครงการที่ดีที่สุด: <b>{status}</b>",
+    ": {n} projects funded, total benefit {benefit}.":
+        " มีโครงการได้รับงบประมาณ {n} โครงการ ประโยชน์รวม {benefit}",
+    "Over {years} simulated fiscal year{plural}, on average {disbursed} of {allocated} was disbursed "
+    "a year ({lapsed} lapsed); {duplicates} duplicated projects were approved a year; projects waited "
+    "{wait} days from the Budget Act to their first payment and change approvals took {change} days.":
+        "ตลอด {years} ปีงบประมาณที่จำลอง เบิกจ่ายเฉลี่ยปีละ {disbursed} จาก {allocated} "
+        "(ตกพับ {lapsed}) อนุมัติโครงการซ้ำซ้อนเฉลี่ยปีละ {duplicates} โครงการ "
+        "โครงการรอเฉลี่ย {wait} วันนับจาก พ.ร.บ. งบประมาณถึงการเบิกจ่ายครั้งแรก "
+        "และการอนุมัติเปลี่ยนแปลงโครงการใช้เวลา {change} วัน",
+    "Across {n} Monte Carlo replicates, effective benefit was {mean} a year (95% CI {low} to {high}).":
+        "จากการจำลองมอนติคาร์โล {n} รอบ ประโยชน์ที่เกิดขึ้นจริงเท่ากับปีละ {mean} "
+        "(ช่วงความเชื่อมั่น 95% {low} ถึง {high})",
+    "The portfolio solution is <b>not a proven optimum</b>: read its numbers as a feasible plan, "
+    "not the best one.":
+        "คำตอบชุดโครงการ<b>ยังไม่ได้พิสูจน์ว่าดีที่สุด</b> ให้อ่านตัวเลขเป็นแผนที่ทำได้ "
+        "ไม่ใช่แผนที่ดีที่สุด",
+    "Allocation LP: {status}.": "แบบจำลองการจัดสรร (LP): {status}",
+    "Amounts in million THB by province and source (envelopes, floors and absorption capacities are "
+    "illustrative scenario parameters). Sources are interchangeable in the LP's benefit, so how a "
+    "province's total splits across sources is one of several equally good answers; the totals per "
+    "province are what the optimum determines. The simulation's yearly budget is set differently "
+    "(the catalogue's budget tightness × the cost of the year's proposals), and only the provincial "
+    "<em>shares</em> pass from the LP to the simulation when the allocation rule is \"optimal\".":
+        "จำนวนเงินเป็นล้านบาท รายจังหวัดและแหล่งเงิน (วงเงิน ขั้นต่ำ และความสามารถในการใช้จ่าย "
+        "เป็นพารามิเตอร์สมมติของฉากทัศน์) แหล่งเงินทดแทนกันได้ในฟังก์ชันประโยชน์ของ LP "
+        "การแบ่งยอดของจังหวัดระหว่างแหล่งเงินจึงเป็นเพียงหนึ่งในหลายคำตอบที่ดีเท่ากัน "
+        "ค่าที่ดีที่สุดกำหนดเฉพาะยอดรวมรายจังหวัด งบประมาณรายปีในการจำลองกำหนดต่างออกไป "
+        "(ความตึงของงบประมาณในบัญชีโครงการ × ต้นทุนของข้อเสนอในปีนั้น) "
+        "และมีเพียง<em>สัดส่วน</em>รายจังหวัดที่ส่งจาก LP ไปยังการจำลองเมื่อใช้หลักเกณฑ์ \"optimal\"",
+    "Benefit of formula allocations against the LP optimum (same concave benefit):":
+        "ประโยชน์ของการจัดสรรตามสูตรเทียบกับค่าที่ดีที่สุดของ LP (ฟังก์ชันประโยชน์เดียวกัน):",
+    "Portfolio MILP over {n} candidate projects: {status}; solve time {seconds} s; rules: {rules}.":
+        "แบบจำลองชุดโครงการ (MILP) จากโครงการที่เสนอ {n} โครงการ: {status} "
+        "เวลาคำนวณ {seconds} วินาที หลักเกณฑ์ที่ใช้: {rules}",
+    "How far each allocation rule is from the optimum (same rules, same projects):":
+        "หลักเกณฑ์การจัดสรรแต่ละแบบห่างจากค่าที่ดีที่สุดเท่าใด (หลักเกณฑ์และโครงการเดียวกัน):",
+    "<b>{baseline}</b> was compared with {reforms} on {n} common random-number replicates; "
+    "differences are reform − baseline with {confidence} confidence intervals.":
+        "เปรียบเทียบ <b>{baseline}</b> กับ {reforms} ด้วยการจำลอง {n} รอบบนเลขสุ่มชุดเดียวกัน "
+        "ผลต่างคือ การปฏิรูป − กรณีฐาน พร้อมช่วงความเชื่อมั่น {confidence}",
+    "{name} shows no clear change in any metric.": "{name} ไม่มีตัวชี้วัดใดเปลี่ยนแปลงอย่างชัดเจน",
+    "Files (base first): {files}. Inherited values are resolved below.":
+        "ไฟล์ (ไฟล์ฐานก่อน): {files} ค่าที่สืบทอดแสดงไว้ด้านล่างแล้ว",
     "Made by allocsim. Every number that is not a reference fact is produced by scenario parameters "
     "labelled illustrative; see the scenario section.":
         "จัดทำโดย allocsim ตัวเลขทุกตัวที่ไม่ใช่ข้อเท็จจริงอ้างอิงมาจากพารามิเตอร์ของฉากทัศน์ "
-        "ซึ่งระบุว่าเป็นค่าสมมติ ดูหัวข้อฉากทัศน์",
+        "ซึ่งระบุว่าเป็นค่าสมมติ (illustrative) ดูหัวข้อฉากทัศน์",
 }
 
 

@@ -95,7 +95,7 @@ def _bump(rows, thb):
 
 @pytest.mark.parametrize(("name", "edit", "field", "words"), [
     (budget.PROVINCE_FILE, lambda r: _set(r, "iso_code", "TH-50", "budget_thb", "-100"),
-     "budget_thb (iso_code=TH-50)", "negative"),
+     "budget_thb (iso_code=TH-50, FY2569)", "negative"),
     (budget.PROVINCE_FILE, lambda r: [x for x in r if x["iso_code"] != "TH-96"],
      "iso_code=TH-96", "province missing for FY2568"),
     (budget.PROVINCE_FILE, lambda r: _bump(r, 100),  # too small to move the total: link check
@@ -113,7 +113,9 @@ def _bump(rows, thb):
     (budget.LGO_FILE, lambda r: _set(r, "iso_code", "TH-50", "sao", "3"),
      "lgo_total (iso_code=TH-50)", "is not pao + municipality_total"),
     (budget.PAO_FILE, lambda r: _set(r, "iso_code", "TH-50", "budget_thb", ""),
-     "budget_thb (unit=TH-50 FY2569)", "blank"),
+     "budget_thb (iso_code=TH-50, FY2569)", "blank"),
+    (budget.PROVINCE_FILE, lambda r: _set(r, "iso_code", "TH-50", "previous_year_budget_thb", ""),
+     "previous_year_budget_thb (iso_code=TH-50, FY2569)", "blank"),
 ])
 def test_corrupted_copy_is_rejected_with_clear_message(tmp_path, name, edit, field, words) -> None:
     loader = {budget.PROVINCE_FILE: budget.load_province_budget,

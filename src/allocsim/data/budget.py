@@ -83,8 +83,8 @@ def _columns(t: pd.DataFrame, src: str, expected: list[str]) -> None:
                                 f"{','.join(expected)}"))
 
 
-def _amounts(t: pd.DataFrame, src: str, col: str, key: str, *, blank_ok: set[str] = frozenset()
-             ) -> tuple[pd.Series, list[Problem]]:
+def _amounts(t: pd.DataFrame, src: str, col: str, key: str, *, blank_ok: set[str] = frozenset(),
+             key_label: str | None = None) -> tuple[pd.Series, list[Problem]]:
     """Parse a column of whole, non-negative amounts; blanks allowed only for keys in blank_ok."""
     out, problems = [], []
     for k, v in zip(t[key], t[col].str.strip(), strict=True):
@@ -92,7 +92,7 @@ def _amounts(t: pd.DataFrame, src: str, col: str, key: str, *, blank_ok: set[str
             out.append(pd.NA)
         elif not v.isdigit():
             why = "negative" if v.startswith("-") else "blank" if v == "" else f"{v!r} is not a whole number"
-            problems.append(Problem(src, f"{col} ({key}={k})", f"{why}; amounts are whole, "
+            problems.append(Problem(src, f"{col} ({key_label or key}={k})", f"{why}; amounts are whole, "
                                     "non-negative baht"))
             out.append(pd.NA)
         else:
@@ -125,11 +125,12 @@ def _budget_table(path: Path | None, default: str, key: str, expected_units: dic
     _columns(t, src, columns)
     t, problems = _years(t, src)
     t = t.copy()
+    keyed = t.assign(unit=t[key] + ", FY" + t["fiscal_year_be"].astype(str))
+    first = set(keyed.loc[t["fiscal_year_be"] == min(VERIFIED_YEARS), "unit"])
     for col in ("budget_thb", "previous_year_budget_thb"):
         # previous_year is blank for the first year of the table only
-        first = t["fiscal_year_be"] == min(VERIFIED_YEARS)
-        vals, probs = _amounts(t, src, col, key,
-                               blank_ok=set(t.loc[first, key]) if col.startswith("previous") else set())
+        vals, probs = _amounts(keyed, src, col, "unit", key_label=key,
+                               blank_ok=first if col.startswith("previous") else set())
         t[col] = vals
         problems += probs
     for k in sorted(set(t[key]) - set(expected_units)):
@@ -255,12 +256,12 @@ def load_pao_budget(path: Path | None = None) -> pd.DataFrame:
     _columns(t, src, PAO_COLUMNS)
     t, problems = _years(t, src)
     t = t.copy()
-    keyed = t.assign(unit=t["iso_code"] + " FY" + t["fiscal_year_be"].astype(str))
+    keyed = t.assign(unit=t["iso_code"] + ", FY" + t["fiscal_year_be"].astype(str))
     yala = set(keyed.loc[keyed["iso_code"] == "TH-95", "unit"])  # not found in the source (§6.4)
     first = set(keyed.loc[keyed["fiscal_year_be"] == 2569, "unit"])
     for col in ("budget_thb", "previous_year_budget_thb"):
         blank = yala | first if col.startswith("previous") else yala
-        vals, probs = _amounts(keyed, src, col, "unit", blank_ok=blank)
+        vals, probs = _amounts(keyed, src, col, "unit", blank_ok=blank, key_label="iso_code")
         t[col] = vals
         problems += probs
     known = set(load_geography().provinces["iso_code"])

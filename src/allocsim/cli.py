@@ -50,7 +50,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     res = run_scenario(sc, out, overwrite=args.overwrite, optimise=stages[0], simulate=stages[1],
                        replicates=getattr(args, "replicates", None) or sc.experiments.replicates,
                        workers=getattr(args, "workers", None), scheduler=getattr(args, "scheduler", None),
-                       progress=sys.stderr.isatty())
+                       progress=sys.stderr.isatty(), lang=getattr(args, "lang", "en"))
     m = res.manifest
     print(f"scenario {sc.name} (seed {sc.seed}, cluster map {m['cluster_map']}): "
           f"{len(res.geography.provinces)} areas, {len(res.geography.clusters)} clusters, "
@@ -83,7 +83,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from allocsim.experiments.provenance import environment, now_utc
     from allocsim.report import compare_report
 
-    compare_report(out, res, base, reforms)
+    compare_report(out, res, base, reforms, lang=args.lang)
 
     atomic_write_json({"command": "compare", "baseline": str(base.source), "reforms": [str(r.source) for r in reforms],
                        "replicates": int(res.table["seed"].nunique()), "seeds": sorted(set(res.table["seed"])),
@@ -175,9 +175,41 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return 0 if ok else 1
 
 
+def _print_budget(year: int) -> int:
+    """`allocsim data --budget`: real provincial and cluster budgets, per head and ranked."""
+    from allocsim.data.budget import budget_per_head, year_caveat
+
+    caveat = year_caveat(year)
+    if caveat:
+        print(f"WARNING: {caveat}", file=sys.stderr)
+        print(f"WARNING: {caveat}\n")
+    prov, cl = budget_per_head(year, allow_unverified=bool(caveat))
+    stage = "draft budget bill" + (" (UNVERIFIED, looks incomplete)" if caveat else "")
+    print(f"FY{year} ({stage}): 76 provinces {prov['budget_mthb'].sum():,.2f} M THB, "
+          f"18 clusters {cl['budget_mthb'].sum():,.2f} M THB; source: Budget Bureau bill via WeVis "
+          "open-budget data (CC BY-NC 4.0), see allocsim/data/reference/SOURCES.md §6")
+    print("per head uses DOPA registered population, 31 Dec 2021; rank 1 = largest\n")
+    cols = ["name_en", "budget_mthb", "population", "thb_per_head", "rank_budget", "rank_per_head"]
+    fmts = {"budget_mthb": "{:,.2f}".format, "population": "{:,}".format,
+            "thb_per_head": "{:,.1f}".format}
+    with pd.option_context("display.width", 140, "display.max_rows", 200):
+        print("provinces (own development budget, M THB):")
+        print(prov[cols].to_string(formatters=fmts))
+        print("\nprovince clusters (M THB):")
+        print(cl[cols].to_string(formatters=fmts))
+    if caveat:
+        print(f"\nWARNING: FY{year} figures above look incomplete; do not use them as a real year.")
+    return 0
+
+
 def cmd_data(args: argparse.Namespace) -> int:
     from allocsim.data.geography import load_geography, load_local_government_counts
 
+    if args.budget:
+        if args.cluster_map != "2017":
+            raise UserError(Problem("--cluster-map", "cluster_map", "the budget tables follow the 2017 "
+                                    "cluster map; drop --cluster-map with --budget"))
+        return _print_budget(args.year)
     geo = load_geography(args.cluster_map)
     p = geo.provinces
     print(f"{len(p)} areas: {len(geo.province_codes)} provinces + Bangkok (in no cluster); "
@@ -282,6 +314,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="check provinces against the reference data and use real populations")
     p.set_defaults(func=cmd_select)
 
+    for name in ("run", "optimise", "simulate", "compare"):
+        sub.choices[name].add_argument("--lang", choices=["en", "th"], default="en",
+                                       help="language of report.html and its charts (default en)")
+
     for name in ("validate", "run", "optimise", "simulate", "compare", "sweep"):
         sub.choices[name].add_argument(
             "--allow-path", action="append", default=[], metavar="DIR",
@@ -294,6 +330,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("data", help="print the provinces / clusters summary")
     p.add_argument("--cluster-map", default="2017", help='"2017" (default), "2009" or a CSV path')
     p.add_argument("--provinces", action="store_true", help="also list all 77 areas")
+    p.add_argument("--budget", action="store_true",
+                   help="print the real provincial and cluster budgets (M THB, per head, ranked)")
+    p.add_argument("--year", type=int, default=2569, metavar="B.E.",
+                   help="fiscal year for --budget: 2568, 2569 (default) or 2570 (looks incomplete)")
     p.set_defaults(func=cmd_data)
 
     p = sub.add_parser("levers", help="list the reform levers, their mechanism and status")

@@ -103,12 +103,13 @@ def solver_summary(opt: OptimiseResult) -> dict:
 
 def run_scenario(sc: Scenario, out: Path | None = None, *, overwrite: bool = False,
                  optimise: bool = True, simulate: bool = True, replicates: int = 1,
-                 workers: int | None = None, scheduler: str | None = None, progress: bool = False) -> RunResult:
+                 workers: int | None = None, scheduler: str | None = None, progress: bool = False,
+                 lang: str = "en") -> RunResult:
     """Build everything for a scenario; with ``out``, write a complete result folder atomically.
 
     The simulation runs the closed loop (``loop.py``). With ``replicates`` > 1 the loop also runs on
     that many seeds derived from the scenario seed and the metrics are summarised with confidence
-    intervals (``replicates.csv``, ``summary.csv``).
+    intervals (``replicates.csv``, ``summary.csv``). ``lang`` is report.html's language ("en"/"th").
     """
     started = now_utc()
     geo, table = build_inputs(sc)
@@ -160,7 +161,7 @@ def run_scenario(sc: Scenario, out: Path | None = None, *, overwrite: bool = Fal
         from allocsim.report import run_report
 
         result.out = Path(out)
-        run_report(stage, result)
+        run_report(stage, result, lang=lang)
         manifest.update(result.manifest_extra)
         manifest["finished"] = now_utc()
         manifest["status"] = "ok"

@@ -1,6 +1,8 @@
 """report.html: self-contained (PNG charts embedded as base64), readable offline, opening with a
 plain-words summary. ``run_report`` serves ``allocsim run``, ``compare_report`` ``allocsim compare``.
-Every chart is also saved as a PNG file next to the report."""
+Every chart is also saved as a PNG file next to the report. ``lang="th"`` writes the report in Thai
+(strings from :mod:`allocsim.report.i18n`, Thai province names, million baht) with the Sarabun font
+embedded, so a browser without Thai fonts still shows Thai."""
 
 from __future__ import annotations
 
@@ -9,12 +11,15 @@ import html
 import json
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from allocsim.report import charts
+from allocsim.data.geography import CLUSTER_MAPS, load_geography
+from allocsim.report import charts, fonts
 from allocsim.report.format import fmt, label
-from allocsim.report.tilemap import plot_tilemap
+from allocsim.report.i18n import LANGS, t
+from allocsim.report.map import choropleth
 from allocsim.store import atomic_write_text
 
 CSS = """
@@ -31,8 +36,10 @@ img{max-width:100%;height:auto;display:block;margin:.6em 0} .muted{color:#666;fo
 
 
 class Report:
-    def __init__(self, title: str, folder: Path) -> None:
-        self.title, self.folder = title, folder
+    def __init__(self, title: str, folder: Path, lang: str = "en") -> None:
+        if lang not in LANGS:
+            raise ValueError(f"unknown report language {lang!r}; use one of {', '.join(LANGS)}")
+        self.title, self.folder, self.lang = title, folder, lang
         self.parts: list[str] = []
 
     def h2(self, text: str, anchor: str) -> None:
@@ -53,7 +60,7 @@ class Report:
         """A real HTML table; numbers formatted by metric kind, raw value kept in data-value."""
         formats = formats or {}
         cols = list(df.columns)
-        head = "".join(f"<th>{html.escape(label(str(c)))}</th>" for c in cols)
+        head = "".join(f"<th>{html.escape(label(str(c), self.lang))}</th>" for c in cols)
         rows = []
         for _, r in df.iterrows():
             cells = []
@@ -63,19 +70,24 @@ class Report:
                     metric = formats.get(c, str(c))
                     raw = "" if pd.isna(v) else repr(float(v))
                     cells.append(f'<td class="num" data-col="{html.escape(str(c))}" data-value="{raw}">'
-                                 f"{html.escape(fmt(metric, v))}</td>")
+                                 f"{html.escape(fmt(metric, v, lang=self.lang))}</td>")
                 else:
                     cls = f' class="{v}"' if v in ("better", "worse") else ""
-                    cells.append(f'<td data-col="{html.escape(str(c))}"{cls}>{html.escape(str(v))}</td>')
+                    shown = t(v, self.lang) if v in ("better", "worse", "no clear change") else str(v)
+                    cells.append(f'<td data-col="{html.escape(str(c))}"{cls}>{html.escape(shown)}</td>')
             rows.append("<tr>" + "".join(cells) + "</tr>")
         tid = f' id="{table_id}"' if table_id else ""
         self.parts.append(f"<table{tid}><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>")
 
     def write(self) -> Path:
-        doc = (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(self.title)}</title>"
-               f"<style>{CSS}</style></head><body><h1>{html.escape(self.title)}</h1>{''.join(self.parts)}"
-               "<p class='muted'>Made by allocsim. Every number that is not a reference fact is produced by "
-               "scenario parameters labelled <em>illustrative</em>; see the scenario section.</p></body></html>")
+        css = CSS
+        if self.lang == "th":  # the packaged font, inlined: Thai shows without system Thai fonts
+            css = fonts.font_face_css() + CSS + f"body{{font-family:'{fonts.FAMILY}',system-ui,sans-serif}}"
+        foot = t("Made by allocsim. Every number that is not a reference fact is produced by scenario "
+                 "parameters labelled illustrative; see the scenario section.", self.lang)
+        doc = (f"<!DOCTYPE html><html lang='{self.lang}'><head><meta charset='utf-8'><title>{html.escape(self.title)}</title>"
+               f"<style>{css}</style></head><body><h1>{html.escape(self.title)}</h1>{''.join(self.parts)}"
+               f"<p class='muted'>{html.escape(foot)}</p></body></html>")
         path = self.folder / "report.html"
         atomic_write_text(doc, path)
         return path
@@ -93,57 +105,88 @@ def _flatten(d: dict, prefix: str = "") -> list[tuple[str, str]]:
 
 
 def _scenario_section(rep: Report, scenario: dict, chain: list[str], only: set[str] | None = None) -> None:
-    rep.h2("Scenario as run", "scenario")
-    rep.p("Files (base first): " + " → ".join(html.escape(c) for c in chain) + ". Inherited values are resolved below.")
+    rep.h2(t("Scenario as run", rep.lang), "scenario")
+    rep.p(t("Files (base first): {files}. Inherited values are resolved below.", rep.lang).format(
+        files=" → ".join(html.escape(c) for c in chain)))
     rows = [(k, v) for k, v in _flatten(scenario) if only is None or k in only]
     rep.table(pd.DataFrame(rows, columns=["field", "value"]), table_id="scenario-table")
 
 
-def run_report(folder: Path, result) -> Path:  # result: experiments.run.RunResult
-    sc, t = result.scenario, result.tables
-    names = dict(zip(result.geography.provinces["iso_code"], result.geography.provinces["name_en"], strict=True))
-    rep = Report(f"allocsim — {sc.name}", folder)
-    nat = t.get("sim_national")
+def _province_names(geography, lang: str) -> dict[str, str]:
+    """Province names in the report's language (Thai names from the reference data)."""
+    p = geography.provinces
+    return dict(zip(p["iso_code"], p["name_th" if lang == "th" else "name_en"], strict=True))
+
+
+def _scenario_geography(sc):
+    """The geography a scenario ran on (its cluster map), for the clusters drawn on maps."""
+    cmap = sc.geography.cluster_map
+    return load_geography(cmap if cmap in CLUSTER_MAPS else sc.resolve_path(cmap))
+
+
+def run_report(folder: Path, result, lang: str = "en") -> Path:  # result: experiments.run.RunResult
+    """report.html for one run; ``lang`` "en" (default) or "th"."""
+    with plt.rc_context(fonts.rc(lang)):
+        return _run_report(folder, result, lang)
+
+
+def _run_report(folder: Path, result, lang: str) -> Path:
+    sc, tb = result.scenario, result.tables
+    names = _province_names(result.geography, lang)
+    rep = Report(f"allocsim — {sc.name}", folder, lang)
+    nat = tb.get("sim_national")
     opt = result.optimisation
-    words = [f"<b>{html.escape(sc.name)}</b> ({html.escape(sc.description or 'no description')}) was run with seed "
-             f"{sc.seed} on the {html.escape(result.geography.cluster_map)} cluster map and "
-             f"{len(result.projects.projects):,} candidate projects."]
+    words = [t("<b>{name}</b> ({description}) was run with seed {seed} on the {cluster_map} cluster map "
+               "and {projects} candidate projects.", lang).format(
+        name=html.escape(sc.name), description=html.escape(sc.description or t("no description", lang)),
+        seed=sc.seed, cluster_map=html.escape(result.geography.cluster_map),
+        projects=f"{len(result.projects.projects):,}")]
     if opt is not None:
         p = opt.portfolio
-        words.append(f"The portfolio optimisation is <b>{html.escape(p.status.label())}</b>"
-                     + (f": {int(p.x.sum())} projects funded, total benefit {p.total_benefit:,.1f}." if p.x is not None else "."))
+        words.append(t("The portfolio optimisation is <b>{status}</b>", lang).format(
+            status=html.escape(p.status.label()))
+            + (t(": {n} projects funded, total benefit {benefit}.", lang).format(
+                n=int(p.x.sum()), benefit=f"{p.total_benefit:,.1f}") if p.x is not None else "."))
     if nat is not None and len(nat):
         years = len(nat)
-        words.append(
-            f"Over {years} simulated fiscal year{'s' if years > 1 else ''}, on average "
-            f"{fmt('x_thb', nat['disbursed_thb'].mean())} of {fmt('x_thb', nat['allocated_thb'].mean())} was disbursed a year "
-            f"({fmt('lapsed_thb', nat['lapsed_thb'].mean())} lapsed); {nat['duplicates_approved'].mean():.1f} duplicated projects "
-            f"were approved a year; projects waited {nat['mean_days_to_disbursement'].mean():.0f} days from the Budget Act to "
-            f"their first payment and change approvals took {nat['mean_change_approval_days'].mean():.1f} days.")
-    summ = t.get("summary")
+        words.append(t(
+            "Over {years} simulated fiscal year{plural}, on average {disbursed} of {allocated} was disbursed a "
+            "year ({lapsed} lapsed); {duplicates} duplicated projects were approved a year; projects "
+            "waited {wait} days from the Budget Act to their first payment and change approvals took "
+            "{change} days.", lang).format(
+            years=years, plural="s" if years > 1 else "", disbursed=fmt("x_thb", nat["disbursed_thb"].mean(), lang=lang),
+            allocated=fmt("x_thb", nat["allocated_thb"].mean(), lang=lang),
+            lapsed=fmt("lapsed_thb", nat["lapsed_thb"].mean(), lang=lang),
+            duplicates=f"{nat['duplicates_approved'].mean():.1f}",
+            wait=f"{nat['mean_days_to_disbursement'].mean():.0f}",
+            change=f"{nat['mean_change_approval_days'].mean():.1f}"))
+    summ = tb.get("summary")
     if summ is not None and len(summ):
         s = summ.set_index("metric")
-        words.append(f"Across {int(s['n'].max())} Monte Carlo replicates, effective benefit was "
-                     f"{fmt('x_thb', s.loc['effective_benefit_thb', 'mean'])} a year "
-                     f"(95% CI {fmt('x_thb', s.loc['effective_benefit_thb', 'ci_low'])} to "
-                     f"{fmt('x_thb', s.loc['effective_benefit_thb', 'ci_high'])}).")
+        words.append(t("Across {n} Monte Carlo replicates, effective benefit was {mean} a year (95% CI "
+                       "{low} to {high}).", lang).format(
+            n=int(s["n"].max()), mean=fmt("x_thb", s.loc["effective_benefit_thb", "mean"], lang=lang),
+            low=fmt("x_thb", s.loc["effective_benefit_thb", "ci_low"], lang=lang),
+            high=fmt("x_thb", s.loc["effective_benefit_thb", "ci_high"], lang=lang)))
     rep.p(" ".join(words), "summary")
     if opt is not None and not opt.portfolio.status.optimal:
-        rep.p("The portfolio solution is <b>not a proven optimum</b>: read its numbers as a feasible plan, "
-              "not the best one.", "warn")
+        rep.p(t("The portfolio solution is <b>not a proven optimum</b>: read its numbers as a feasible "
+                "plan, not the best one.", lang), "warn")
 
     if opt is not None:
-        rep.h2("Allocation", "allocation")
+        rep.h2(t("Allocation", lang), "allocation")
         a = opt.allocation
-        rep.p(f"Allocation LP: {html.escape(a.status.label())}. Amounts in million THB by province and source "
-              "(envelopes, floors and absorption capacities are illustrative scenario parameters). Sources are "
-              "interchangeable in the LP's benefit, so how a province's total splits across sources is one of "
-              "several equally good answers; the totals per province are what the optimum determines. The "
-              "simulation's yearly budget is set differently (the catalogue's budget tightness × the cost of the "
-              "year's proposals), and only the provincial <em>shares</em> pass from the LP to the simulation "
-              "when the allocation rule is \"optimal\".")
+        rep.p(t("Allocation LP: {status}.", lang).format(status=html.escape(a.status.label())) + " " + t(
+            "Amounts in million THB by province and source (envelopes, floors and absorption capacities "
+            "are illustrative scenario parameters). Sources are interchangeable in the LP's benefit, so "
+            "how a province's total splits across sources is one of several equally good answers; the "
+            "totals per province are what the optimum determines. The simulation's yearly budget is set "
+            "differently (the catalogue's budget tightness × the cost of the year's proposals), and only "
+            "the provincial <em>shares</em> pass from the LP to the simulation when the allocation rule "
+            "is \"optimal\".", lang))
         if len(a.table):
-            rep.figure(charts.allocation_by_province(a.table, names), "allocation", "allocation by province and source")
+            rep.figure(charts.allocation_by_province(a.table, names, lang=lang), "allocation",
+                       "allocation by province and source")
             per = a.table[a.table["level"] == "province"].groupby("area")["amount_mthb"].sum().sort_values(ascending=False)
             top = pd.DataFrame({"province": [names.get(c, c) for c in per.index[:10]],
                                 "allocated_thb": per.to_numpy()[:10] * 1e6})
@@ -151,37 +194,39 @@ def run_report(folder: Path, result) -> Path:  # result: experiments.run.RunResu
         for c in a.conflicts:
             rep.p(html.escape(c), "warn")
         if opt.allocation_rules is not None:
-            rep.p("Benefit of formula allocations against the LP optimum (same concave benefit):")
+            rep.p(t("Benefit of formula allocations against the LP optimum (same concave benefit):", lang))
             rep.table(opt.allocation_rules.assign(share_of_optimum=opt.allocation_rules["share_of_optimum"]),
                       {"share_of_optimum": "x_share"}, table_id="allocation-rules")
 
-        rep.h2("Portfolio", "portfolio")
+        rep.h2(t("Portfolio", lang), "portfolio")
         p = opt.portfolio
-        rep.p(f"Portfolio MILP over {p.data.n:,} candidate projects: {html.escape(p.status.label())}; "
-              f"solve time {p.status.solve_seconds:.2f} s; rules: {', '.join(opt.params.switched_on())}.")
+        rep.p(t("Portfolio MILP over {n} candidate projects: {status}; solve time {seconds} s; rules: "
+                "{rules}.", lang).format(n=f"{p.data.n:,}", status=html.escape(p.status.label()),
+                                         seconds=f"{p.status.solve_seconds:.2f}",
+                                         rules=", ".join(opt.params.switched_on())))
         if p.diagnosis is not None:
             for m in p.diagnosis.messages():
                 rep.p(html.escape(m), "warn")
         if opt.baselines is not None:
-            rep.p("How far each allocation rule is from the optimum (same rules, same projects):")
+            rep.p(t("How far each allocation rule is from the optimum (same rules, same projects):", lang))
             rep.table(opt.baselines, {"share_of_optimum": "x_share"}, table_id="baselines")
         if p.pareto is not None:
-            rep.figure(charts.pareto(p.pareto), "pareto", "Pareto frontier")
+            rep.figure(charts.pareto(p.pareto, lang=lang), "pareto", "Pareto frontier")
 
     if nat is not None and len(nat):
-        years_t = t["sim_years"]
-        rep.h2("Simulation over time", "simulation")
+        years_t = tb["sim_years"]
+        rep.h2(t("Simulation over time", lang), "simulation")
         w = years_t["allocated_thb"].astype(float)
         curve = [float((years_t[f"q{q}_disbursement_rate"] * w).sum() / w.sum()) for q in (1, 2, 3, 4)]
-        rep.figure(charts.disbursement_curves({sc.name: curve}), "disbursement", "disbursement by quarter")
-        rep.figure(charts.distributions(years_t["mean_days_to_disbursement"], years_t["duplicates_approved"]),
-                   "distributions", "delay and duplication distributions")
+        rep.figure(charts.disbursement_curves({sc.name: curve}, lang=lang), "disbursement", "disbursement by quarter")
+        rep.figure(charts.distributions(years_t["mean_days_to_disbursement"], years_t["duplicates_approved"],
+                                        lang=lang), "distributions", "delay and duplication distributions")
         cols = ["fiscal_year", "allocated_thb", "disbursed_thb", "carried_over_thb", "lapsed_thb", "effective_benefit_thb",
                 "duplicates_approved", "wasted_on_duplicates_thb", "mean_days_to_disbursement",
                 "mean_change_approval_days", "unmet_need", "satisfaction", "equity_gini_per_capita_benefit"]
         rep.table(nat[cols].astype({"fiscal_year": str}), table_id="national")
 
-        rep.h2("Per-province results", "provinces")
+        rep.h2(t("Per-province results", lang), "provinces")
         per = years_t.groupby("province").agg(effective_benefit_thb=("effective_benefit_thb", "mean"),
                                               mean_days_to_disbursement=("mean_days_to_disbursement", "mean"),
                                               duplicates_approved=("duplicates_approved", "mean"),
@@ -189,10 +234,12 @@ def run_report(folder: Path, result) -> Path:  # result: experiments.run.RunResu
         pop = result.geography.provinces.set_index("iso_code")["population"]
         per_head = per["effective_benefit_thb"] / pop.reindex(per.index)
         rep.raw('<div class="grid">')
-        rep.figure(plot_tilemap(per_head, title="Effective benefit per head (THB a year)", label="THB per head",
-                                geo=result.geography), "map_benefit", "map of benefit per head")
-        rep.figure(plot_tilemap(per["mean_days_to_disbursement"], title="Days from Budget Act to first payment",
-                                label="days", cmap="magma_r", geo=result.geography), "map_delay", "map of delays")
+        clusters = result.geography.provinces
+        rep.figure(choropleth(per_head, t("Effective benefit per head (THB a year)", lang), t("THB per head", lang),
+                              clusters=clusters, lang=lang), "map_benefit", "map of benefit per head")
+        rep.figure(choropleth(per["mean_days_to_disbursement"], t("Days from Budget Act to first payment", lang),
+                              t("days", lang), cmap="magma_r", clusters=clusters, lang=lang),
+                   "map_delay", "map of delays")
         rep.raw("</div>")
         table = per.reset_index()
         table.insert(1, "name", table["province"].map(names))
@@ -202,57 +249,70 @@ def run_report(folder: Path, result) -> Path:  # result: experiments.run.RunResu
     return rep.write()
 
 
-def compare_report(folder: Path, res, baseline, reforms: list) -> Path:  # res: CompareResult
+def compare_report(folder: Path, res, baseline, reforms: list, lang: str = "en") -> Path:  # res: CompareResult
+    """report.html for ``allocsim compare``; ``lang`` "en" (default) or "th"."""
+    with plt.rc_context(fonts.rc(lang)):
+        return _compare_report(folder, res, baseline, reforms, lang)
+
+
+def _compare_report(folder: Path, res, baseline, reforms: list, lang: str) -> Path:
     d = res.differences
     n = int(res.table["seed"].nunique())
-    rep = Report(f"allocsim — {baseline.name} vs {', '.join(r.name for r in reforms)}", folder)
-    words = [f"<b>{html.escape(baseline.name)}</b> was compared with "
-             f"{', '.join('<b>' + html.escape(r.name) + '</b>' for r in reforms)} on {n} common random-number "
-             f"replicates; differences are reform − baseline with {baseline.experiments.confidence:.0%} confidence intervals."]
+    rep = Report(f"allocsim — {baseline.name} vs {', '.join(r.name for r in reforms)}", folder, lang)
+    words = [t("<b>{baseline}</b> was compared with {reforms} on {n} common random-number replicates; "
+               "differences are reform − baseline with {confidence} confidence intervals.", lang).format(
+        baseline=html.escape(baseline.name), reforms=", ".join("<b>" + html.escape(r.name) + "</b>" for r in reforms),
+        n=n, confidence=f"{baseline.experiments.confidence:.0%}")]
     for name, grp in d.groupby("scenario", sort=False):
         sig = grp[grp["better"].isin(["better", "worse"])]
         if len(sig) == 0:
-            words.append(f"{html.escape(name)} shows no clear change in any metric.")
+            words.append(t("{name} shows no clear change in any metric.", lang).format(name=html.escape(name)))
             continue
-        bits = [f"{label(r.metric)} {fmt(r.metric, r.difference, signed=True)} "
-                f"({fmt(r.metric, r.ci_low, signed=True)} to {fmt(r.metric, r.ci_high, signed=True)}, {r.better})"
+        bits = [f"{label(r.metric, lang)} {fmt(r.metric, r.difference, signed=True, lang=lang)} "
+                f"({fmt(r.metric, r.ci_low, signed=True, lang=lang)} {t('to', lang)} "
+                f"{fmt(r.metric, r.ci_high, signed=True, lang=lang)}, {t(r.better, lang)})"
                 for r in sig.itertuples()][:5]
         words.append(f"{html.escape(name)}: " + "; ".join(html.escape(b) for b in bits) + ".")
     rep.p(" ".join(words), "summary")
-    rep.h2("Differences from the baseline", "differences")
-    rep.figure(charts.differences(d), "differences", "differences with confidence intervals")
+    rep.h2(t("Differences from the baseline", lang), "differences")
+    rep.figure(charts.differences(d, lang=lang), "differences", "differences with confidence intervals")
     shown = d[["scenario", "metric", "baseline_mean", "reform_mean", "difference", "ci_low", "ci_high", "better"]]
-    rep.raw('<table id="comparison-table"><thead><tr><th>scenario</th><th>metric</th><th>baseline</th><th>reform</th>'
-            "<th>difference</th><th>95% CI</th><th>reading</th></tr></thead><tbody>")
+    heads = [t(h, lang) for h in ("scenario", "metric", "baseline", "reform", "difference")]
+    rep.raw('<table id="comparison-table"><thead><tr>' + "".join(f"<th>{h}</th>" for h in heads)
+            + f"<th>95% CI</th><th>{t('reading', lang)}</th></tr></thead><tbody>")
     for r in shown.itertuples():
         rep.raw(f'<tr data-scenario="{html.escape(r.scenario)}" data-metric="{r.metric}" data-difference="{r.difference!r}">'
-                f"<td>{html.escape(r.scenario)}</td><td>{html.escape(label(r.metric))}</td>"
-                f'<td class="num">{fmt(r.metric, r.baseline_mean)}</td><td class="num">{fmt(r.metric, r.reform_mean)}</td>'
-                f'<td class="num">{fmt(r.metric, r.difference, signed=True)}</td>'
-                f'<td class="num">{fmt(r.metric, r.ci_low, signed=True)} to {fmt(r.metric, r.ci_high, signed=True)}</td>'
-                f'<td class="{r.better}">{r.better}</td></tr>')
+                f"<td>{html.escape(r.scenario)}</td><td>{html.escape(label(r.metric, lang))}</td>"
+                f'<td class="num">{fmt(r.metric, r.baseline_mean, lang=lang)}</td>'
+                f'<td class="num">{fmt(r.metric, r.reform_mean, lang=lang)}</td>'
+                f'<td class="num">{fmt(r.metric, r.difference, signed=True, lang=lang)}</td>'
+                f'<td class="num">{fmt(r.metric, r.ci_low, signed=True, lang=lang)} {t("to", lang)} '
+                f'{fmt(r.metric, r.ci_high, signed=True, lang=lang)}</td>'
+                f'<td class="{r.better}">{t(r.better, lang)}</td></tr>')
     rep.raw("</tbody></table>")
-    rep.h2("Disbursement by quarter", "disbursement")
+    rep.h2(t("Disbursement by quarter", lang), "disbursement")
     s = res.summary.set_index(["scenario", "metric"])["mean"]
     curves = {name: [float(s.get((name, f"q{q}_disbursement_rate"), np.nan)) for q in (1, 2, 3, 4)]
               for name in [baseline.name] + [r.name for r in reforms]}
-    rep.figure(charts.disbursement_curves(curves), "disbursement", "disbursement curves vs baseline")
-    rep.h2("Per-province differences", "provinces")
+    rep.figure(charts.disbursement_curves(curves, lang=lang), "disbursement", "disbursement curves vs baseline")
+    rep.h2(t("Per-province differences", lang), "provinces")
     pv = res.provinces
     rep.raw('<div class="grid">')
-    for name in [r.name for r in reforms]:
+    for reform in reforms:
+        name, geo = reform.name, _scenario_geography(reform)
         for metric, title in (("mean_days_to_disbursement", "days to first payment"), ("effective_benefit_thb", "benefit")):
             v = pv[(pv["scenario"] == name) & (pv["metric"] == metric)].set_index("province")["difference"]
             if metric.endswith("_thb"):
                 v = v / 1e6
-            rep.figure(plot_tilemap(v, title=f"{name}: change in {title}", diverging=True,
-                                    label="M THB" if metric.endswith("_thb") else "days"),
-                       f"map_{name}_{metric}", f"map of {metric} difference for {name}")
+            unit = t("M THB" if metric.endswith("_thb") else "days", lang)
+            heading = f"{name}: {t('change in', lang)} {t(title, lang)}"
+            fig = choropleth(v, heading, unit, clusters=geo.provinces, diverging=True, lang=lang)
+            rep.figure(fig, f"map_{name}_{metric}", f"map of {metric} difference for {name}")
     rep.raw("</div>")
     base_flat = dict(_flatten(baseline.model_dump(mode="json")))
     for r in reforms:
         diff_keys = {k for k, v in _flatten(r.model_dump(mode="json")) if base_flat.get(k) != v}
-        rep.h2(f"{r.name}: what differs from the baseline", f"scenario-{r.name}")
+        rep.h2(f"{r.name}: {t('what differs from the baseline', lang)}", f"scenario-{r.name}")
         rep.table(pd.DataFrame([(k, base_flat.get(k), v) for k, v in _flatten(r.model_dump(mode="json")) if k in diff_keys],
                                columns=["field", "baseline", "reform"]))
     _scenario_section(rep, baseline.model_dump(mode="json"), [str(p) for p in baseline.chain])

@@ -78,6 +78,8 @@ def _optimisation_tables(opt: OptimiseResult) -> dict[str, pd.DataFrame]:
     port.insert(1, "province", [extra.provinces[i] if i >= 0 else "" for i in extra.province])
     port["channel"] = extra.channel
     tables = {"allocation": opt.allocation.table, "portfolio": port}
+    if opt.allocation.duals is not None:
+        tables["allocation_duals"] = opt.allocation.duals
     if opt.baselines is not None:
         tables["baselines"] = opt.baselines
     if opt.allocation_rules is not None:

@@ -124,6 +124,32 @@ def _scenario_geography(sc):
     return load_geography(cmap if cmap in CLUSTER_MAPS else sc.resolve_path(cmap))
 
 
+def money_provenance(sc, lang: str = "en") -> str:  # sc: scenario.schema.Scenario
+    """Which money figures are real and which are assumed: the envelopes are compared with the
+    packaged budget-bill tables (verified years only), so the sentence cannot drift from the data."""
+    from allocsim.data.budget import VERIFIED_YEARS, real_envelopes
+
+    a = sc.allocation
+    real = []
+    for year in sorted(VERIFIED_YEARS, reverse=True):
+        env = real_envelopes(year)
+        if abs(a.envelope_mthb.get("province_budget", -1.0) - env.province_total_mthb) < 0.01:
+            real.append(t("the provincial envelope ({amount}) is the real FY{year} total of the 76 provinces' "
+                          "own budgets", lang).format(amount=fmt("x_thb", env.province_total_mthb * 1e6, lang=lang),
+                                                     year=year))
+        if abs(a.cluster_envelope_mthb - env.cluster_total_mthb) < 0.01:
+            real.append(t("the cluster envelope ({amount}) is the real FY{year} total of the 18 clusters' "
+                          "budgets", lang).format(amount=fmt("x_thb", env.cluster_total_mthb * 1e6, lang=lang),
+                                                  year=year))
+        if real:
+            break
+    head = (t("Real figures: {list} (budget bills via WeVis open-budget data).", lang).format(
+        list="; ".join(real)) if real else t("No money figure in this scenario is a real budget amount.", lang))
+    return head + " " + t("Assumed (illustrative): ministries' function budgets, grants to local governments, "
+                          "private money, floors, ceilings, absorption capacities, and every project's cost "
+                          "and benefit.", lang)
+
+
 def run_report(folder: Path, result, lang: str = "en") -> Path:  # result: experiments.run.RunResult
     """report.html for one run; ``lang`` "en" (default) or "th"."""
     with plt.rc_context(fonts.rc(lang)):
@@ -160,6 +186,15 @@ def _run_report(folder: Path, result, lang: str) -> Path:
             duplicates=f"{nat['duplicates_approved'].mean():.1f}",
             wait=f"{nat['mean_days_to_disbursement'].mean():.0f}",
             change=f"{nat['mean_change_approval_days'].mean():.1f}"))
+    if opt is not None:
+        words.append(html.escape(money_provenance(sc, lang)))
+        if opt.allocation.duals is not None and len(opt.allocation.duals):
+            from allocsim.optimise.allocation import dual_sentences
+
+            said = dual_sentences(opt.allocation.duals, limit=1)
+            if said:
+                words.append(html.escape(t("In the allocation LP, {sentences}.", lang).format(
+                    sentences="; ".join(said))))
     summ = tb.get("summary")
     if summ is not None and len(summ):
         s = summ.set_index("metric")
@@ -177,13 +212,12 @@ def _run_report(folder: Path, result, lang: str) -> Path:
         rep.h2(t("Allocation", lang), "allocation")
         a = opt.allocation
         rep.p(t("Allocation LP: {status}.", lang).format(status=html.escape(a.status.label())) + " " + t(
-            "Amounts in million THB by province and source (envelopes, floors and absorption capacities "
-            "are illustrative scenario parameters). Sources are interchangeable in the LP's benefit, so "
-            "how a province's total splits across sources is one of several equally good answers; the "
-            "totals per province are what the optimum determines. The simulation's yearly budget is set "
-            "differently (the catalogue's budget tightness × the cost of the year's proposals), and only "
-            "the provincial <em>shares</em> pass from the LP to the simulation when the allocation rule "
-            "is \"optimal\".", lang))
+            "Amounts in million THB by province, source and cluster. The LP is the continuous relaxation "
+            "of project selection: each source funds only the projects its rules allow (ministry budgets "
+            "ministries' projects, local grants co-funded local projects, province and cluster budgets area "
+            "projects, private money projects with a private partner), and benefit comes only from money "
+            "spent on candidate projects, so its optimum bounds what any portfolio can deliver with the "
+            "same money.", lang) + " " + html.escape(money_provenance(sc, lang)))
         if len(a.table):
             rep.figure(charts.allocation_by_province(a.table, names, lang=lang), "allocation",
                        "allocation by province and source")
@@ -193,10 +227,21 @@ def _run_report(folder: Path, result, lang: str) -> Path:
             rep.table(top, table_id="allocation-top")
         for c in a.conflicts:
             rep.p(html.escape(c), "warn")
+        if a.duals is not None and len(a.duals):
+            rep.p(t("Shadow prices: the benefit one more million THB of each limit would buy (HiGHS's duals "
+                    "of the LP; 0 where the limit does not bind). Envelopes, and the ten most valuable "
+                    "province limits:", lang))
+            d = a.duals
+            shown = pd.concat([d[d["rule"].isin(["envelope", "cluster_envelope"])],
+                               d[~d["rule"].isin(["envelope", "cluster_envelope"]) & (d["benefit_per_extra_mthb"].abs() > 0)]
+                               .sort_values("benefit_per_extra_mthb", ascending=False).head(10)])
+            shown = shown.assign(area=[names.get(x, x) for x in shown["area"]])
+            rep.table(shown, table_id="allocation-duals")
         if opt.allocation_rules is not None:
-            rep.p(t("Benefit of formula allocations against the LP optimum (same concave benefit):", lang))
-            rep.table(opt.allocation_rules.assign(share_of_optimum=opt.allocation_rules["share_of_optimum"]),
-                      {"share_of_optimum": "x_share"}, table_id="allocation-rules")
+            rep.p(t("Formula allocations against the LP optimum: each formula splits every envelope (after "
+                    "the per-capita floor) by its weights and each area then funds its best projects under "
+                    "the same rules, so no formula can exceed 100 %:", lang))
+            rep.table(opt.allocation_rules, {"share_of_optimum": "x_share"}, table_id="allocation-rules")
 
         rep.h2(t("Portfolio", lang), "portfolio")
         p = opt.portfolio

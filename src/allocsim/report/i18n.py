@@ -48,6 +48,18 @@ TH: dict[str, str] = {
     "projects": "จำนวนโครงการ",
     "min_per_capita_benefit": "ประโยชน์ต่อหัวต่ำสุด",
     "rule_violations": "การละเมิดหลักเกณฑ์",
+    "status": "สถานะ",
+    "area": "พื้นที่",
+    "source": "แหล่งงบประมาณ",
+    "limit_mthb": "วงเงินจำกัด (ล้านบาท)",
+    "used_mthb": "ใช้ไป (ล้านบาท)",
+    "binding": "เต็มวงเงิน",
+    "benefit_per_extra_mthb": "ประโยชน์ต่อเงินเพิ่ม 1 ล้านบาท",
+    "money_mthb": "เงินที่จัดสรร (ล้านบาท)",
+    "conflict": "ข้อขัดแย้ง",
+    "reference_status": "สถานะของค่าอ้างอิง",
+    "reference_gap": "ช่องว่างของค่าอ้างอิง",
+    "share_of_bound": "สัดส่วนของขอบเขตที่ดีที่สุด",
     "field": "รายการ",
     "value": "ค่า",
     "baseline": "กรณีฐาน",
@@ -131,20 +143,40 @@ TH: dict[str, str] = {
         "คำตอบชุดโครงการ<b>ยังไม่ได้พิสูจน์ว่าดีที่สุด</b> ให้อ่านตัวเลขเป็นแผนที่ทำได้ "
         "ไม่ใช่แผนที่ดีที่สุด",
     "Allocation LP: {status}.": "แบบจำลองการจัดสรร (LP): {status}",
-    "Amounts in million THB by province and source (envelopes, floors and absorption capacities are "
-    "illustrative scenario parameters). Sources are interchangeable in the LP's benefit, so how a "
-    "province's total splits across sources is one of several equally good answers; the totals per "
-    "province are what the optimum determines. The simulation's yearly budget is set differently "
-    "(the catalogue's budget tightness × the cost of the year's proposals), and only the provincial "
-    "<em>shares</em> pass from the LP to the simulation when the allocation rule is \"optimal\".":
-        "จำนวนเงินเป็นล้านบาท รายจังหวัดและแหล่งเงิน (วงเงิน ขั้นต่ำ และความสามารถในการใช้จ่าย "
-        "เป็นพารามิเตอร์สมมติของฉากทัศน์) แหล่งเงินทดแทนกันได้ในฟังก์ชันประโยชน์ของ LP "
-        "การแบ่งยอดของจังหวัดระหว่างแหล่งเงินจึงเป็นเพียงหนึ่งในหลายคำตอบที่ดีเท่ากัน "
-        "ค่าที่ดีที่สุดกำหนดเฉพาะยอดรวมรายจังหวัด งบประมาณรายปีในการจำลองกำหนดต่างออกไป "
-        "(ความตึงของงบประมาณในบัญชีโครงการ × ต้นทุนของข้อเสนอในปีนั้น) "
-        "และมีเพียง<em>สัดส่วน</em>รายจังหวัดที่ส่งจาก LP ไปยังการจำลองเมื่อใช้หลักเกณฑ์ \"optimal\"",
-    "Benefit of formula allocations against the LP optimum (same concave benefit):":
-        "ประโยชน์ของการจัดสรรตามสูตรเทียบกับค่าที่ดีที่สุดของ LP (ฟังก์ชันประโยชน์เดียวกัน):",
+    "Amounts in million THB by province, source and cluster. The LP is the continuous relaxation "
+    "of project selection: each source funds only the projects its rules allow (ministry budgets "
+    "ministries' projects, local grants co-funded local projects, province and cluster budgets area "
+    "projects, private money projects with a private partner), and benefit comes only from money "
+    "spent on candidate projects, so its optimum bounds what any portfolio can deliver with the "
+    "same money.":
+        "จำนวนเงินเป็นล้านบาท แยกตามจังหวัด แหล่งงบประมาณ และกลุ่มจังหวัด แบบจำลอง LP คือการผ่อนคลายแบบต่อเนื่อง"
+        "ของการคัดเลือกโครงการ: แต่ละแหล่งงบประมาณให้ทุนได้เฉพาะโครงการที่หลักเกณฑ์อนุญาต (งบกระทรวงสำหรับโครงการ"
+        "ของกระทรวง เงินอุดหนุนเฉพาะกิจสำหรับโครงการท้องถิ่นที่มีเงินสมทบ งบจังหวัดและงบกลุ่มจังหวัดสำหรับโครงการเชิงพื้นที่ "
+        "เงินเอกชนสำหรับโครงการที่มีภาคเอกชนร่วม) และประโยชน์เกิดจากเงินที่ใช้กับโครงการที่เสนอเท่านั้น "
+        "ค่าที่ดีที่สุดจึงเป็นขอบเขตบนของสิ่งที่ชุดโครงการใดๆ ทำได้ด้วยเงินจำนวนเดียวกัน",
+    "Shadow prices: the benefit one more million THB of each limit would buy (HiGHS's duals "
+    "of the LP; 0 where the limit does not bind). Envelopes, and the ten most valuable "
+    "province limits:":
+        "ราคาเงา: ประโยชน์ที่ได้เพิ่มหากวงเงินแต่ละรายการเพิ่มขึ้น 1 ล้านบาท (ค่าคู่กันของ LP จาก HiGHS; "
+        "เป็น 0 เมื่อวงเงินนั้นไม่เต็ม) แสดงวงเงินระดับประเทศ และวงเงินระดับจังหวัดที่มีค่าสูงสุด 10 รายการ:",
+    "Formula allocations against the LP optimum: each formula splits every envelope (after "
+    "the per-capita floor) by its weights and each area then funds its best projects under "
+    "the same rules, so no formula can exceed 100 %:":
+        "การจัดสรรตามสูตรเทียบกับค่าที่ดีที่สุดของ LP: แต่ละสูตรแบ่งวงเงิน (หลังจากขั้นต่ำต่อหัว) ตามน้ำหนักของสูตร "
+        "แล้วแต่ละพื้นที่เลือกโครงการที่ดีที่สุดภายใต้หลักเกณฑ์เดียวกัน จึงไม่มีสูตรใดเกิน 100 %:",
+    "In the allocation LP, {sentences}.": "ในแบบจำลองการจัดสรร (LP): {sentences}",
+    "the provincial envelope ({amount}) is the real FY{year} total of the 76 provinces' "
+    "own budgets": "วงเงินจังหวัด ({amount}) คือยอดรวมงบจังหวัดจริงของ 76 จังหวัด ปีงบประมาณ {year}",
+    "the cluster envelope ({amount}) is the real FY{year} total of the 18 clusters' "
+    "budgets": "วงเงินกลุ่มจังหวัด ({amount}) คือยอดรวมงบกลุ่มจังหวัดจริงของ 18 กลุ่ม ปีงบประมาณ {year}",
+    "Real figures: {list} (budget bills via WeVis open-budget data).":
+        "ตัวเลขจริง: {list} (ร่างพระราชบัญญัติงบประมาณรายจ่าย จากข้อมูลงบประมาณเปิดของ WeVis)",
+    "No money figure in this scenario is a real budget amount.":
+        "ไม่มีตัวเลขงบประมาณในฉากทัศน์นี้ที่เป็นงบประมาณจริง",
+    "Assumed (illustrative): ministries' function budgets, grants to local governments, "
+    "private money, floors, ceilings, absorption capacities, and every project's cost "
+    "and benefit.": "ตัวเลขสมมติ (เพื่อการอธิบาย): งบประมาณตามภารกิจของกระทรวง เงินอุดหนุนองค์กรปกครองส่วนท้องถิ่น "
+    "เงินเอกชน ขั้นต่ำ เพดาน ขีดความสามารถในการใช้จ่าย และต้นทุนกับประโยชน์ของทุกโครงการ",
     "Portfolio MILP over {n} candidate projects: {status}; solve time {seconds} s; rules: {rules}.":
         "แบบจำลองชุดโครงการ (MILP) จากโครงการที่เสนอ {n} โครงการ: {status} "
         "เวลาคำนวณ {seconds} วินาที หลักเกณฑ์ที่ใช้: {rules}",

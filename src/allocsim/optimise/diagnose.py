@@ -307,14 +307,14 @@ def lp_iis(model: highspy.Highs | sp.spmatrix, row_lower: np.ndarray | None = No
 
 
 def _seed(st: StackedRules, first_slack: np.ndarray, time_limit: float, gap: float,
-          deadline: float) -> tuple[np.ndarray, bool, str]:
+          deadline: float, lp_seed: bool = True) -> tuple[np.ndarray, bool, str]:
     """A set of rows that is already infeasible for the binary model. Returns (rows, proven
     infeasible, how it was found)."""
     if st.m == 0:
         return np.zeros(0, np.int64), False, ""
     relax = lp_iis(_highs(st.A, st.lower, st.upper, np.zeros(st.A.shape[1]),
-                          np.ones(st.A.shape[1])), time_limit_s=time_limit)
-    if len(relax.rows):  # the relaxation is infeasible, so is the binary model on these rows
+                          np.ones(st.A.shape[1])), time_limit_s=time_limit) if lp_seed else None
+    if relax is not None and len(relax.rows):  # the relaxation is infeasible, so is the binary model on these rows
         return np.sort(relax.rows), True, "seeded by HiGHS's IIS of the LP relaxation"
     # elastic filter: enforce what the repair breaks until the enforced rows alone conflict
     hard = np.flatnonzero(np.nan_to_num(first_slack) > TOL)
@@ -332,11 +332,13 @@ def _seed(st: StackedRules, first_slack: np.ndarray, time_limit: float, gap: flo
 
 
 def irreducible_subset(st: StackedRules, first_slack: np.ndarray, options: SolveOptions,
-                       total_time_s: float) -> tuple[np.ndarray, bool, str]:
+                       total_time_s: float, lp_seed: bool = True) -> tuple[np.ndarray, bool, str]:
     """Deletion filter over rule rows: drop a row whenever the rest stays infeasible. Returns the
-    rows, whether irreducibility is proven (no check timed out) and a note."""
+    rows, whether irreducibility is proven (no check timed out) and a note. ``lp_seed=False``
+    skips the LP-relaxation seed and always runs the elastic filter."""
     deadline = time.perf_counter() + total_time_s
-    cand, proven, how = _seed(st, first_slack, options.time_limit_s, options.mip_gap, deadline)
+    cand, proven, how = _seed(st, first_slack, options.time_limit_s, options.mip_gap, deadline,
+                              lp_seed)
     if len(cand) == 0:
         return cand, False, how
     if not proven:  # make sure the seed really is infeasible
@@ -369,10 +371,11 @@ def _least_breach(st: StackedRules, members: np.ndarray, k: int, time_limit: flo
 
 
 def explain_infeasibility(data: PortfolioData, params: RuleParams, options: SolveOptions, *,
-                          iis_time_limit_s: float | None = None) -> Diagnosis:
+                          iis_time_limit_s: float | None = None, lp_seed: bool = True) -> Diagnosis:
     """Solve the (unit-free) elastic model for the cheapest repair, then find one irreducible
     conflict and say every rule of it in policy words. ``iis_time_limit_s`` caps the whole IIS
-    search (default ``IIS_BUDGET_FACTOR`` × ``options.time_limit_s``)."""
+    search (default ``IIS_BUDGET_FACTOR`` × ``options.time_limit_s``); ``lp_seed=False`` seeds it
+    by the elastic filter even when the LP relaxation is infeasible."""
     st = stack_rules(data, params)
     r, slack = _elastic(st, np.zeros(0, np.int64), options.time_limit_s, options.mip_gap)
     status = SolveStatus(status=r.status, termination=r.termination, objective=r.objective,
@@ -392,7 +395,7 @@ def explain_infeasibility(data: PortfolioData, params: RuleParams, options: Solv
                          if r.x is not None else f"elastic model: {r.status}")
     budget = iis_time_limit_s if iis_time_limit_s is not None else (
         IIS_BUDGET_FACTOR * options.time_limit_s)
-    members, proven, note = irreducible_subset(st, slack, options, budget)
+    members, proven, note = irreducible_subset(st, slack, options, budget, lp_seed)
     iis_rows = []
     for k in members:
         b = _least_breach(st, members, int(k), options.time_limit_s)

@@ -150,7 +150,7 @@ def catalogue(seed: int) -> tuple[PortfolioData, RuleParams]:
     multi-year costs, matching, alignment and a few commitments; settings drawn from the seed."""
     rng = np.random.default_rng(seed)
     cp = CatalogueParams(projects_per_province=int(rng.integers(5, 16)),
-                         projects_per_cluster=int(rng.integers(2, 25)),
+                         projects_per_cluster=int(rng.integers(2, 9)),
                          cluster_partners_range=(2, int(rng.integers(2, 7))),
                          budget_tightness=float(rng.uniform(0.2, 0.9)),
                          local_capacity_ratio=float(rng.uniform(0.3, 1.2)),
@@ -164,7 +164,7 @@ def catalogue(seed: int) -> tuple[PortfolioData, RuleParams]:
     return data, params
 
 
-SEEDS = range(16)
+SEEDS = range(12)
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -175,7 +175,7 @@ def test_equal_shares_matches_the_reference(seed: int) -> None:
     np.testing.assert_array_equal(new, ref)
 
 
-@pytest.mark.parametrize("seed", SEEDS[:6])
+@pytest.mark.parametrize("seed", SEEDS[:4])
 def test_equal_shares_matches_the_reference_under_a_formula_quota(seed: int) -> None:
     # the province_quota rule joins the rule rows: another '<=' family in the stacked checker
     data, params = catalogue(seed)
@@ -207,7 +207,7 @@ def test_equal_shares_breaks_exact_price_ties_by_table_order() -> None:
     assert (new[: data.n] != new[data.n:]).any()
 
 
-@pytest.mark.parametrize("seed", SEEDS[:6])
+@pytest.mark.parametrize("seed", SEEDS[:4])
 def test_greedy_and_quota_fill_match_the_reference(seed: int) -> None:
     data, params = catalogue(seed)
     np.testing.assert_array_equal(greedy(data, params), _reference_fill(data, params))

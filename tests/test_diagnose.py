@@ -59,8 +59,9 @@ def brute_feasible(data: PortfolioData, rows: list[tuple]) -> bool:
     return bool(ok.any())
 
 
-def iis_rows(d, rows: list[tuple]) -> list[tuple]:
-    members = set(zip(d.iis["rule"], d.iis["row"], strict=True))
+def iis_rows(d, rows: list[tuple], conflict: int) -> list[tuple]:
+    grp = d.iis[d.iis["conflict"] == conflict]
+    members = set(zip(grp["rule"], grp["row"], strict=True))
     return [r for r in rows if (r[0], r[1]) in members]
 
 
@@ -106,14 +107,23 @@ def test_iis_is_infeasible_and_irreducible(k: int, lp_seed: bool) -> None:
     rows = all_rows(data, params)
     d = explain_infeasibility(data, params, EXACT, lp_seed=lp_seed)
     assert d.iis_irreducible and len(d.iis) > 0
-    members = iis_rows(d, rows)
-    assert len(members) == len(d.iis)
-    # all members together: no binary portfolio satisfies them
-    assert not brute_feasible(data, members)
-    # remove any one member: some binary portfolio satisfies the rest
-    for drop in range(len(members)):
-        assert brute_feasible(data, members[:drop] + members[drop + 1:]), members[drop][:2]
-    # every rule of the conflict is named in policy words
+    conflicts = sorted(set(d.iis["conflict"]))
+    assert conflicts == list(range(len(conflicts)))
+    for c in conflicts:
+        members = iis_rows(d, rows, c)
+        assert len(members) == (d.iis["conflict"] == c).sum()
+        # all members together: no binary portfolio satisfies them
+        assert not brute_feasible(data, members)
+        # remove any one member: some binary portfolio satisfies the rest
+        for drop in range(len(members)):
+            assert brute_feasible(data, members[:drop] + members[drop + 1:]), (c, members[drop][:2])
+    # the conflicts are disjoint, and what is left once they are set aside holds together
+    # (or the cap on the number of conflicts was reached)
+    keys = list(zip(d.iis["rule"], d.iis["row"], strict=True))
+    assert len(keys) == len(set(keys))
+    if len(conflicts) < 5:
+        assert brute_feasible(data, [r for r in rows if (r[0], r[1]) not in set(keys)])
+    # every rule of every conflict is named in policy words
     text = "\n".join(d.messages())
     for rule, msg in zip(d.iis["rule"], d.iis["message"], strict=True):
         assert msg.startswith(RULE_WORDS[rule]) and msg in text
@@ -157,7 +167,7 @@ def rescale(data: PortfolioData, f: float) -> PortfolioData:
 
 def blamed(d) -> tuple[list, list]:
     return (sorted(zip(d.conflicts["rule"], d.conflicts["row"], strict=True)),
-            sorted(zip(d.iis["rule"], d.iis["row"], strict=True)))
+            sorted(zip(d.iis["conflict"], d.iis["rule"], d.iis["row"], strict=True)))
 
 
 def test_rescaling_money_does_not_change_the_blame() -> None:

@@ -58,13 +58,14 @@ _MODEL_STATUS = {
 @dataclass
 class Diagnosis:
     """``status``: HiGHS's status of the elastic model; ``conflicts``: rows the cheapest repair
-    breaks (rule, row, amount, message); ``iis``: one irreducible conflict (rule, row, amount,
-    message), ``amount`` being the least breach of that row when all other members hold."""
+    breaks (rule, row, amount, message); ``iis``: disjoint irreducible conflicts (conflict, rule,
+    row, amount, message), ``amount`` being the least breach of that row when all other members
+    of its conflict hold."""
 
     status: SolveStatus
     conflicts: pd.DataFrame
     iis: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
-        columns=["rule", "row", "amount", "message"]))
+        columns=["conflict", "rule", "row", "amount", "message"]))
     iis_irreducible: bool = True  # False when a feasibility check timed out
     iis_note: str = ""
 
@@ -74,16 +75,18 @@ class Diagnosis:
         return sorted(set(self.iis["rule"]) | set(self.conflicts["rule"]))
 
     def messages(self) -> list[str]:
-        """The irreducible conflict (every rule in it), then any other row the repair breaks."""
+        """Each irreducible conflict (every rule in it), then any other row the repair breaks."""
         seen = set(zip(self.iis["rule"], self.iis["row"], strict=True))
-        head = []
-        if len(self.iis):
-            why = ("dropping any one of them lets the rest hold" if self.iis_irreducible
-                   else "NOT proven irreducible: a feasibility check timed out")
-            head = [f"these rules cannot all hold together ({why}):"] + [
-                f"  {m}" for m in self.iis["message"]]
+        head: list[str] = []
+        why = ("dropping any one of them lets the rest hold" if self.iis_irreducible
+               else "NOT proven irreducible: a feasibility check timed out")
+        for _, grp in self.iis.groupby("conflict", sort=True):
+            head += [f"these rules cannot all hold together ({why}):"] + [
+                f"  {m}" for m in grp["message"]]
         rest = [m for r, k, m in zip(self.conflicts["rule"], self.conflicts["row"],
                                      self.conflicts["message"], strict=True) if (r, k) not in seen]
+        if rest and head:
+            rest = ["the cheapest repair also breaks:"] + [f"  {m}" for m in rest]
         return head + rest
 
 
@@ -242,11 +245,13 @@ def _feasible(st: StackedRules, rows: np.ndarray, time_limit: float) -> str:
     return "infeasible" if r.status == "infeasible" else "unknown"
 
 
-def _elastic(st: StackedRules, hard: np.ndarray, time_limit: float, gap: float
-             ) -> tuple[_Run, np.ndarray]:
-    """Minimise the total normalised slack of the rows not in ``hard``. Returns the run and the
-    slack of every row (0 for hard rows; nan when there is no solution)."""
-    soft = np.setdiff1d(np.arange(st.m), hard)
+def _elastic(st: StackedRules, hard: np.ndarray, time_limit: float, gap: float,
+             universe: np.ndarray | None = None) -> tuple[_Run, np.ndarray]:
+    """Minimise the total normalised slack of the rows of ``universe`` (default: all) that are
+    not in ``hard``. Returns the run and the slack of every row (0 for hard rows and rows outside
+    the universe; nan everywhere when there is no solution)."""
+    universe = np.arange(st.m) if universe is None else universe
+    soft = np.setdiff1d(universe, hard)
     h, _, nx = _submodel(st, hard, soft)
     r = _run(h, time_limit, gap)
     slack = np.full(st.m, np.nan)
@@ -306,20 +311,23 @@ def lp_iis(model: highspy.Highs | sp.spmatrix, row_lower: np.ndarray | None = No
     return LpIis(_IIS_STATUS.get(int(iis.status_), "unknown"), rows, cols, labels)
 
 
-def _seed(st: StackedRules, first_slack: np.ndarray, time_limit: float, gap: float,
-          deadline: float, lp_seed: bool = True) -> tuple[np.ndarray, bool, str]:
-    """A set of rows that is already infeasible for the binary model. Returns (rows, proven
-    infeasible, how it was found)."""
-    if st.m == 0:
+def _seed(st: StackedRules, universe: np.ndarray, first_slack: np.ndarray, time_limit: float,
+          gap: float, deadline: float, lp_seed: bool = True) -> tuple[np.ndarray, bool, str]:
+    """Rows of ``universe`` that are already infeasible together for the binary model. Returns
+    (rows, proven infeasible, how they were found)."""
+    if len(universe) == 0:
         return np.zeros(0, np.int64), False, ""
-    relax = lp_iis(_highs(st.A, st.lower, st.upper, np.zeros(st.A.shape[1]),
-                          np.ones(st.A.shape[1])), time_limit_s=time_limit) if lp_seed else None
-    if relax is not None and len(relax.rows):  # the relaxation is infeasible, so is the binary model on these rows
-        return np.sort(relax.rows), True, "seeded by HiGHS's IIS of the LP relaxation"
+    if lp_seed:
+        ncol = st.A.shape[1]
+        relax = lp_iis(_highs(st.A[universe], st.lower[universe], st.upper[universe],
+                              np.zeros(ncol), np.ones(ncol)), time_limit_s=time_limit)
+        if len(relax.rows):  # the relaxation is infeasible, so is the binary model on these rows
+            return np.sort(universe[relax.rows]), True, "seeded by HiGHS's IIS of the LP relaxation"
     # elastic filter: enforce what the repair breaks until the enforced rows alone conflict
-    hard = np.flatnonzero(np.nan_to_num(first_slack) > TOL)
+    hard = np.intersect1d(np.flatnonzero(np.nan_to_num(first_slack) > TOL), universe)
     while time.perf_counter() < deadline:
-        r, slack = _elastic(st, hard, min(time_limit, deadline - time.perf_counter()), gap)
+        r, slack = _elastic(st, hard, min(time_limit, deadline - time.perf_counter()), gap,
+                            universe)
         if r.status == "infeasible":
             return hard, True, "seeded by an elastic filter"
         if r.x is None:
@@ -328,17 +336,18 @@ def _seed(st: StackedRules, first_slack: np.ndarray, time_limit: float, gap: flo
         if len(more) == 0:  # nothing left to break: the rules hold together
             return np.zeros(0, np.int64), False, "the rules hold together"
         hard = np.union1d(hard, more)
-    return np.arange(st.m), False, "the elastic filter ran out of time; seeded by all rows"
+    return universe, False, "the elastic filter ran out of time; seeded by all rows"
 
 
-def irreducible_subset(st: StackedRules, first_slack: np.ndarray, options: SolveOptions,
-                       total_time_s: float, lp_seed: bool = True) -> tuple[np.ndarray, bool, str]:
-    """Deletion filter over rule rows: drop a row whenever the rest stays infeasible. Returns the
-    rows, whether irreducibility is proven (no check timed out) and a note. ``lp_seed=False``
-    skips the LP-relaxation seed and always runs the elastic filter."""
-    deadline = time.perf_counter() + total_time_s
-    cand, proven, how = _seed(st, first_slack, options.time_limit_s, options.mip_gap, deadline,
-                              lp_seed)
+def irreducible_subset(st: StackedRules, universe: np.ndarray, first_slack: np.ndarray,
+                       options: SolveOptions, deadline: float, lp_seed: bool = True
+                       ) -> tuple[np.ndarray, bool, str]:
+    """Deletion filter over the rule rows of ``universe``: drop a row whenever the rest stays
+    infeasible. Every check is a MILP limited to ``options.time_limit_s`` (and the ``deadline``,
+    a ``time.perf_counter`` value). Returns the rows, whether irreducibility is proven (no check
+    timed out) and a note. ``lp_seed=False`` always seeds by the elastic filter."""
+    cand, proven, how = _seed(st, universe, first_slack, options.time_limit_s, options.mip_gap,
+                              deadline, lp_seed)
     if len(cand) == 0:
         return cand, False, how
     if not proven:  # make sure the seed really is infeasible
@@ -371,9 +380,11 @@ def _least_breach(st: StackedRules, members: np.ndarray, k: int, time_limit: flo
 
 
 def explain_infeasibility(data: PortfolioData, params: RuleParams, options: SolveOptions, *,
-                          iis_time_limit_s: float | None = None, lp_seed: bool = True) -> Diagnosis:
-    """Solve the (unit-free) elastic model for the cheapest repair, then find one irreducible
-    conflict and say every rule of it in policy words. ``iis_time_limit_s`` caps the whole IIS
+                          max_conflicts: int = 5, iis_time_limit_s: float | None = None,
+                          lp_seed: bool = True) -> Diagnosis:
+    """Solve the (unit-free) elastic model for the cheapest repair, then find up to
+    ``max_conflicts`` disjoint irreducible conflicts (each found one is set aside before looking
+    for the next) and say every rule of each in policy words. ``iis_time_limit_s`` caps the whole
     search (default ``IIS_BUDGET_FACTOR`` × ``options.time_limit_s``); ``lp_seed=False`` seeds it
     by the elastic filter even when the LP relaxation is infeasible."""
     st = stack_rules(data, params)
@@ -395,13 +406,28 @@ def explain_infeasibility(data: PortfolioData, params: RuleParams, options: Solv
                          if r.x is not None else f"elastic model: {r.status}")
     budget = iis_time_limit_s if iis_time_limit_s is not None else (
         IIS_BUDGET_FACTOR * options.time_limit_s)
-    members, proven, note = irreducible_subset(st, slack, options, budget, lp_seed)
-    iis_rows = []
-    for k in members:
-        b = _least_breach(st, members, int(k), options.time_limit_s)
-        if not np.isfinite(b):
-            b = float(np.nan_to_num(slack[k]))
-        iis_rows.append({"rule": str(st.rule[k]), "row": int(st.row[k]),
-                         "amount": float(b * st.norm[k]), "message": st.describe(int(k), b)})
-    iis = pd.DataFrame(iis_rows, columns=["rule", "row", "amount", "message"])
-    return Diagnosis(status, conflicts, iis, proven, note)
+    deadline = time.perf_counter() + budget
+    universe, first = np.arange(st.m), slack
+    iis_rows, proven_all, notes = [], True, []
+    for c in range(max_conflicts):
+        members, proven, note = irreducible_subset(st, universe, first, options, deadline, lp_seed)
+        if len(members) == 0:
+            break
+        proven_all &= proven
+        notes.append(note)
+        for k in members:
+            b = _least_breach(st, members, int(k), options.time_limit_s)
+            if not np.isfinite(b):
+                b = float(np.nan_to_num(slack[k]))
+            iis_rows.append({"conflict": c, "rule": str(st.rule[k]), "row": int(st.row[k]),
+                             "amount": float(b * st.norm[k]), "message": st.describe(int(k), b)})
+        universe = np.setdiff1d(universe, members)  # set this conflict aside, look for another
+        left = deadline - time.perf_counter()
+        if c + 1 == max_conflicts or left <= 0:
+            break
+        nxt, first = _elastic(st, np.zeros(0, np.int64), min(options.time_limit_s, left),
+                              options.mip_gap, universe)
+        if nxt.x is None or not (np.nan_to_num(first) > TOL).any():
+            break  # the rest holds together (or the repair of the rest could not be solved)
+    iis = pd.DataFrame(iis_rows, columns=["conflict", "rule", "row", "amount", "message"])
+    return Diagnosis(status, conflicts, iis, proven_all and bool(notes), "; ".join(dict.fromkeys(notes)))

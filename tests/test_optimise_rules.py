@@ -226,7 +226,7 @@ def test_infeasible_rules_are_explained_in_policy_words(tmp_path: Path) -> None:
     assert r.diagnosis.rules == ["committed", "matching"]
     msgs = r.diagnosis.messages()
     assert any("matching funds" in m and "5.5 M THB" in m and "4.0 M THB" in m for m in msgs)
-    assert sum("commitments: committed project" in m for m in msgs) == 2
+    assert "committed project A cannot be funded" in msgs[0] and "project B" in msgs[0]
     r2 = solve(rows, {"b": 8})
     assert r2.diagnosis.conflicts["rule"].tolist() == ["capacity"]
     assert r2.diagnosis.rules == ["capacity", "committed"]

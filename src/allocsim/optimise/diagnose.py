@@ -75,18 +75,15 @@ class Diagnosis:
         return sorted(set(self.iis["rule"]) | set(self.conflicts["rule"]))
 
     def messages(self) -> list[str]:
-        """Each irreducible conflict (every rule in it), then any other row the repair breaks."""
+        """One line per irreducible conflict naming every rule in it, then any other row the
+        cheapest repair breaks."""
         seen = set(zip(self.iis["rule"], self.iis["row"], strict=True))
-        head: list[str] = []
         why = ("dropping any one of them lets the rest hold" if self.iis_irreducible
                else "NOT proven irreducible: a feasibility check timed out")
-        for _, grp in self.iis.groupby("conflict", sort=True):
-            head += [f"these rules cannot all hold together ({why}):"] + [
-                f"  {m}" for m in grp["message"]]
+        head = [f"these rules cannot all hold together ({why}): " + "; ".join(grp["message"])
+                for _, grp in self.iis.groupby("conflict", sort=True)]
         rest = [m for r, k, m in zip(self.conflicts["rule"], self.conflicts["row"],
                                      self.conflicts["message"], strict=True) if (r, k) not in seen]
-        if rest and head:
-            rest = ["the cheapest repair also breaks:"] + [f"  {m}" for m in rest]
         return head + rest
 
 

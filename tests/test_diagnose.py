@@ -259,3 +259,30 @@ def test_lp_iis_of_a_feasible_lp_is_empty() -> None:
     lo[0] = 1.5
     res = lp_iis(A, lo, hi)
     assert res.status == "feasible" and len(res.rows) == 0
+
+
+def test_lp_iis_accepts_a_loaded_highs_model() -> None:
+    import highspy
+
+    A, lo, hi = tiny_lp()
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    inf = highspy.kHighsInf
+    h.addVars(3, np.zeros(3), np.full(3, inf))
+    for r in range(A.shape[0]):
+        row = A.getrow(r)
+        h.addRow(max(lo[r], -inf), min(hi[r], inf), row.nnz, row.indices.astype(np.int32), row.data)
+    res = lp_iis(h, row_labels=["demand", "cap x0", "cap x1", "link"])
+    assert res.irreducible and sorted(res.rows.tolist()) == [0, 1, 2]
+
+
+def test_a_timed_out_check_is_labelled_not_proven(monkeypatch) -> None:
+    # a feasibility check that cannot decide (as when HiGHS hits the time limit) must never be
+    # reported as a proven irreducible conflict
+    import allocsim.optimise.diagnose as diag
+
+    monkeypatch.setattr(diag, "_feasible", lambda *a, **k: "unknown")
+    data, params = alignment_knapsack()
+    d = explain_infeasibility(data, params, EXACT, lp_seed=False)
+    assert not d.iis_irreducible
+    assert "NOT proven irreducible" in d.messages()[0]

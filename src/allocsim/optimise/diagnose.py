@@ -368,12 +368,15 @@ def irreducible_subset(st: StackedRules, universe: np.ndarray, first_slack: np.n
     return np.asarray(keep, dtype=np.int64), irreducible, f"{note}; {how}"
 
 
-def _least_breach(st: StackedRules, members: np.ndarray, k: int, time_limit: float) -> float:
-    """Smallest normalised breach of row ``k`` when every other member holds."""
+def _least_breach(st: StackedRules, members: np.ndarray, k: int, time_limit: float
+                  ) -> tuple[float, str]:
+    """Smallest normalised breach of row ``k`` when every other member holds, and HiGHS's status.
+    A solution is a check that the other members alone hold; a proven optimum above zero is a
+    check that all members together do not."""
     rest = members[members != k]
     h, _, nx = _submodel(st, rest, np.array([k]))
     r = _run(h, time_limit)
-    return float(max(r.x[nx], 0.0)) if r.x is not None else float("nan")
+    return (float(max(r.x[nx], 0.0)) if r.x is not None else float("nan")), r.status
 
 
 def explain_infeasibility(data: PortfolioData, params: RuleParams, options: SolveOptions, *,
@@ -410,10 +413,16 @@ def explain_infeasibility(data: PortfolioData, params: RuleParams, options: Solv
         members, proven, note = irreducible_subset(st, universe, first, options, deadline, lp_seed)
         if len(members) == 0:
             break
-        proven_all &= proven
+        breaches = [_least_breach(st, members, int(k), options.time_limit_s) for k in members]
+        # verify independently of the filter's bookkeeping: each member's removal leaves a
+        # satisfiable rest, and at least one member has a proven positive least breach
+        verified = all(np.isfinite(b) for b, _ in breaches) and any(
+            st_ == "optimal" and b > TOL for b, st_ in breaches)
+        if proven and not verified:
+            note = "NOT proven irreducible: the verification solves did not confirm it; " + note
+        proven_all &= proven and verified
         notes.append(note)
-        for k in members:
-            b = _least_breach(st, members, int(k), options.time_limit_s)
+        for k, (b, _) in zip(members, breaches, strict=True):
             if not np.isfinite(b):
                 b = float(np.nan_to_num(slack[k]))
             iis_rows.append({"conflict": c, "rule": str(st.rule[k]), "row": int(st.row[k]),

@@ -8,16 +8,19 @@ When a scenario's rules cannot all hold, two things are reported:
   1000 leaves the elastic model — and the rules it blames — unchanged. The rows that still need slack
   at the optimum are the cheapest repair, e.g. "matching funds: Nan needs 41.0 M THB local
   co-funding, capacity is 12.0 M THB".
-* **every side of the conflict** (``iis``): an irreducible infeasible subset of the rule rows. The
-  rules in it cannot all hold together, and dropping any one of them makes the remaining rules
+* **every side of each conflict** (``iis``): irreducible infeasible subsets of the rule rows. The
+  rules in one cannot all hold together, and dropping any one of them makes the remaining rules
   satisfiable by a binary portfolio. So the report names the commitments that overload the
-  budget, not only the budget.
+  budget, not only the budget. Up to ``max_conflicts`` disjoint conflicts are found, each set
+  aside before looking for the next.
 
 The IIS is built on the binary model itself (HiGHS's own ``getIis`` works on LPs only): a seed set
 that is already infeasible — HiGHS's IIS of the LP relaxation when the relaxation is infeasible,
 otherwise the rows an elastic filter (Chinneck) enforces one repair at a time — is shrunk by a
 deletion filter of MILP feasibility checks. Every check has ``options.time_limit_s``; when one
-times out the row is kept and the set is labelled "not proven irreducible".
+times out the row is kept and the set is labelled "not proven irreducible". Each conflict is then
+checked again by separate solves (each member's least breach while the others hold), which also
+gives the amounts in its policy words.
 
 :func:`lp_iis` is the same idea for a plain LP (e.g. the budget-allocation LP), through highspy's
 ``getIis``. Everything here reads :class:`~allocsim.optimise.rules.RuleRows`, not a model builder.
@@ -235,6 +238,9 @@ def _feasible(st: StackedRules, rows: np.ndarray, time_limit: float) -> str:
     """'feasible', 'infeasible' or 'unknown' (time limit) for the binary model on ``rows``."""
     if len(rows) == 0:
         return "feasible"
+    if st.A[rows].nnz == 0:  # no project in these rows: they hold iff 0 is within their bounds
+        ok = (st.lower[rows] <= TOL) & (st.upper[rows] >= -TOL)
+        return "feasible" if ok.all() else "infeasible"
     h, _, _ = _submodel(st, rows)
     r = _run(h, time_limit)
     if r.x is not None or r.status == "optimal":

@@ -324,7 +324,9 @@ def _seed(st: StackedRules, universe: np.ndarray, first_slack: np.ndarray, time_
         ncol = st.A.shape[1]
         relax = lp_iis(_highs(st.A[universe], st.lower[universe], st.upper[universe],
                               np.zeros(ncol), np.ones(ncol)), time_limit_s=time_limit)
-        if len(relax.rows):  # the relaxation is infeasible, so is the binary model on these rows
+        # an infeasible subset of the relaxation is one of the binary model too (a timed-out
+        # search may return a partial set, so only a finished one is used)
+        if relax.status in ("irreducible", "reducible") and len(relax.rows):
             return np.sort(universe[relax.rows]), True, "seeded by HiGHS's IIS of the LP relaxation"
     # elastic filter: enforce what the repair breaks until the enforced rows alone conflict
     hard = np.intersect1d(np.flatnonzero(np.nan_to_num(first_slack) > TOL), universe)

@@ -121,6 +121,13 @@ def run_scenario(sc: Scenario, out: Path | None = None, *, overwrite: bool = Fal
     if optimise:
         result.optimisation = optimise_scenario(sc, geo, table, rngs(sc.seed)["optimise"])
         result.tables.update(_optimisation_tables(result.optimisation))
+        if geo.cluster_map == "2017" and result.optimisation.inputs is not None:
+            from allocsim.experiments.hindcast import budget_changes, hindcast_table, predictions
+
+            pred = predictions(sc, result.optimisation)
+            result.tables["hindcast"] = hindcast_table(pred)
+            result.tables["hindcast_provinces"] = pred.reset_index()
+            result.tables["budget_changes"] = budget_changes()[0]
     if simulate:
         result.tables.update(run_loop(sc, geo, table, loop_seed(sc.seed)))
         if replicates > 1:

@@ -24,6 +24,7 @@ from allocsim.optimise.allocation import (
     solve_allocation,
 )
 from allocsim.optimise.baselines import (
+    FORMULA_RULES,
     compare_to_optimum,
     formula_weights,
     plan_scores,
@@ -105,8 +106,9 @@ def rule_params(sc: Scenario, data: PortfolioData, scores: np.ndarray) -> RulePa
         area_based_budgeting=lv.area_based_budgeting,
         matching_uptake=r.matching_uptake_governor if lv.matching_fund_oversight else r.matching_uptake_voluntary)
     if lv.allocation_rule != "optimal":
-        params = replace(params, quota=quota_matrix(data, formula_weights(lv.allocation_rule, data, scores)),
-                         quota_rule=lv.allocation_rule)
+        w = formula_weights(lv.allocation_rule, data, scores, actual_year=sc.allocation.actual_year,
+                            fit_year=sc.allocation.fit_year)
+        params = replace(params, quota=quota_matrix(data, w), quota_rule=lv.allocation_rule)
     return params
 
 
@@ -118,6 +120,8 @@ class OptimiseResult:
     baselines: pd.DataFrame | None = None
     allocation_rules: pd.DataFrame | None = None
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    scores: np.ndarray | None = None          # the illustrative plan scores every rule shared
+    inputs: AllocationInputs | None = None    # the LP's inputs (same projects and money)
 
     def summary_lines(self) -> list[str]:
         p, a = self.portfolio, self.allocation
@@ -193,7 +197,7 @@ def optimise_scenario(sc: Scenario, geo: Geography, table: ProjectTable, rng: np
     port = select_portfolio(data, params, objective=sc.objective.kind,
                             equity_weight=sc.objective.equity_weight, options=options,
                             pareto_points=sc.objective.pareto_points)
-    res = OptimiseResult(alloc, port, params)
+    res = OptimiseResult(alloc, port, params, scores=scores, inputs=inp)
     if port.x is not None and port.model is not None:
         # like-for-like reference: the benefit optimum under the same rules without quotas
         ref = port
@@ -211,8 +215,9 @@ def optimise_scenario(sc: Scenario, geo: Geography, table: ProjectTable, rng: np
     if alloc.total_benefit is not None:
         pos = {c: i for i, c in enumerate(data.provinces)}
         cols = [pos[c] for c in inp.provinces]
-        weights = {name: formula_weights(name, data, scores)[cols]
-                   for name in ("per_capita", "plan_score", "need")}
+        weights = {name: formula_weights(name, data, scores, actual_year=sc.allocation.actual_year,
+                                         fit_year=sc.allocation.fit_year)[cols]
+                   for name in FORMULA_RULES}
         res.allocation_rules = evaluate_rules(inp, options, weights, alloc)
     return res
 

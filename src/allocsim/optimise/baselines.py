@@ -178,9 +178,27 @@ def plan_scores(data: PortfolioData, rng: np.random.Generator) -> np.ndarray:
     return rng.uniform(0.5, 1.0, size=len(data.provinces))
 
 
-def formula_weights(rule: str, data: PortfolioData, scores: np.ndarray) -> np.ndarray:
-    """Province shares of each budget under a formula rule (sum to 1 over provinces)."""
-    if rule == "per_capita":
+#: the allocation rules that split every envelope by fixed province weights
+FORMULA_RULES = ("actual", "per_capita", "plan_score", "need", "fitted")
+
+
+def formula_weights(rule: str, data: PortfolioData, scores: np.ndarray, *, actual_year: int = 2569,
+                    fit_year: int = 2568) -> np.ndarray:
+    """Province shares of each budget under a formula rule (sum to 1 over provinces).
+
+    ``actual`` is each province's real share of ``actual_year``'s provincial budgets and ``fitted``
+    the formula fitted on ``fit_year`` (``allocsim.data.formula``); both are applied to every
+    source, since the provincial budget is the only allocation the budget bills measure."""
+    if rule in ("actual", "fitted"):
+        from allocsim.data.budget import real_envelopes
+        from allocsim.data.formula import fitted_shares
+
+        known = [c for c in data.provinces if c in set(real_envelopes(actual_year).province_mthb.index)]
+        vals = (real_envelopes(actual_year).province_mthb.reindex(known).to_numpy(float) if rule == "actual"
+                else fitted_shares(known, fit_year))
+        by = dict(zip(known, vals, strict=True))
+        w = np.array([by.get(c, 0.0) for c in data.provinces], dtype=float)
+    elif rule == "per_capita":
         w = data.population.copy()
     elif rule == "plan_score":
         w = data.population * scores  # score-weighted: today's practice rewards plan quality

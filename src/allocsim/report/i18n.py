@@ -164,6 +164,24 @@ TH: dict[str, str] = {
     "the same rules, so no formula can exceed 100 %:":
         "การจัดสรรตามสูตรเทียบกับค่าที่ดีที่สุดของ LP: แต่ละสูตรแบ่งวงเงิน (หลังจากขั้นต่ำต่อหัว) ตามน้ำหนักของสูตร "
         "แล้วแต่ละพื้นที่เลือกโครงการที่ดีที่สุดภายใต้หลักเกณฑ์เดียวกัน จึงไม่มีสูตรใดเกิน 100 %:",
+    "Hindcast: which rule predicts FY2569": "การพยากรณ์ย้อนหลัง: หลักเกณฑ์ใดทำนายปีงบประมาณ 2569 ได้ดีที่สุด",
+    "Each allocation rule is given the real FY2569 provincial total and predicts its split "
+    "from FY2568 data; errors are against the real FY2569 budgets. {best} predicts best "
+    "(mean absolute error {mape:.1f} %, rank correlation {rho:.2f}). Rules marked "
+    "'illustrative inputs' rest on the synthetic catalogue or drawn plan scores. The real "
+    "year-on-year changes of the 94 provinces and clusters have kurtosis {kurt:.1f} (3 for a "
+    "normal distribution) and range from {lo:+.1f} % to {hi:+.1f} %.":
+        "แต่ละหลักเกณฑ์การจัดสรรได้รับยอดรวมงบจังหวัดจริงของปีงบประมาณ 2569 และทำนายการแบ่งให้แต่ละจังหวัดจากข้อมูลปี 2568 "
+        "ความคลาดเคลื่อนวัดเทียบกับงบประมาณจริงปี 2569 หลักเกณฑ์ {best} ทำนายได้ดีที่สุด (ความคลาดเคลื่อนสัมบูรณ์เฉลี่ย "
+        "{mape:.1f} % สหสัมพันธ์ของอันดับ {rho:.2f}) หลักเกณฑ์ที่ระบุว่า 'illustrative inputs' อาศัยข้อมูลโครงการสังเคราะห์"
+        "หรือคะแนนแผนที่สุ่มขึ้น การเปลี่ยนแปลงจริงรายปีของ 94 จังหวัดและกลุ่มจังหวัดมีค่าความโด่ง {kurt:.1f} "
+        "(การแจกแจงปกติเท่ากับ 3) และอยู่ระหว่าง {lo:+.1f} % ถึง {hi:+.1f} %",
+    "mape_pct": "ความคลาดเคลื่อนสัมบูรณ์เฉลี่ย (%)",
+    "spearman": "สหสัมพันธ์ของอันดับ",
+    "median_ape_pct": "ค่ามัธยฐานความคลาดเคลื่อน (%)",
+    "max_ape_pct": "ความคลาดเคลื่อนสูงสุด (%)",
+    "worst_province": "จังหวัดที่คลาดเคลื่อนมากที่สุด",
+    "inputs": "ข้อมูลนำเข้า",
     "In the allocation LP, {sentences}.": "ในแบบจำลองการจัดสรร (LP): {sentences}",
     "the provincial envelope ({amount}) is the real FY{year} total of the 76 provinces' "
     "own budgets": "วงเงินจังหวัด ({amount}) คือยอดรวมงบจังหวัดจริงของ 76 จังหวัด ปีงบประมาณ {year}",

@@ -53,6 +53,20 @@ class AllocationConfig(Section):
                                              "spending capacity per head")
     ceiling_share: float = Field(0.1, gt=0, le=1, description="illustrative: max share of a "
                                  "source's envelope one province may receive")
+    actual_year: int = Field(2569, description="fiscal year (B.E.) whose real provincial and cluster "
+                             "shares the 'actual' allocation rule uses (a verified year)")
+    fit_year: int = Field(2568, description="fiscal year (B.E.) the 'fitted' formula is estimated on")
+
+    @field_validator("actual_year", "fit_year")
+    @classmethod
+    def _verified(cls, v: int) -> int:
+        from allocsim.data.budget import VERIFIED_YEARS, year_caveat
+
+        if v not in VERIFIED_YEARS:
+            why = year_caveat(v) or "no budget data for that year"
+            raise ValueError(f"{v} is not a verified budget year (valid: "
+                             f"{', '.join(map(str, VERIFIED_YEARS))}); {why}")
+        return v
 
     @field_validator("envelope_mthb")
     @classmethod
@@ -113,7 +127,7 @@ class LeversConfig(Section):
     multi_year_projects: bool = False
     participation: float = Field(0.2, ge=0, le=1, description="illustrative share of citizens "
                                  "reached by hearings, forums and community plans")
-    allocation_rule: Literal["plan_score", "need", "per_capita", "optimal"] = "plan_score"
+    allocation_rule: Literal["actual", "plan_score", "need", "per_capita", "fitted", "optimal"] = "actual"
     high_performance_provinces: list[str] = Field(default_factory=list)
 
     @field_validator("high_performance_provinces")

@@ -8,6 +8,8 @@ The model runs the default (baseline-like) scenario with a small citizen sample 
 
 from __future__ import annotations
 
+from typing import get_args
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -18,6 +20,7 @@ from mesa.visualization import SolaraViz, make_plot_component  # noqa: E402
 from mesa.visualization.utils import update_counter  # noqa: E402
 
 from allocsim.report.tilemap import plot_tilemap  # noqa: E402
+from allocsim.scenario.schema import LeversConfig  # noqa: E402
 from allocsim.simulate.model import BudgetModel  # noqa: E402
 
 MODEL_PARAMS = {
@@ -29,8 +32,10 @@ MODEL_PARAMS = {
     "multi_year_projects": {"type": "Checkbox", "value": False, "label": "Multi-year projects"},
     "matching_fund_oversight": {"type": "Checkbox", "value": False, "label": "Matching fund oversight"},
     "participation": {"type": "SliderFloat", "value": 0.2, "label": "Participation", "min": 0.0, "max": 1.0, "step": 0.1},
-    "allocation_rule": {"type": "Select", "value": "plan_score", "label": "Allocation rule",
-                        "values": ["plan_score", "need", "per_capita"]},
+    "allocation_rule": {"type": "Select", "value": LeversConfig().allocation_rule, "label": "Allocation rule",
+                        # every rule the schema knows except the optimiser's (it needs the catalogue)
+                        "values": [r for r in get_args(LeversConfig.model_fields["allocation_rule"].annotation)
+                                   if r != "optimal"]},
     "years": 3,
     "citizens_per_province": 40,
     "seed": {"type": "InputText", "value": 20270101, "label": "Seed"},
@@ -51,7 +56,7 @@ class AppModel(BudgetModel):
     def __init__(self, single_gateway: bool = False, data_sharing: float = 0.3, delegated_changes: bool = False,
                  staggered_calendar: bool = False, personnel_delegation: bool = False,
                  multi_year_projects: bool = False, matching_fund_oversight: bool = False,
-                 participation: float = 0.2, allocation_rule: str = "plan_score", years: int = 3,
+                 participation: float = 0.2, allocation_rule: str = "actual", years: int = 3,
                  citizens_per_province: int = 40, seed: object = 20270101) -> None:
         super().__init__(seed=_seed(seed), years=years, citizens_per_province=citizens_per_province,
                          single_gateway=single_gateway, data_sharing=data_sharing,

@@ -264,9 +264,28 @@ class BudgetModel(mesa.Model):
             w = self.population * self.plan_score
         elif rule in ("need", "optimal"):  # optimal without optimiser weights: need is its proxy
             w = self.population * self.citizens.unmet_need()
+        elif rule in ("actual", "fitted"):  # measured: the budget bills' shares or the fitted formula
+            w = self._real_weights()[0]
         else:
             w = self.population.copy()
         return w / w.sum()
+
+    def _real_weights(self) -> tuple[np.ndarray, np.ndarray]:
+        """(province, cluster) shares of the ``actual`` or ``fitted`` rule, computed once. Clusters
+        take the year's real cluster shares where the cluster map is the budget bill's, else
+        population shares."""
+        if getattr(self, "_real", None) is None:
+            from allocsim.data.formula import actual_cluster_shares, actual_shares, fitted_shares
+
+            cfg = self.scenario.allocation
+            prov = (actual_shares(cfg.actual_year, self.iso) if self.levers.allocation_rule == "actual"
+                    else fitted_shares(self.iso, cfg.fit_year))
+            clu = actual_cluster_shares(cfg.actual_year, self.cluster_ids)
+            if np.isnan(clu).any() or self.levers.allocation_rule != "actual":
+                cpop = np.bincount(self.cluster_of, weights=self.population, minlength=self.n_clusters)
+                clu = cpop / cpop.sum()
+            self._real = (prov, clu)
+        return self._real
 
     def start_year(self) -> None:
         y, bk, sc = self.year, self.book, self.scenario
@@ -283,8 +302,12 @@ class BudgetModel(mesa.Model):
         envelope = sc.catalogue.budget_tightness * float(bk["cost"][originals].sum())
         cluster_share = cfg.cluster_envelope_mthb / (sum(cfg.envelope_mthb.values()) + cfg.cluster_envelope_mthb)
         prov_pot = np.floor((1 - cluster_share) * envelope * self._weights()).astype(np.int64)
-        cpop = np.bincount(self.cluster_of, weights=self.population, minlength=self.n_clusters)
-        clu_pot = np.floor(cluster_share * envelope * cpop / cpop.sum()).astype(np.int64)
+        if self.levers.allocation_rule in ("actual", "fitted"):
+            cw = self._real_weights()[1]
+        else:
+            cpop = np.bincount(self.cluster_of, weights=self.population, minlength=self.n_clusters)
+            cw = cpop / cpop.sum()
+        clu_pot = np.floor(cluster_share * envelope * cw).astype(np.int64)
         self.budget_new[:] = np.concatenate([prov_pot, clu_pot])
         self.budget_left[:] = self.budget_new
         self.cofund_left[:] = self.local_cofunding_thb()

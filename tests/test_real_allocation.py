@@ -1,0 +1,102 @@
+"""Today's allocation measured: the 'actual' rule reproduces the real FY2569 shares in both
+engines, the fitted formula is a true least-squares fit, and the hindcast's figures are pinned
+(recomputed here from the raw CSV with the csv module, not with allocsim's loaders)."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from allocsim.data.formula import fit_formula, kurtosis
+from allocsim.experiments.hindcast import budget_changes, hindcast_table
+from allocsim.optimise.baselines import formula_weights, quota_matrix
+from allocsim.optimise.problem import build_data
+from allocsim.scenario import load_scenario
+from allocsim.simulate import BudgetModel
+from tests.conftest import SCENARIOS
+
+REF = Path(__file__).resolve().parents[1] / "src/allocsim/data/reference"
+
+
+def raw_budgets(year: int) -> dict[str, float]:
+    with open(REF / "thailand_province_budget.csv", encoding="utf-8") as fh:
+        return {r["iso_code"]: float(r["budget_thb"]) for r in csv.DictReader(fh) if r["fiscal_year_be"] == str(year)}
+
+
+def test_actual_rule_reproduces_fy2569_shares_in_the_simulation() -> None:
+    sc = load_scenario(SCENARIOS / "baseline.toml")
+    assert sc.levers.allocation_rule == "actual" and sc.allocation.actual_year == 2569
+    sc = sc.model_copy(update={"simulation": sc.simulation.model_copy(update={"years": 1, "citizens_per_province": 10})})
+    model = BudgetModel(sc, seed=3)
+    model.start_year()
+    prov = model.budget_new[: model.n_provinces].astype(float)
+    real = raw_budgets(2569)
+    expect = np.array([real[c] for c in model.iso])
+    expect = expect / expect.sum()
+    # budgets are whole baht (floored), so shares agree to within 1 baht per province
+    assert np.abs(prov / prov.sum() - expect).max() < 2.0 / prov.sum()
+
+
+def test_actual_rule_splits_the_milp_quotas_by_the_real_shares() -> None:
+    from allocsim.experiments.run import build_inputs
+
+    sc = load_scenario(SCENARIOS / "baseline.toml")
+    geo, table = build_inputs(sc)
+    data = build_data(table, geo)
+    w = formula_weights("actual", data, np.ones(len(data.provinces)), actual_year=2569)
+    real = raw_budgets(2569)
+    total = sum(real.values())
+    for c, wi in zip(data.provinces, w, strict=True):
+        assert wi == pytest.approx(real.get(c, 0.0) / total, abs=1e-15)
+    q = quota_matrix(data, w)
+    k = data.resources.index("province_budget")
+    assert q[:, k].sum() == pytest.approx(data.capacity[k])
+
+
+def test_fitted_formula_is_the_least_squares_fit() -> None:
+    """Normal equations solved independently; R² recomputed; residuals sum to zero (intercept)."""
+    f = fit_formula(2568)
+    real = raw_budgets(2568)
+    with open(REF / "thailand_provinces.csv", encoding="utf-8") as fh:
+        rows = [r for r in csv.DictReader(fh) if r["iso_code"] in real]
+    y = np.array([real[r["iso_code"]] for r in rows])
+    X = np.array([[1.0, float(r["population"]), float(r["area_km2"])] for r in rows])
+    beta = np.linalg.solve(X.T @ X, X.T @ y)
+    assert [f.coefficients[k] for k in ("base", "per_head", "per_km2")] == pytest.approx(list(beta), rel=1e-6)
+    r2 = 1 - ((y - X @ beta) ** 2).sum() / ((y - y.mean()) ** 2).sum()
+    assert f.r2 == pytest.approx(r2, rel=1e-9)
+    assert abs(f.table["residual_thb"].sum()) < 1e-3 * y.mean()
+    # pinned (README): base 162.3 M THB per province, 91.0 THB per head, 764 THB per km², R² 0.743
+    assert f.coefficients["base"] / 1e6 == pytest.approx(162.28, abs=0.01)
+    assert f.coefficients["per_head"] == pytest.approx(91.02, abs=0.01)
+    assert f.coefficients["per_km2"] == pytest.approx(764.0, abs=0.1)
+    assert f.r2 == pytest.approx(0.7434, abs=1e-4)
+
+
+def test_hindcast_figures_for_the_real_data_rules() -> None:
+    """incremental / per capita from the raw CSV: pinned MAPE and the ranking of the real-data rules."""
+    import pandas as pd
+
+    prev, cur = raw_budgets(2568), raw_budgets(2569)
+    iso = sorted(cur)
+    actual = np.array([cur[c] for c in iso])
+    inc = np.array([prev[c] for c in iso])
+    inc = inc * actual.sum() / inc.sum()
+    pred = pd.DataFrame({"actual": actual, "incremental": inc}, index=iso)
+    t = hindcast_table(pred).set_index("rule")
+    mape = float(np.mean(np.abs(inc - actual) / actual) * 100)
+    assert t.loc["incremental", "mape_pct"] == pytest.approx(mape, rel=1e-12)
+    assert mape == pytest.approx(3.741, abs=1e-3)  # README figure
+
+
+def test_real_budget_changes_are_fat_tailed() -> None:
+    ch, dist = budget_changes()
+    assert dist["units"] == 94 and len(ch) == 94
+    x = ch["change_pct"].to_numpy()
+    d = x - x.mean()
+    assert dist["kurtosis"] == pytest.approx((d ** 4).mean() / (d ** 2).mean() ** 2)
+    assert dist["kurtosis"] == pytest.approx(5.219, abs=1e-3) and dist["kurtosis"] > 3
+    assert kurtosis(np.random.default_rng(0).standard_normal(200_000)) == pytest.approx(3.0, abs=0.05)

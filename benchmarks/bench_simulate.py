@@ -35,6 +35,7 @@ import numpy as np
 from allocsim.scenario.schema import Scenario
 from allocsim.simulate import BudgetModel
 from allocsim.simulate.citizens import Citizens
+from allocsim.simulate.local_governments import build_local_governments
 
 
 class CitizenAgent(mesa.Agent):
@@ -145,9 +146,30 @@ def one_run(mode: str, per_province: int, years: int) -> dict:
     build = time.perf_counter() - t0
     m.run()
     wall = time.perf_counter() - t0
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # the local governments' own share, measured after the run: build table + agents again ...
+    rng = np.random.default_rng(0) if mode == "per_body" else None
+
+    def build_lg() -> list:
+        table = build_local_governments(m.lg_counts, sc.simulation, rng)
+        return [m.local_government_class(m, k) for k in range(len(table))]
+
+    t1 = time.perf_counter()
+    build_lg()
+    lg_build = time.perf_counter() - t1
+    tracemalloc.start()
+    keep = build_lg()
+    lg_mem = tracemalloc.get_traced_memory()[1] / 2**20
+    tracemalloc.stop()
+    del keep
+    # ... and the yearly province sum of co-funding capacity (vectorised in both modes)
+    t1 = time.perf_counter()
+    for _ in range(100):
+        m.local_cofunding_thb()
+    sum_us = (time.perf_counter() - t1) / 100 * 1e6
     return {"mode": mode, "agents": len(m.local_governments), "bodies": int(m.lg.bodies.sum()),
-            "build_s": build, "wall_s": wall,
-            "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+            "build_s": build, "wall_s": wall, "rss_mb": rss, "lg_build_s": lg_build,
+            "lg_traced_mb": lg_mem, "cofund_sum_us": sum_us}
 
 
 def local_government_modes(per_province: int, years: int, repeats: int) -> None:
@@ -160,12 +182,15 @@ def local_government_modes(per_province: int, years: int, repeats: int) -> None:
                                  check=True, capture_output=True, text=True).stdout
             res.setdefault(mode, []).append(json.loads(out.strip().splitlines()[-1]))
     med = {}
+    keys = ("build_s", "wall_s", "rss_mb", "lg_build_s", "lg_traced_mb", "cofund_sum_us")
     for mode, runs in res.items():
-        med[mode] = {k: statistics.median(r[k] for r in runs) for k in ("build_s", "wall_s", "rss_mb")}
+        med[mode] = md = {k: statistics.median(r[k] for r in runs) for k in keys}
         walls = ", ".join(f"{r['wall_s']:.2f}" for r in runs)
         print(f"local governments {mode:10s}: {runs[0]['agents']:,} agents for {runs[0]['bodies']:,} bodies; "
-              f"median of {len(runs)} runs: wall {med[mode]['wall_s']:6.2f} s (build "
-              f"{med[mode]['build_s']:.2f} s; runs {walls}), peak RSS {med[mode]['rss_mb']:,.0f} MB")
+              f"median of {len(runs)} runs: wall {md['wall_s']:6.2f} s (model build {md['build_s']:.2f} s; "
+              f"runs {walls}), peak RSS {md['rss_mb']:,.0f} MB; local governments alone: build "
+              f"{md['lg_build_s'] * 1e3:.1f} ms, traced {md['lg_traced_mb']:.2f} MB, yearly province "
+              f"sum {md['cofund_sum_us']:.0f} us")
     a, b = med["aggregated"], med["per_body"]
     print(f"per-body cost vs aggregated: wall {b['wall_s'] - a['wall_s']:+.2f} s "
           f"({b['wall_s'] / a['wall_s'] - 1:+.1%}), peak RSS {b['rss_mb'] - a['rss_mb']:+,.0f} MB "

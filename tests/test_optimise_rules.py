@@ -221,11 +221,16 @@ def test_infeasible_rules_are_explained_in_policy_words(tmp_path: Path) -> None:
             {"project_id": "B", "benefit": 1, "cost:b": 5, "province": "TH-55", "min_local_share": 0.5, "committed": 1}]
     r = solve(rows, {"b": 20, "local:TH-55": 4})
     assert r.status.status == "infeasible" and r.x is None
-    assert r.diagnosis is not None and r.diagnosis.rules == ["matching"]
-    msg = r.diagnosis.messages()[0]
-    assert "matching funds" in msg and "5.5 M THB" in msg and "4.0 M THB" in msg
+    # the cheapest repair breaks the matching-fund row; the conflict also names both commitments
+    assert r.diagnosis is not None and r.diagnosis.conflicts["rule"].tolist() == ["matching"]
+    assert r.diagnosis.rules == ["committed", "matching"]
+    msgs = r.diagnosis.messages()
+    assert any("matching funds" in m and "5.5 M THB" in m and "4.0 M THB" in m for m in msgs)
+    assert "committed project A cannot be funded" in msgs[0] and "project B" in msgs[0]
     r2 = solve(rows, {"b": 8})
-    assert r2.diagnosis.rules == ["capacity"] and "needs 11.0, capacity is 8.0" in r2.diagnosis.messages()[0]
+    assert r2.diagnosis.conflicts["rule"].tolist() == ["capacity"]
+    assert r2.diagnosis.rules == ["capacity", "committed"]
+    assert any("needs 11.0, capacity is 8.0" in m for m in r2.diagnosis.messages())
 
 
 def test_equity_objective_raises_the_minimum() -> None:

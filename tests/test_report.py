@@ -60,7 +60,7 @@ def test_run_report_sections_and_numbers(small: Path, tmp_path: Path) -> None:
     out = tmp_path / "r"
     assert main(["run", str(small), "--out", str(out)]) == 0
     c = parse(out / "report.html")
-    assert c.sections[:5] == ["allocation", "portfolio", "simulation", "provinces", "scenario"]
+    assert c.sections[:6] == ["allocation", "hindcast", "portfolio", "simulation", "provinces", "scenario"]
     assert c.images >= 5 and len(list((out / "charts").glob("*.png"))) == c.images
     nat = pd.read_csv(out / "sim_national.csv")
     shown = pd.DataFrame(c.tables["national"])
@@ -68,7 +68,14 @@ def test_run_report_sections_and_numbers(small: Path, tmp_path: Path) -> None:
         np.testing.assert_allclose(shown[col], nat[col], rtol=1e-12)
     base = pd.read_csv(out / "baselines.csv")
     np.testing.assert_allclose(pd.DataFrame(c.tables["baselines"])["total_benefit"], base["total_benefit"])
+    hc = pd.read_csv(out / "hindcast.csv")
+    np.testing.assert_allclose(pd.DataFrame(c.tables["hindcast"])["mape_pct"], hc["mape_pct"], rtol=1e-12)
+    duals = pd.read_csv(out / "allocation_duals.csv")
+    shown_duals = pd.DataFrame(c.tables["allocation-duals"])
+    env = duals[duals["rule"].isin(["envelope", "cluster_envelope"])]["benefit_per_extra_mthb"].to_numpy()
+    np.testing.assert_allclose(shown_duals["benefit_per_extra_mthb"][: len(env)], env, rtol=1e-12, atol=1e-12)
     text = (out / "report.html").read_text(encoding="utf-8")
+    assert "Real figures: the provincial envelope" in text  # the summary says which money is real
     assert "optimal within the requested gap" in text and "small" in text
     assert "M THB" in text and "days" in text
 

@@ -151,6 +151,7 @@ def cmd_select(args: argparse.Namespace) -> int:
             atomic_write_csv(res.table(), stage / "portfolio.csv")
             if res.diagnosis is not None:
                 atomic_write_csv(res.diagnosis.conflicts, stage / "conflicts.csv")
+                atomic_write_csv(res.diagnosis.iis, stage / "conflict_sets.csv")
             atomic_write_json(payload, stage / "solver.json")
     if args.json:
         print(json.dumps(payload))

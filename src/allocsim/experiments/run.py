@@ -88,6 +88,7 @@ def _optimisation_tables(opt: OptimiseResult) -> dict[str, pd.DataFrame]:
         tables["pareto"] = p.pareto
     if p.diagnosis is not None:
         tables["conflicts"] = p.diagnosis.conflicts
+        tables["conflict_sets"] = p.diagnosis.iis
     return tables
 
 

@@ -626,35 +626,31 @@ def dual_sentences(duals: pd.DataFrame, limit: int = 3) -> list[str]:
 
 
 def allocation_iis(am: AllocationModel, options: SolveOptions) -> list[tuple[str, int]]:
-    """Rows (family, row) of an irreducible infeasible subset of rule rows. HiGHS's IIS gives the
-    candidate set; a deletion filter then drops every row whose removal keeps the rest infeasible,
-    so removing any row that remains makes the model feasible (column bounds y ∈ [0, 1], u ≥ 0
-    are structural and always kept)."""
+    """Rows (family, row) of an irreducible infeasible subset of rule rows: HiGHS's IIS
+    (``diagnose.lp_iis``); if HiGHS cannot prove it irreducible, a deletion filter drops every row
+    whose removal keeps the rest infeasible. Column bounds (y ∈ [0, 1], u ≥ 0) are structural."""
     import highspy
 
-    h = _highs(am, options)
-    h.setOptionValue("iis_strategy", 2)  # HiGHS's default strategy returns no rows on some models
-    h.run()
-    _st, iis = h.getIis()
+    from allocsim.optimise.diagnose import lp_iis
+
+    found = lp_iis(_highs(am, options), time_limit_s=options.time_limit_s)
     n_rows = am.A.shape[0]
-    keep = sorted(int(r) for r in iis.row_index_) or list(range(n_rows))
+    keep = sorted(int(r) for r in found.rows) or list(range(n_rows))
+    if not found.irreducible:
+        def infeasible(rows: list[int]) -> bool:
+            g = _highs(am, options)
+            off = np.setdiff1d(np.arange(n_rows), rows).astype(np.int32)
+            if len(off):
+                g.changeRowsBounds(len(off), off, np.full(len(off), -np.inf), np.full(len(off), np.inf))
+            g.run()
+            return g.getModelStatus() == highspy.HighsModelStatus.kInfeasible
 
-    def infeasible(rows: list[int]) -> bool:
-        g = _highs(am, options)
-        on = np.zeros(n_rows, bool)
-        on[rows] = True
-        off = np.flatnonzero(~on).astype(np.int32)
-        if len(off):
-            g.changeRowsBounds(len(off), off, np.full(len(off), -np.inf), np.full(len(off), np.inf))
-        g.run()
-        return g.getModelStatus() == highspy.HighsModelStatus.kInfeasible
-
-    if not infeasible(keep):
-        keep = list(range(n_rows))
-    for r in list(keep):
-        trial = [k for k in keep if k != r]
-        if infeasible(trial):
-            keep = trial
+        if not infeasible(keep):
+            keep = list(range(n_rows))
+        for r in list(keep):
+            trial = [k for k in keep if k != r]
+            if infeasible(trial):
+                keep = trial
     starts = sorted(am.offsets.items(), key=lambda kv: kv[1])
     out = []
     for row in keep:

@@ -29,49 +29,59 @@ BASELINES = ("per_capita", "plan_score", "greedy", "equal_shares")
 
 
 class Feasibility:
-    """Incremental check that adding a project keeps every rule row satisfied."""
+    """Incremental check that adding a project keeps every rule row satisfied.
+
+    All rule families are stacked into one column-wise matrix, so a check is one slice and one
+    comparison whatever the number of rules; quotas are checked on the project's dense cost row.
+    """
 
     def __init__(self, data: PortfolioData, families: dict[str, RuleRows],
                  quota: np.ndarray | None = None) -> None:
         self.data = data
-        self.fams = [(f.A.tocsc(), f.rhs, f.sense, np.zeros(f.size)) for f in families.values()]
+        fams = list(families.values())
+        if fams:
+            self.A = sp.vstack([f.A for f in fams]).tocsc()
+            rhs = np.concatenate([f.rhs for f in fams])
+            self.le = np.concatenate([np.full(f.size, f.sense == "<=") for f in fams])
+        else:
+            self.A = sp.csc_matrix((0, data.n))
+            rhs, self.le = np.zeros(0), np.zeros(0, bool)
+        slack = TOL * np.maximum(1, np.abs(rhs))
+        self.hi = rhs + slack  # '<=' rows: the new activity may not exceed this
+        self.lo = rhs - slack  # '>=' rows: a negative coefficient may not push it below this
+        self.lhs = np.zeros(len(rhs))
         self.x = np.zeros(data.n)
         self.quota = quota  # (I, R) province quotas, or None
         if quota is not None:
-            self.quota_cols = (sp.diags(np.ones(data.n)) @ data.share).tocsc()
+            self.quota_hi = quota + TOL * (1 + quota)
             self.quota_used = np.zeros_like(quota)
-            self.cost = data.cost.tocsr()
+            self.share = data.share.tocsr()
+            self.cost = data.cost.toarray()
 
     def can_add(self, j: int) -> bool:
         if self.x[j]:
             return False
-        for A, rhs, sense, lhs in self.fams:
-            lo, hi = A.indptr[j], A.indptr[j + 1]
-            rows, vals = A.indices[lo:hi], A.data[lo:hi]
-            new = lhs[rows] + vals
-            if sense == "<=":
-                if np.any(new > rhs[rows] + TOL * np.maximum(1, np.abs(rhs[rows]))):
-                    return False
-            elif np.any((vals < 0) & (new < rhs[rows] - TOL * np.maximum(1, np.abs(rhs[rows])))):
-                return False
+        lo, hi = self.A.indptr[j], self.A.indptr[j + 1]
+        rows, vals = self.A.indices[lo:hi], self.A.data[lo:hi]
+        new = self.lhs[rows] + vals
+        le = self.le[rows]
+        if np.any(np.where(le, new > self.hi[rows], (vals < 0) & (new < self.lo[rows]))):
+            return False
         if self.quota is not None:
-            sh = self.data.share.getrow(j)
-            c = self.cost.getrow(j).toarray().ravel()
-            for i, s in zip(sh.indices, sh.data, strict=True):
-                if np.any(self.quota_used[i] + s * c > self.quota[i] + TOL * (1 + self.quota[i])):
-                    return False
+            a, b = self.share.indptr[j], self.share.indptr[j + 1]
+            idx, s = self.share.indices[a:b], self.share.data[a:b]
+            if np.any(self.quota_used[idx] + s[:, None] * self.cost[j] > self.quota_hi[idx]):
+                return False
         return True
 
     def add(self, j: int) -> None:
         self.x[j] = 1.0
-        for A, _rhs, _sense, lhs in self.fams:
-            lo, hi = A.indptr[j], A.indptr[j + 1]
-            lhs[A.indices[lo:hi]] += A.data[lo:hi]
+        lo, hi = self.A.indptr[j], self.A.indptr[j + 1]
+        self.lhs[self.A.indices[lo:hi]] += self.A.data[lo:hi]
         if self.quota is not None:
-            sh = self.data.share.getrow(j)
-            c = self.cost.getrow(j).toarray().ravel()
-            for i, s in zip(sh.indices, sh.data, strict=True):
-                self.quota_used[i] += s * c
+            a, b = self.share.indptr[j], self.share.indptr[j + 1]
+            for i, s in zip(self.share.indices[a:b], self.share.data[a:b], strict=True):
+                self.quota_used[i] += s * self.cost[j]
 
 
 def _families(data: PortfolioData, params: RuleParams) -> dict[str, RuleRows]:
@@ -119,8 +129,30 @@ def money_resources(data: PortfolioData) -> list[int]:
     return idx or list(range(len(data.resources)))
 
 
+def _mes_price(u: np.ndarray, b: np.ndarray, cost: float) -> float:
+    """Smallest per-utility price rho with sum_i min(b_i, rho*u_i) >= cost (inf if none):
+    supporters who cannot pay rho*u_i pay their whole budget, the rest share what is left."""
+    if b.sum() + TOL < cost or np.any(u <= 0):
+        return np.inf
+    paid, rest_u = 0.0, u.sum()
+    for q in np.argsort(b / u):
+        r = (cost - paid) / rest_u
+        if r * u[q] <= b[q]:
+            return r
+        paid += b[q]
+        rest_u -= u[q]
+    return np.inf
+
+
 def equal_shares(data: PortfolioData, params: RuleParams) -> np.ndarray:
-    """Method of Equal Shares (utilities = benefit to each province), then greedy completion."""
+    """Method of Equal Shares (utilities = benefit to each province), then greedy completion.
+
+    Each round buys the project with the lowest per-utility price rho (ties: table order). Budgets
+    only fall, so a price only changes when a supporter's budget does: single-province projects
+    keep a fixed price c/u and are scanned in price order, dropping out for good once their
+    province cannot pay; multi-province prices are cached and recomputed only for projects that
+    share a province with the one just bought.
+    """
     feas = _start(data, _families(data, params))
     money = money_resources(data)
     cost = np.asarray(data.cost[:, money].sum(axis=1)).ravel() if money else data.total_cost
@@ -130,43 +162,66 @@ def equal_shares(data: PortfolioData, params: RuleParams) -> np.ndarray:
     budget = np.maximum(budget, 0.0)
     util = data.province_benefit().tocsr()  # (n, I)
     nsup = np.diff(util.indptr)
+    alive = np.ones(data.n, bool)
+    alive[feas.x > 0] = False
+
+    # one supporter: price cost/utility, affordable while the province's budget covers the cost
     single = np.flatnonzero((nsup == 1) & (cost > 0))
     s_prov = util.indices[util.indptr[single]]
     s_util = util.data[util.indptr[single]]
-    multi = [int(j) for j in np.flatnonzero((nsup > 1) & (cost > 0))]
-    alive = np.ones(data.n, bool)
-    alive[feas.x > 0] = False
+    s_rho = np.where(s_util > 0, cost[single] / np.where(s_util > 0, s_util, 1.0), np.inf)
+    s_order = np.lexsort((np.arange(len(single)), s_rho))  # argmin order: price, then table
+    s_order = s_order[np.isfinite(s_rho[s_order])]
+    s_dead = np.zeros(len(single), bool)  # once unaffordable or gone, never back (budgets fall)
+    pos = 0
+
+    # several supporters: cached prices, recomputed when a supporter's budget changes
+    multi = np.flatnonzero((nsup > 1) & (cost > 0))
+    m_rho = np.full(len(multi), np.inf)
+
+    def price(k: int) -> float:
+        j = multi[k]
+        lo, hi = util.indptr[j], util.indptr[j + 1]
+        return _mes_price(util.data[lo:hi], budget[util.indices[lo:hi]], float(cost[j]))
+
+    for k in range(len(multi)):
+        m_rho[k] = price(k) if alive[multi[k]] else np.inf
+    by_prov = util[multi].T.tocsr()  # (I, |multi|): which multi projects each province supports
+
     while True:
-        # one supporter: affordable iff its budget covers the cost; price rho = cost / utility
-        ok = alive[single] & (budget[s_prov] + TOL >= cost[single]) & (s_util > 0)
-        rho = np.where(ok, cost[single] / np.where(s_util > 0, s_util, 1.0), np.inf)
-        k = int(np.argmin(rho)) if len(rho) else -1
-        best_rho, best_j = (float(rho[k]), int(single[k])) if k >= 0 and np.isfinite(rho[k]) else (np.inf, -1)
-        for j in multi:  # several supporters: smallest rho with sum_i min(b_i, rho*u_i) >= cost
-            if not alive[j]:
-                continue
-            lo, hi = util.indptr[j], util.indptr[j + 1]
-            u, b = util.data[lo:hi], budget[util.indices[lo:hi]]
-            if b.sum() + TOL < cost[j] or np.any(u <= 0):
-                continue
-            paid, rest_u = 0.0, u.sum()
-            for q in np.argsort(b / u):
-                r = (cost[j] - paid) / rest_u
-                if r * u[q] <= b[q]:
-                    if r < best_rho - 1e-15 or (r <= best_rho + 1e-15 and j < best_j):
-                        best_rho, best_j = r, j
-                    break
-                paid += b[q]
-                rest_u -= u[q]
+        while pos < len(s_order):
+            k = s_order[pos]
+            j = single[k]
+            if not s_dead[k] and alive[j] and budget[s_prov[k]] + TOL >= cost[j]:
+                break
+            s_dead[k] = True
+            pos += 1
+        best_rho, best_j = (float(s_rho[s_order[pos]]), int(single[s_order[pos]])) \
+            if pos < len(s_order) else (np.inf, -1)
+        if len(multi):
+            low = min(best_rho, float(m_rho.min()))
+            # only prices within the tie tolerance's reach of the minimum can win the scan below
+            for k in np.flatnonzero(m_rho <= low + 1e-9):
+                r, j = float(m_rho[k]), int(multi[k])
+                if r < best_rho - 1e-15 or (r <= best_rho + 1e-15 and j < best_j):
+                    best_rho, best_j = r, j
         if best_j < 0:
             break
         alive[best_j] = False
-        if not feas.can_add(best_j):
-            continue
-        feas.add(best_j)
-        lo, hi = util.indptr[best_j], util.indptr[best_j + 1]
-        idx = util.indices[lo:hi]
-        budget[idx] -= np.minimum(budget[idx], best_rho * util.data[lo:hi])
+        bought = feas.can_add(best_j)
+        if bought:
+            feas.add(best_j)
+            lo, hi = util.indptr[best_j], util.indptr[best_j + 1]
+            idx = util.indices[lo:hi]
+            budget[idx] -= np.minimum(budget[idx], best_rho * util.data[lo:hi])
+            touched = np.unique(np.concatenate(
+                [by_prov.indices[by_prov.indptr[i]:by_prov.indptr[i + 1]] for i in idx]))
+        else:
+            touched = np.zeros(0, np.int64)
+        if nsup[best_j] > 1:
+            m_rho[np.searchsorted(multi, best_j)] = np.inf
+        for k in touched:
+            m_rho[k] = price(int(k)) if alive[multi[k]] else np.inf
     for j in _ratio_order(data):  # completion: spend what is left under the rules
         if feas.can_add(int(j)):
             feas.add(int(j))

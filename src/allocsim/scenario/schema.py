@@ -145,6 +145,18 @@ class LeversConfig(Section):
         return v
 
 
+# Local-government types: the count columns of data/reference/thailand_local_government_by_province.csv
+# ("special_form" there is Pattaya City only; Bangkok's BMA is not simulated).
+LG_KINDS = ("pao", "municipality_city", "municipality_town", "municipality_subdistrict", "sao",
+            "special_form")
+# ILLUSTRATIVE co-funding capacity per body per year (MTHB): lognormal median and sigma by type.
+# No source gives these; larger bodies (PAOs, city municipalities, Pattaya) are assumed richer.
+LG_CAPACITY_MEDIAN_MTHB = {"pao": 2.0, "municipality_city": 2.0, "municipality_town": 0.5,
+                           "municipality_subdistrict": 0.1, "sao": 0.05, "special_form": 2.0}
+LG_CAPACITY_SIGMA = {"pao": 0.4, "municipality_city": 0.4, "municipality_town": 0.5,
+                     "municipality_subdistrict": 0.6, "sao": 0.6, "special_form": 0.4}
+
+
 class SimulationConfig(Section):
     """The budget-cycle simulation. Days are calendar days from the Budget Act (day 0 = 1 Oct).
 
@@ -194,12 +206,42 @@ class SimulationConfig(Section):
     need_relief_thb_per_head: float = Field(300.0, gt=0, le=1e7, description="illustrative THB of "
                                             "effective benefit per head that relieves 63% of a need")
     need_growth: float = Field(0.05, ge=0, le=1, description="illustrative yearly need regrowth")
-    lg_capacity_mthb_per_body: float = Field(0.1, ge=0, le=1e6, description="illustrative local "
-                                             "co-funding capacity per local government per year")
+    local_government_agents: Literal["aggregated", "per_body"] = Field(
+        "aggregated", description='"aggregated": one agent per type per province (real counts); '
+        '"per_body": one agent per local government (7,841), capacities drawn per body')
+    lg_capacity_median_mthb: dict[str, float] = Field(
+        default_factory=lambda: dict(LG_CAPACITY_MEDIAN_MTHB), description="illustrative median "
+        "co-funding capacity per body per year (MTHB), by type; lognormal across bodies")
+    lg_capacity_sigma: dict[str, float] = Field(
+        default_factory=lambda: dict(LG_CAPACITY_SIGMA), description="illustrative lognormal sigma "
+        "of co-funding capacity across bodies of a type")
     cluster_disbursement_target: float = Field(0.7, ge=0, le=1, description="illustrative share of a "
                                                "year's budget the cluster expects members to disburse")
     satisfaction_relief: float = Field(3.0, ge=0, le=10, description="illustrative")
     satisfaction_delay_per_100_days: float = Field(0.1, ge=0, le=10, description="illustrative")
+
+    @field_validator("lg_capacity_median_mthb", mode="before")
+    @classmethod
+    def _lg_median(cls, v: object) -> dict[str, float]:
+        return _lg_by_type(v, LG_CAPACITY_MEDIAN_MTHB, 1e4)
+
+    @field_validator("lg_capacity_sigma", mode="before")
+    @classmethod
+    def _lg_sigma(cls, v: object) -> dict[str, float]:
+        return _lg_by_type(v, LG_CAPACITY_SIGMA, 3.0)
+
+
+def _lg_by_type(v: object, defaults: dict[str, float], hi: float) -> dict[str, float]:
+    """A per-type table: given types override the defaults; unknown types, bad values are errors."""
+    if not isinstance(v, dict):
+        raise ValueError(f"a table of local-government type -> number; types: {', '.join(LG_KINDS)}")
+    bad = sorted(map(str, set(v) - set(LG_KINDS)))
+    if bad:
+        raise ValueError(f"unknown local-government type(s) {', '.join(bad)}; valid: {', '.join(LG_KINDS)}")
+    for k, x in v.items():
+        if isinstance(x, bool) or not isinstance(x, int | float) or not 0 <= x <= hi:
+            raise ValueError(f"{k} = {x!r}: must be a number in [0, {hi:g}]")
+    return {**defaults, **{k: float(x) for k, x in v.items()}}
 
 
 class SweepConfig(Section):

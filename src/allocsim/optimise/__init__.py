@@ -16,7 +16,7 @@ import pandas as pd
 from allocsim.optimise.baselines import (
     compare_to_optimum,
     formula_weights,
-    greedy,
+    greedy_rows,
     plan_scores,
     quota_matrix,
     run_baselines,
@@ -24,6 +24,7 @@ from allocsim.optimise.baselines import (
 from allocsim.optimise.portfolio import (
     EQUITY_TOL,
     OBJECTIVES,
+    PortfolioLp,
     PortfolioModel,
     assemble,
     build_portfolio,
@@ -91,11 +92,12 @@ class PortfolioResult:
         return out
 
 
-def feasible_start(data: PortfolioData, params: RuleParams, families: dict) -> np.ndarray | None:
-    """The greedy portfolio (baselines.greedy) if it satisfies every rule row, else None (e.g.
-    when commitments alone already break a rule)."""
-    x = greedy(data, params)
-    if any(f.violation(x).any() for f in families.values()):
+def feasible_start(data: PortfolioData, lp: PortfolioLp) -> np.ndarray | None:
+    """The greedy portfolio (``baselines.greedy``, computed on the assembled rows) if it satisfies
+    every rule row, else None (e.g. when commitments alone already break a rule)."""
+    e0 = lp.equity_rows[0]
+    x = greedy_rows(data, lp.A[:e0, : data.n], lp.row_lower[:e0], lp.row_upper[:e0])
+    if any(f.violation(x).any() for f in lp.families.values()):
         return None
     return x
 
@@ -119,7 +121,7 @@ def select_portfolio(data: PortfolioData, params: RuleParams, *, objective: str 
         raise ValueError("objective 'shortfall' needs need_target (THB of benefit per head)")
     w0 = time.perf_counter()
     lp = assemble(data, params)
-    start = feasible_start(data, params, lp.families) if warm_start else None
+    start = feasible_start(data, lp) if warm_start else None
     decomposition = None
     if decompose:
         from allocsim.optimise.decompose import solve_decomposed

@@ -105,6 +105,40 @@ def greedy(data: PortfolioData, params: RuleParams) -> np.ndarray:
     return feas.x
 
 
+def greedy_rows(data: PortfolioData, A: sp.spmatrix, lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
+    """:func:`greedy` on already stacked rule rows (``lower <= A x <= upper``, A over the n
+    projects), with the same checks as :class:`Feasibility`: every entry of a row with an upper
+    bound, and negative entries of a row with a lower bound. A plain-Python loop over the nonzeros
+    is ~10x faster than per-family numpy calls, which matters when it warm-starts the MILP."""
+    A = sp.csc_matrix(A)
+    indptr, idx, val = A.indptr.tolist(), A.indices.tolist(), A.data.tolist()
+    up = [u + TOL * max(1.0, abs(u)) for u in upper.tolist()]
+    lo = [v - TOL * max(1.0, abs(v)) for v in lower.tolist()]
+    lhs = [0.0] * A.shape[0]
+    x = np.zeros(data.n)
+
+    def add(j: int) -> None:
+        x[j] = 1.0
+        for k in range(indptr[j], indptr[j + 1]):
+            lhs[idx[k]] += val[k]
+
+    for j in np.flatnonzero(data.committed).tolist():
+        add(j)
+    for j in _ratio_order(data).tolist():
+        if x[j]:
+            continue
+        ok = True
+        for k in range(indptr[j], indptr[j + 1]):
+            r, v = idx[k], val[k]
+            new = lhs[r] + v
+            if new > up[r] or (v < 0 and new < lo[r]):
+                ok = False
+                break
+        if ok:
+            add(j)
+    return x
+
+
 def quota_fill(data: PortfolioData, params: RuleParams, weights: np.ndarray) -> np.ndarray:
     """Province quotas of every resource ∝ ``weights``; fill each by benefit/cost."""
     quota = quota_matrix(data, np.asarray(weights, float))

@@ -170,7 +170,8 @@ def test_warm_start_returns_at_least_the_greedy_portfolio() -> None:
 
 
 def test_fast_greedy_equals_the_baseline_greedy() -> None:
-    from tests.test_optimise_rules import random_instance, table as rules_table
+    from tests.test_optimise_rules import random_instance
+    from tests.test_optimise_rules import table as rules_table
 
     for seed in range(5):
         rows, caps = random_instance(np.random.default_rng(seed), 40)
@@ -221,3 +222,60 @@ def test_decomposition_is_refused_when_a_row_couples_blocks() -> None:
     assert r.status.optimal
     eq = select_portfolio(data, params, objective="equity", options=EXACT, decompose=True)
     assert not eq.decomposition["used"] and "equity" in eq.decomposition["message"]
+
+
+# ---- allocsim select: exit codes ------------------------------------------------------------
+
+def write_tables(folder, data) -> tuple[str, str]:
+    cost = data.cost.toarray()
+    df = pd.DataFrame({"project_id": data.ids, "benefit": data.benefit}
+                      | {f"cost:{r}": cost[:, k] for k, r in enumerate(data.resources)})
+    p, r = folder / "p.csv", folder / "r.csv"
+    df.to_csv(p, index=False)
+    pd.DataFrame({"resource": data.resources, "capacity": data.capacity}).to_csv(r, index=False)
+    return str(p), str(r)
+
+
+def test_select_exit_codes(tmp_path, capsys) -> None:
+    import json
+
+    from allocsim.cli import build_parser, main
+
+    p, r = write_tables(tmp_path, hard_instance())
+    # 0: a solution, optimal or labelled not optimal (time limit with the greedy start)
+    assert main(["select", p, r, "--json", "--time-limit", "0.001", "--gap", "0"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["status"] == "time_limit" and out["optimal"] is False and "NOT OPTIMAL" in out["label"]
+    assert out["total_benefit"] >= out["warm_start_benefit"] - 1e-6
+    # 4: time limit reached without any solution (no warm start, limit too short for HiGHS)
+    assert main(["select", p, r, "--json", "--time-limit", "0.0001", "--no-warm-start"]) == 4
+    assert json.loads(capsys.readouterr().out)["status"] == "time_limit_no_solution"
+    # 1: rules conflict
+    (tmp_path / "c.csv").write_text("project_id,benefit,cost:b,committed\nA,1,5,1\nB,1,5,1\n")
+    (tmp_path / "cr.csv").write_text("resource,capacity\nb,6\n")
+    assert main(["select", str(tmp_path / "c.csv"), str(tmp_path / "cr.csv")]) == 1
+    assert "conflict: resource capacity" in capsys.readouterr().out
+    # 2: bad input, named
+    assert main(["select", str(tmp_path / "c.csv"), str(tmp_path / "cr.csv"), "--objective", "shortfall"]) == 2
+    assert "--need-target" in capsys.readouterr().err
+    (tmp_path / "bad.csv").write_text("project_id,benefit,cost:b\nA,x,5\n")
+    assert main(["select", str(tmp_path / "bad.csv"), str(tmp_path / "cr.csv")]) == 2
+    epilog = build_parser()._subparsers._group_actions[0].choices["select"].format_help()
+    assert all(f"  {c}  " in epilog for c in "0124")
+
+
+def test_select_equity_and_shortfall_cli(tmp_path, capsys) -> None:
+    import json
+
+    from allocsim.cli import main
+
+    (tmp_path / "p.csv").write_text("project_id,benefit,cost:b,province\nA,1000000,1,TH-50\n"
+                                    "B,1000000,1,TH-50\nC,10,1,TH-57\n")
+    (tmp_path / "r.csv").write_text("resource,capacity\nb,2\n")
+    args = ["select", str(tmp_path / "p.csv"), str(tmp_path / "r.csv"), "--json"]
+    assert main([*args, "--objective", "equity"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert "C" in out["selected"] and out["min_per_capita"] == 10 and len(out["stages"]) == 2
+    assert main([*args, "--objective", "shortfall", "--need-target", "50"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert "C" in out["selected"] and out["max_shortfall"] == 40

@@ -158,7 +158,8 @@ def cmd_select(args: argparse.Namespace) -> int:
     data = build_data(table, geo)
     res = select_portfolio(data, params, objective=args.objective, need_target=args.need_target,
                            options=SolveOptions(args.gap, args.time_limit, None),
-                           decompose=args.decompose, workers=args.workers)
+                           decompose=args.decompose, workers=args.workers,
+                           warm_start=not args.no_warm_start)
     payload = res.as_json()
     if args.out:
         from allocsim.store import atomic_write_csv, atomic_write_json, result_folder
@@ -299,6 +300,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--decompose", action="store_true", help="split into independent blocks (only "
                    "when no rule row links them: exact) and solve them in parallel processes")
     p.add_argument("--workers", type=int, metavar="K", help="processes for --decompose (default: cores)")
+    p.add_argument("--no-warm-start", action="store_true", help="do not start HiGHS from the greedy "
+                   "portfolio (by default a time-limited solve returns at least the greedy's benefit)")
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     p.add_argument("--out", metavar="DIR", help="also write portfolio.csv and solver.json here")
     p.add_argument("--overwrite", action="store_true", help="replace an existing --out folder")

@@ -160,7 +160,8 @@ def _finish(res: PortfolioResult, pm: PortfolioModel, start: np.ndarray | None, 
         if pareto_points and pm.highs is not None:
             from allocsim.optimise.pareto import pareto_frontier
 
-            res.pareto = pareto_frontier(pm, options, pareto_points, start=start)
+            done = (res.status, res.x) if res.objective == "benefit" else None
+            res.pareto = pareto_frontier(pm, options, pareto_points, start=start, benefit=done)
             pm._x = res.x
     elif res.status.status in ("infeasible", "infeasible_or_unbounded"):
         from allocsim.optimise.diagnose import explain_infeasibility

@@ -22,7 +22,7 @@ COLUMNS = ["point", "epsilon_min_per_capita", "total_benefit", "min_per_capita_b
 
 def _row(pm: PortfolioModel, eps: float, st: SolveStatus) -> dict:
     x = pm.decisions() if st.has_solution else None
-    return {"epsilon_min_per_capita": float(eps),
+    return {"epsilon_min_per_capita": float(eps) + 0.0,  # no "-0.0" in the table
             "total_benefit": float(pm.data.benefit @ x) if x is not None else np.nan,
             "min_per_capita_benefit": pm.min_per_capita(x) if x is not None else np.nan,
             "projects": int(x.sum()) if x is not None else 0,
@@ -56,14 +56,19 @@ def non_dominated(f: pd.DataFrame, rtol: float = 1e-9) -> pd.DataFrame:
 
 
 def pareto_frontier(pm: PortfolioModel, options: SolveOptions, points: int,
-                    start: np.ndarray | None = None) -> pd.DataFrame:
-    """Benefit–equity frontier with at most ``points`` points (fewer when points coincide)."""
+                    start: np.ndarray | None = None,
+                    benefit: tuple[SolveStatus, np.ndarray] | None = None) -> pd.DataFrame:
+    """Benefit–equity frontier with at most ``points`` points (fewer when points coincide).
+    ``benefit``: the benefit optimum's status and decisions when already solved on ``pm``."""
     if points < 2:
         raise ValueError("a frontier needs at least 2 points")
     kind = pm.objective
     rows = []
     try:
-        st_b = pm.solve(options, start=start, kind="benefit")
+        if benefit is not None:
+            st_b, pm._x = benefit[0], benefit[1].copy()
+        else:
+            st_b = pm.solve(options, start=start, kind="benefit")
         if not st_b.has_solution:
             return pd.DataFrame([_row(pm, np.nan, st_b)]).drop(columns="_x").reindex(columns=COLUMNS)
         xb = pm.decisions()

@@ -36,7 +36,10 @@ class SolveOptions:
 @dataclass
 class SolveStatus:
     """What the solver said. ``status`` is one of: optimal, time_limit (with a feasible
-    solution), time_limit_no_solution, infeasible, unbounded, infeasible_or_unbounded, error."""
+    solution), time_limit_no_solution, iteration_limit / objective_limit / interrupted (with a
+    solution; ``*_no_solution`` without), infeasible, unbounded, infeasible_or_unbounded, error.
+    ``gap`` is HiGHS's own ``mip_gap`` (None when it has no finite bound); ``note`` says how a
+    multi-stage or decomposed solve got there."""
 
     status: str
     termination: str

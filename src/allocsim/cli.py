@@ -1,6 +1,7 @@
 """The ``allocsim`` command: parse arguments, call the API, turn errors into messages and exit codes.
 
 Exit codes: 0 success, 2 bad input (one ``file: field: message`` line per problem on stderr),
+``select`` also 1 (rules conflict) and 4 (time limit without a solution), see ``SELECT_EXIT``;
 130 interrupted. A user error never prints a traceback.
 """
 
@@ -310,7 +311,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--time-limit", type=float, default=60.0, metavar="S",
                    help="solver time limit in seconds (default 60)")
     p.add_argument("--alignment", type=float, default=0.0, metavar="SHARE",
-                   help="minimum aligned share of funded cost per province (default 0: off)")
+                   help="minimum aligned share of funded cost per province and nationally (default 0: off)")
     p.add_argument("--without", action="append", default=[], metavar="RULE",
                    choices=["capacity", "duplicates", "follow_on", "matching", "alignment",
                             "cluster_partners", "committed"], help="switch a rule off (repeatable)")

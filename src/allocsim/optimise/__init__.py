@@ -1,7 +1,9 @@
-"""Optimisation core: the allocation LP and the portfolio MILP (Pyomo, solved by HiGHS).
+"""Optimisation core: the allocation LP (Pyomo) and the portfolio MILP (one sparse matrix passed
+to highspy), both solved by HiGHS.
 
 ``select_portfolio`` works on plain tables (no scenario needed); ``optimise_scenario`` reads the
-scenario's rules, objective, solver settings and levers.
+scenario's rules, objective, solver settings and levers. Pyomo, the scenario schema and the
+diagnosis are imported only where used, so ``allocsim select`` starts quickly.
 """
 
 from __future__ import annotations

@@ -139,15 +139,21 @@ def new_highs(options: SolveOptions | None = None) -> Any:
     process is created; it is swallowed so that ``select --json`` prints only JSON."""
     import highspy
 
-    sys.stdout.flush()
-    saved = os.dup(1)
     try:
-        with open(os.devnull, "w") as null:
-            os.dup2(null.fileno(), 1)
-            h = highspy.Highs()
-    finally:
-        os.dup2(saved, 1)
-        os.close(saved)
+        sys.stdout.flush()
+        saved = os.dup(1)
+    except (OSError, ValueError):  # no usable stdout: nothing to protect
+        saved = None
+    if saved is None:
+        h = highspy.Highs()
+    else:
+        try:
+            with open(os.devnull, "w") as null:
+                os.dup2(null.fileno(), 1)
+                h = highspy.Highs()
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
     h.setOptionValue("output_flag", False)
     if options is not None and options.threads:
         h.setOptionValue("threads", int(options.threads))

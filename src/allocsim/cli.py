@@ -1,6 +1,7 @@
 """The ``allocsim`` command: parse arguments, call the API, turn errors into messages and exit codes.
 
 Exit codes: 0 success, 2 bad input (one ``file: field: message`` line per problem on stderr),
+``select`` also 1 (rules conflict) and 4 (time limit without a solution), see ``SELECT_EXIT``;
 130 interrupted. A user error never prints a traceback.
 """
 
@@ -128,25 +129,42 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     return 0
 
 
+SELECT_EXIT = """exit codes:
+  0  a portfolio: proven optimal within --gap, or labelled NOT OPTIMAL (e.g. time limit reached
+     with a solution; the label gives HiGHS's gap and bound)
+  1  the rules cannot all hold (infeasible); the conflicting rules are explained
+  2  bad input (file, field or option), one line per problem
+  4  time limit (or another solver limit) reached without any feasible portfolio
+  3  internal or file error"""
+
+
 def cmd_select(args: argparse.Namespace) -> int:
-    """Portfolio MILP on user tables alone: exit 0 with a solution (optimal or labelled
-    not optimal), 1 when the rules cannot all hold (conflicts explained), 2 for bad input."""
+    """Portfolio MILP on user tables alone; exit codes in ``SELECT_EXIT``."""
     import json
 
-    from allocsim.data.geography import load_geography
     from allocsim.data.projects import load_project_table
     from allocsim.optimise import RuleParams, SolveOptions, build_data, select_portfolio
-    from allocsim.store import atomic_write_csv, atomic_write_json, result_folder
 
-    geo = load_geography() if args.thailand else None
+    geo = None
+    if args.thailand:
+        from allocsim.data.geography import load_geography
+
+        geo = load_geography()
+    if args.objective == "shortfall" and args.need_target is None:
+        raise UserError([Problem("command line", "--need-target", "objective 'shortfall' needs --need-target "
+                                 "(THB of benefit per head every province should reach)")])
     table = load_project_table(args.projects, args.resources, geography=geo)
     params = RuleParams(alignment_threshold=args.alignment,
                         **{rule: False for rule in args.without})
     data = build_data(table, geo)
-    res = select_portfolio(data, params, objective=args.objective,
-                           options=SolveOptions(args.gap, args.time_limit, None))
+    res = select_portfolio(data, params, objective=args.objective, need_target=args.need_target,
+                           options=SolveOptions(args.gap, args.time_limit, None),
+                           decompose=args.decompose, workers=args.workers,
+                           warm_start=not args.no_warm_start)
     payload = res.as_json()
     if args.out:
+        from allocsim.store import atomic_write_csv, atomic_write_json, result_folder
+
         with result_folder(Path(args.out), overwrite=args.overwrite) as stage:
             atomic_write_csv(res.table(), stage / "portfolio.csv")
             if res.diagnosis is not None:
@@ -158,11 +176,19 @@ def cmd_select(args: argparse.Namespace) -> int:
     else:
         print(f"{res.status.label()}; {len(res.selected)} of {data.n} projects selected"
               + (f", total benefit {res.total_benefit:,.3f}" if res.total_benefit is not None else ""))
+        if res.decomposition is not None:
+            print(f"  decomposition: {res.decomposition['message']}")
         for msg in payload.get("conflicts", []):
             print(f"  conflict: {msg}")
         if args.out:
             print(f"results written to {args.out}")
-    return 0 if res.status.has_solution else 1
+    if res.status.has_solution:
+        return 0
+    if res.status.status in ("infeasible", "infeasible_or_unbounded"):
+        return 1
+    if res.status.status.endswith("_no_solution"):
+        return 4
+    return 3
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
@@ -295,10 +321,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("select", help="solve the portfolio MILP on a projects/resources table pair",
                        description="Choose projects from PROJECTS.csv under the capacities in "
-                       "RESOURCES.csv and the portfolio rules (see README, 'Project table format').")
+                       "RESOURCES.csv and the portfolio rules (see README, 'Project table format').",
+                       epilog=SELECT_EXIT, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("projects", metavar="PROJECTS.csv")
     p.add_argument("resources", metavar="RESOURCES.csv")
-    p.add_argument("--objective", choices=["benefit", "equity"], default="benefit")
+    p.add_argument("--objective", choices=["benefit", "equity", "shortfall"], default="benefit",
+                   help="benefit: most total benefit; equity: max-min per-capita benefit, then most "
+                   "benefit; shortfall: smallest largest shortfall below --need-target, then most "
+                   "benefit")
+    p.add_argument("--need-target", type=float, metavar="THB", help="per-head benefit every "
+                   "province should reach (for --objective shortfall; your number, no default)")
+    p.add_argument("--decompose", action="store_true", help="split into independent blocks (only "
+                   "when no rule row links them: exact) and solve them in parallel processes")
+    p.add_argument("--workers", type=int, metavar="K", help="processes for --decompose (default: cores)")
+    p.add_argument("--no-warm-start", action="store_true", help="do not start HiGHS from the greedy "
+                   "portfolio (by default a time-limited solve returns at least the greedy's benefit)")
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     p.add_argument("--out", metavar="DIR", help="also write portfolio.csv and solver.json here")
     p.add_argument("--overwrite", action="store_true", help="replace an existing --out folder")
@@ -307,7 +344,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--time-limit", type=float, default=60.0, metavar="S",
                    help="solver time limit in seconds (default 60)")
     p.add_argument("--alignment", type=float, default=0.0, metavar="SHARE",
-                   help="minimum aligned share of funded cost per province (default 0: off)")
+                   help="minimum aligned share of funded cost per province and nationally (default 0: off)")
     p.add_argument("--without", action="append", default=[], metavar="RULE",
                    choices=["capacity", "duplicates", "follow_on", "matching", "alignment",
                             "cluster_partners", "committed"], help="switch a rule off (repeatable)")

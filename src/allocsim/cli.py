@@ -153,6 +153,9 @@ def cmd_select(args: argparse.Namespace) -> int:
     if args.objective == "shortfall" and args.need_target is None:
         raise UserError([Problem("command line", "--need-target", "objective 'shortfall' needs --need-target "
                                  "(THB of benefit per head every province should reach)")])
+    if args.alternatives < 0 or not 0 <= args.slack <= 0.5:
+        raise UserError([Problem("command line", "--alternatives/--slack", "need K >= 0 and 0 <= S <= 0.5 "
+                                 f"(got {args.alternatives}, {args.slack})")])
     table = load_project_table(args.projects, args.resources, geography=geo)
     params = RuleParams(alignment_threshold=args.alignment,
                         **{rule: False for rule in args.without})
@@ -160,8 +163,12 @@ def cmd_select(args: argparse.Namespace) -> int:
     res = select_portfolio(data, params, objective=args.objective, need_target=args.need_target,
                            options=SolveOptions(args.gap, args.time_limit, None),
                            decompose=args.decompose, workers=args.workers,
-                           warm_start=not args.no_warm_start)
+                           warm_start=not args.no_warm_start, alternatives=args.alternatives,
+                           slack=args.slack)
     payload = res.as_json()
+    alt = res.alternatives
+    if alt is not None:
+        payload["alternatives"] = alt.summary.to_dict(orient="records")
     if args.out:
         from allocsim.store import atomic_write_csv, atomic_write_json, result_folder
 
@@ -170,6 +177,10 @@ def cmd_select(args: argparse.Namespace) -> int:
             if res.diagnosis is not None:
                 atomic_write_csv(res.diagnosis.conflicts, stage / "conflicts.csv")
                 atomic_write_csv(res.diagnosis.iis, stage / "conflict_sets.csv")
+            if alt is not None:
+                atomic_write_csv(alt.portfolios, stage / "alternatives.csv")
+                atomic_write_csv(alt.summary, stage / "alternatives_summary.csv")
+                atomic_write_csv(alt.ranges, stage / "alternative_ranges.csv")
             atomic_write_json(payload, stage / "solver.json")
     if args.json:
         print(json.dumps(payload))
@@ -178,6 +189,15 @@ def cmd_select(args: argparse.Namespace) -> int:
               + (f", total benefit {res.total_benefit:,.3f}" if res.total_benefit is not None else ""))
         if res.decomposition is not None:
             print(f"  decomposition: {res.decomposition['message']}")
+        if alt is not None:
+            for r in alt.summary.itertuples(index=False):
+                if r.portfolio:
+                    print(f"  alternative {r.portfolio}: {r.status}, benefit {r.total_benefit:,.3f} "
+                          f"({r.share_of_optimum:.1%} of the optimum), {r.projects} projects, "
+                          f"{r.shared_with_optimum} shared with the optimum")
+            must = alt.ranges[alt.ranges["kind"] == "must-fund"]
+            print(f"  {len(must)} of {len(alt.ranges)} provinces receive money in every portfolio within "
+                  f"{args.slack:.0%} of the optimum (must-fund); the rest are negotiable")
         for msg in payload.get("conflicts", []):
             print(f"  conflict: {msg}")
         if args.out:
@@ -336,6 +356,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, metavar="K", help="processes for --decompose (default: cores)")
     p.add_argument("--no-warm-start", action="store_true", help="do not start HiGHS from the greedy "
                    "portfolio (by default a time-limited solve returns at least the greedy's benefit)")
+    p.add_argument("--alternatives", type=int, default=0, metavar="K",
+                   help="also find K near-optimal portfolios, each as different as possible from the "
+                        "optimum and from each other (alternatives.csv, alternative_ranges.csv)")
+    p.add_argument("--slack", type=float, default=0.02, metavar="S",
+                   help="alternatives keep at least (1 - S) of the optimum's benefit (default 0.02)")
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     p.add_argument("--out", metavar="DIR", help="also write portfolio.csv and solver.json here")
     p.add_argument("--overwrite", action="store_true", help="replace an existing --out folder")

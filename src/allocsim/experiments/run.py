@@ -78,6 +78,11 @@ def _optimisation_tables(opt: OptimiseResult) -> dict[str, pd.DataFrame]:
     port.insert(1, "province", [extra.provinces[i] if i >= 0 else "" for i in extra.province])
     port["channel"] = extra.channel
     tables = {"allocation": opt.allocation.table, "portfolio": port}
+    alt = p.alternatives
+    if alt is not None:
+        tables["alternatives"] = alt.portfolios
+        tables["alternatives_summary"] = alt.summary
+        tables["alternative_ranges"] = alt.ranges
     if opt.allocation.duals is not None:
         tables["allocation_duals"] = opt.allocation.duals
     if opt.baselines is not None:

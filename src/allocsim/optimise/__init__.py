@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -60,6 +60,7 @@ class PortfolioResult:
     max_shortfall: float | None = None
     start_benefit: float | None = None    # benefit of the greedy warm start (None: no start)
     decomposition: dict | None = None     # blocks, exactness and timing when decompose=True
+    alternatives: Any = None              # near-optimal alternatives (optimise.alternatives)
     wall_seconds: float = 0.0
 
     @property
@@ -109,7 +110,8 @@ def select_portfolio(data: PortfolioData, params: RuleParams, *, objective: str 
                      equity_weight: float = 0.5, options: SolveOptions | None = None,
                      pareto_points: int = 0, need_target: float | np.ndarray | None = None,
                      equity_tol: float = EQUITY_TOL, warm_start: bool = True,
-                     decompose: bool = False, workers: int | None = None) -> PortfolioResult:
+                     decompose: bool = False, workers: int | None = None, alternatives: int = 0,
+                     slack: float = 0.02) -> PortfolioResult:
     """Solve the portfolio MILP; on infeasibility, explain it in policy words.
 
     ``objective``: one of ``OBJECTIVES`` (see ``portfolio``); ``need_target`` (THB of benefit per
@@ -139,18 +141,19 @@ def select_portfolio(data: PortfolioData, params: RuleParams, *, objective: str 
             res = PortfolioResult(dec.status, data, dec.x, dec.build_seconds, model=pm,
                                   objective=objective, stages=[dec.status],
                                   decomposition=decomposition)
-            return _finish(res, pm, start, options, pareto_points, params, w0)
+            return _finish(res, pm, start, options, pareto_points, params, w0, (alternatives, slack))
     pm = load_model(data, params, lp, options=options, objective=objective,
                     equity_weight=equity_weight, need_target=need_target, tol=equity_tol)
     status = pm.solve(options, start=start)
     build = time.perf_counter() - w0 - status.solve_seconds
     res = PortfolioResult(status, data, None, build, model=pm, objective=objective,
                           stages=list(pm.stages), decomposition=decomposition)
-    return _finish(res, pm, start, options, pareto_points, params, w0)
+    return _finish(res, pm, start, options, pareto_points, params, w0, (alternatives, slack))
 
 
 def _finish(res: PortfolioResult, pm: PortfolioModel, start: np.ndarray | None, options: SolveOptions,
-            pareto_points: int, params: RuleParams, w0: float) -> PortfolioResult:
+            pareto_points: int, params: RuleParams, w0: float,
+            alternatives: tuple[int, float] = (0, 0.02)) -> PortfolioResult:
     data = res.data
     if start is not None:
         res.start_benefit = float(data.benefit @ start)
@@ -165,6 +168,12 @@ def _finish(res: PortfolioResult, pm: PortfolioModel, start: np.ndarray | None, 
 
             done = (res.status, res.x) if res.objective == "benefit" else None
             res.pareto = pareto_frontier(pm, options, pareto_points, start=start, benefit=done)
+            pm._x = res.x
+        k, slack = alternatives
+        if k and pm.highs is not None:
+            from allocsim.optimise.alternatives import near_optimal
+
+            res.alternatives = near_optimal(pm, options, res.x, k, slack)
             pm._x = res.x
     elif res.status.status in ("infeasible", "infeasible_or_unbounded"):
         from allocsim.optimise.diagnose import explain_infeasibility
@@ -287,7 +296,9 @@ def optimise_scenario(sc: Scenario, geo: Geography, table: ProjectTable, rng: np
         params = replace(params, quota=lp_quota(inp, alloc), quota_rule="allocation LP")
     port = select_portfolio(data, params, objective=sc.objective.kind,
                             equity_weight=sc.objective.equity_weight, options=options,
-                            pareto_points=sc.objective.pareto_points)
+                            pareto_points=sc.objective.pareto_points,
+                            need_target=sc.objective.need_target,
+                            alternatives=sc.objective.alternatives, slack=sc.objective.slack)
     res = OptimiseResult(alloc, port, params, scores=scores, inputs=inp)
     if port.x is not None and port.model is not None:
         # like-for-like reference: the benefit optimum under the same rules without quotas

@@ -26,6 +26,12 @@ from allocsim.optimise.problem import PortfolioData
 from allocsim.optimise.solve import SolveOptions, SolveStatus
 
 MONEY_SOURCES = ("province_budget", "ministry_budget", "local_grant", "private", "cluster_budget")
+#: Search limits per alternative. Minimising overlap has many equally good answers and weak
+#: bounds, so proving it optimal is slow and buys nothing: the benefit row already guarantees
+#: every alternative is within the slack. Each search stops at this gap or time (its status says
+#: which); the defaults keep a national run's alternatives to seconds each.
+ALTERNATIVE_GAP = 0.01
+ALTERNATIVE_TIME_S = 10.0
 
 
 @dataclass
@@ -47,8 +53,14 @@ def province_money(data: PortfolioData) -> np.ndarray:
 
 
 def near_optimal(pm, options: SolveOptions, optimum: np.ndarray, k: int,  # noqa: ANN001 - PortfolioModel
-                 slack: float) -> Alternatives:
-    """K near-optimal portfolios and per-province money ranges (see the module docstring)."""
+                 slack: float, *, time_limit_s: float = ALTERNATIVE_TIME_S,
+                 gap: float = ALTERNATIVE_GAP) -> Alternatives:
+    """K near-optimal portfolios and per-province money ranges (see the module docstring).
+    Each alternative's search stops at ``gap`` or ``time_limit_s`` (never beyond ``options``)."""
+    from dataclasses import replace
+
+    options = replace(options, mip_gap=max(options.mip_gap, gap),
+                      time_limit_s=min(options.time_limit_s, time_limit_s))
     data: PortfolioData = pm.data
     h = pm.highs
     n = data.n
@@ -128,7 +140,7 @@ def _ranges(pm, options: SolveOptions, found: list[np.ndarray], floor: float) ->
             g.run()
             ok = g.getModelStatus() == highspy.HighsModelStatus.kOptimal
             bounds.append(sign * g.getInfo().objective_function_value if ok else np.nan)
-        lo_b, hi_b = bounds
+        lo_b, hi_b = max(bounds[0], 0.0) if np.isfinite(bounds[0]) else bounds[0], bounds[1]
         mf = money[:, i]
         out.append({"province": data.provinces[i], "name": data.name(i), "optimum_mthb": float(mf[0]),
                     "min_found_mthb": float(mf.min()), "max_found_mthb": float(mf.max()),

@@ -272,6 +272,26 @@ def _run_report(folder: Path, result, lang: str) -> Path:
         if opt.baselines is not None:
             rep.p(t("How far each allocation rule is from the optimum (same rules, same projects):", lang))
             rep.table(opt.baselines, {"share_of_optimum": "x_share"}, table_id="baselines")
+        alt = p.alternatives
+        if alt is not None and len(alt.summary) > 1:
+            rep.h2(t("Near-optimal alternatives", lang), "alternatives")
+            rep.p(t("Portfolios within {slack:.0%} of the optimum's benefit, each as different as possible "
+                    "from the optimum and from the ones before (portfolio 0 is the optimum). Provinces whose "
+                    "least money within that slack is positive are must-fund; the others are negotiable.",
+                    lang).format(slack=alt.slack))
+            rep.table(alt.summary, {"share_of_optimum": "x_share"}, table_id="alternatives")
+            chosen = alt.portfolios.assign(v=1).pivot_table(index="project_id", columns="portfolio", values="v",
+                                                            fill_value=0)
+            differ = chosen[(chosen.sum(axis=1) > 0) & (chosen.sum(axis=1) < chosen.shape[1])]
+            if len(differ):
+                ben = pd.Series(p.data.benefit, index=p.data.ids)
+                top = differ.loc[ben.reindex(differ.index).sort_values(ascending=False).index[:25]]
+                rep.p(t("Projects that some near-optimal portfolios fund and others do not (largest benefit "
+                        "first; 1 = funded):", lang))
+                rep.table(top.reset_index().rename(columns=lambda c: f"portfolio {c}" if isinstance(c, int | np.integer) else c),
+                          table_id="alternatives-differ")
+            rng = alt.ranges.assign(name=[names.get(c, n) for c, n in zip(alt.ranges["province"], alt.ranges["name"], strict=True)])
+            rep.table(rng.sort_values("max_bound_mthb", ascending=False).head(20), table_id="alternative-ranges")
         if p.pareto is not None:
             rep.figure(charts.pareto(p.pareto, lang=lang), "pareto", "Pareto frontier")
 

@@ -182,6 +182,24 @@ TH: dict[str, str] = {
     "max_ape_pct": "ความคลาดเคลื่อนสูงสุด (%)",
     "worst_province": "จังหวัดที่คลาดเคลื่อนมากที่สุด",
     "inputs": "ข้อมูลนำเข้า",
+    "Near-optimal alternatives": "ทางเลือกที่ใกล้เคียงค่าที่ดีที่สุด",
+    "Portfolios within {slack:.0%} of the optimum's benefit, each as different as possible "
+    "from the optimum and from the ones before (portfolio 0 is the optimum). Provinces whose "
+    "least money within that slack is positive are must-fund; the others are negotiable.":
+        "ชุดโครงการที่ให้ประโยชน์ไม่ต่ำกว่าค่าที่ดีที่สุดเกิน {slack:.0%} โดยแต่ละชุดต่างจากชุดที่ดีที่สุดและชุดก่อนหน้าให้มากที่สุด "
+        "(ชุด 0 คือชุดที่ดีที่สุด) จังหวัดที่ได้รับเงินขั้นต่ำเป็นบวกในทุกชุดคือจังหวัดที่ต้องได้รับงบ ส่วนที่เหลือต่อรองได้",
+    "Projects that some near-optimal portfolios fund and others do not (largest benefit "
+    "first; 1 = funded):": "โครงการที่บางชุดให้ทุนแต่บางชุดไม่ให้ (เรียงตามประโยชน์มากไปน้อย; 1 = ได้รับทุน):",
+    "portfolio": "ชุดโครงการ",
+    "shared_with_optimum": "โครงการที่ซ้ำกับชุดที่ดีที่สุด",
+    "jaccard_with_optimum": "ดัชนีความเหมือนกับชุดที่ดีที่สุด",
+    "optimum_mthb": "เงินในชุดที่ดีที่สุด (ล้านบาท)",
+    "min_found_mthb": "ต่ำสุดที่พบ (ล้านบาท)",
+    "max_found_mthb": "สูงสุดที่พบ (ล้านบาท)",
+    "min_bound_mthb": "ขอบล่าง (ล้านบาท)",
+    "max_bound_mthb": "ขอบบน (ล้านบาท)",
+    "kind": "ประเภท",
+    "gap": "ช่องว่าง",
     "In the allocation LP, {sentences}.": "ในแบบจำลองการจัดสรร (LP): {sentences}",
     "the provincial envelope ({amount}) is the real FY{year} total of the 76 provinces' "
     "own budgets": "วงเงินจังหวัด ({amount}) คือยอดรวมงบจังหวัดจริงของ 76 จังหวัด ปีงบประมาณ {year}",

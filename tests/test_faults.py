@@ -57,7 +57,7 @@ def test_ctrl_c_keeps_earlier_results(earlier, small: Path, monkeypatch, capsys)
     def interrupted(*a, **k):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(run, "run_loop", interrupted)
+    monkeypatch.setattr(run, "run_world", interrupted)
     assert main(["run", str(small), "--out", str(out), "--overwrite"]) == 130
     assert "interrupted" in capsys.readouterr().err
     assert snapshot(out) == before

@@ -106,9 +106,20 @@ class CatalogueParams(BaseModel):
 
 
 def generate_catalogue(geo: Geography, params: CatalogueParams, rng: np.random.Generator,
-                       first_year: int = 2027) -> ProjectTable:
-    """Candidate projects and resource capacities; identical for the same rng state and inputs."""
+                       first_year: int = 2027, *, strategy_p: np.ndarray | None = None,
+                       benefit_factor: np.ndarray | None = None) -> ProjectTable:
+    """Candidate projects and resource capacities; identical for the same rng state and inputs.
+
+    The simulation's proposing agents call this generator every fiscal year conditioned on their
+    citizens' needs: ``strategy_p`` (provinces × strategies, rows in ``geo.province_codes`` order,
+    each summing to 1) is the chance a provincial idea serves each strategy, and
+    ``benefit_factor`` (same shape) scales an idea's benefit by how much its need matters now.
+    Without them the draws are exactly the unconditioned catalogue's."""
     strategies = strategy_ids()
+    prow = {iso: k for k, iso in enumerate(geo.province_codes)}
+    for name, arr in (("strategy_p", strategy_p), ("benefit_factor", benefit_factor)):
+        if arr is not None and np.shape(arr) != (len(prow), len(strategies)):
+            raise ValueError(f"{name} must be (provinces, strategies) = {(len(prow), len(strategies))}")
     rows: list[dict] = []
     channels = canonical_channels(params.channel_weights)  # never depend on dict order
     w = np.array([params.channel_weights[c] for c in channels], dtype=float)
@@ -130,7 +141,13 @@ def generate_catalogue(geo: Geography, params: CatalogueParams, rng: np.random.G
         agency = (str(rng.choice(MINISTRIES)) if channel == "ministry"
                   else {"province": "governor", "local_grant": "local_government",
                         "private": "private_sector", "cluster": "cluster_office"}[channel])
-        return {"province": province, "cluster": cluster, "strategy": str(rng.choice(strategies)),
+        if strategy_p is not None and province in prow:
+            strategy = str(strategies[int(rng.choice(len(strategies), p=strategy_p[prow[province]]))])
+        else:
+            strategy = str(rng.choice(strategies))
+        if benefit_factor is not None and province in prow:
+            bcr *= float(benefit_factor[prow[province], strategies.index(strategy)])
+        return {"province": province, "cluster": cluster, "strategy": strategy,
                 "agency": agency, "channel": channel, "construction": construction,
                 "aligned": aligned, "total_cost": round(cost, 3), "benefit": round(cost * bcr, 3),
                 "years": years, "min_local_share": round(share, 3)}

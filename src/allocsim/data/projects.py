@@ -7,7 +7,9 @@ means 0). Optional: ``province`` (ISO code), ``cluster``, ``strategy``, ``agency
 ``total_cost`` (defaults to the sum of the cost columns), ``aligned`` (0/1: the project serves a
 strategy of its province's plan), ``partners`` (space-separated ISO codes of the provinces taking
 part in a cluster project), ``construction`` (0/1), ``committed`` (0/1: already committed, e.g. a
-multi-year project's later years; the portfolio must fund it).
+multi-year project's later years; the portfolio must fund it), ``fiscal_year`` (the Gregorian
+fiscal year, e.g. 2027, in which the project is proposed; the simulation's project book takes
+each year's rows; an empty cell or no column: proposed every simulated year).
 
 ``resources.csv``: columns ``resource`` and ``capacity`` (number >= 0). Every cost column needs a
 resource row. Rows named ``local:<ISO>`` are local governments' co-funding capacity in a province,
@@ -210,6 +212,12 @@ def validate_tables(projects: pd.DataFrame, resources: pd.DataFrame, *, projects
         projects["total_cost"] = _numbers(projects, "total_cost", pf, out)
     else:
         projects["total_cost"] = projects[costs].apply(pd.to_numeric, errors="coerce").fillna(0).sum(axis=1)
+    if "fiscal_year" in projects:
+        fy = _numbers(projects, "fiscal_year", pf, out, lo=1900, hi=3000, empty=math.nan,
+                      valid="a fiscal year such as 2027 (or empty: every year)")
+        if (fy.dropna() % 1 != 0).any():
+            out.append(Problem(pf, "fiscal_year", "fiscal years must be whole numbers, e.g. 2027"))
+        projects["fiscal_year"] = fy
     for col in FLAG_COLUMNS:
         default = col == "aligned"
         projects[col] = _flags(projects, col, pf, out, default) if col in projects else default

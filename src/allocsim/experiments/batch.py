@@ -42,11 +42,9 @@ def evaluate_run(task: Task) -> dict:
     from allocsim.experiments.seeds import loop_seed
 
     sc = scenario_of(task)
-    if sc.levers.allocation_rule == "optimal":  # only the optimiser needs geography + catalogue
-        geo, table = build_inputs(sc)
-        tables = run_loop(sc, geo, table, loop_seed(sc.seed))
-    else:
-        tables = run_loop(sc, None, None, loop_seed(sc.seed))
+    # the world generates its own project book; only a user's project file is read here
+    table = build_inputs(sc)[1] if sc.projects.source == "file" else None
+    tables = run_loop(sc, None, table, loop_seed(sc.seed))
     return {"index": task.index, "key": task.key, "label": task.label, "seed": task.seed,
             "params": task.params, **run_metrics(tables)}
 
@@ -132,7 +130,8 @@ def paired_differences(results: list[dict], baseline: str, confidence: float) ->
                              "difference": d, "ci_low": lo, "ci_high": hi,
                              "relative_difference": d / bm if bm else np.nan,
                              "significant": bool(np.isfinite(lo) and (lo > 0 or hi < 0)),
-                             "better": _better(m, d, lo, hi), "n": len(seeds)})
+                             "better": _better(m, d, lo, hi), "n": len(seeds),
+                             "crn_correlation": _correlation(b, r)})
         provs = by[(baseline, seeds[0])]["provinces"]
         for m, per in provs.items():
             for iso in per:
@@ -142,6 +141,15 @@ def paired_differences(results: list[dict], baseline: str, confidence: float) ->
                 prov_rows.append({"scenario": label, "province": iso, "metric": m, "difference": d,
                                   "ci_low": lo, "ci_high": hi})
     return pd.DataFrame(nat_rows), pd.DataFrame(prov_rows)
+
+
+def _correlation(b: np.ndarray, r: np.ndarray) -> float:
+    """Baseline/reform correlation over the common seeds: how much common random numbers removed
+    (1 = the reform moved every replicate alike; NaN when either side does not vary)."""
+    ok = np.isfinite(b) & np.isfinite(r)
+    if ok.sum() < 2 or np.std(b[ok]) == 0 or np.std(r[ok]) == 0:
+        return float("nan")
+    return float(np.corrcoef(b[ok], r[ok])[0, 1])
 
 
 def _better(metric: str, d: float, lo: float, hi: float) -> str:

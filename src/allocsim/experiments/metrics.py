@@ -34,6 +34,11 @@ def run_metrics(tables: dict[str, pd.DataFrame]) -> dict:
     out |= {m: _clean(nat[m].iloc[-1]) for m in NATIONAL_FINAL}
     out["lapse_rate"] = _clean(nat["lapsed_thb"].sum() / max(nat["allocated_thb"].sum(), 1.0))
     out["alignment_share"] = _clean(years["alignment_share"].mean())
+    pvd = tables.get("plan_vs_delivery")
+    if pvd is not None and (pvd["area"] == "national").any():  # one world: the plan vs what arrived
+        g = pvd[pvd["area"] == "national"].iloc[0]
+        out["plan_delivered_share"] = _clean(g["delivered_share"])
+        out["plan_disbursed_share"] = _clean(g["disbursed_thb"] / g["planned_thb"] if g["planned_thb"] else np.nan)
     w = years["allocated_thb"].astype(float)
     for q in (1, 2, 3, 4):  # national: provinces weighted by their budgets, mean over years
         col = f"q{q}_disbursement_rate"

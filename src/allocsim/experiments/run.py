@@ -16,7 +16,7 @@ import pandas as pd
 from allocsim.data.catalogue import generate_catalogue
 from allocsim.data.geography import Geography, load_geography
 from allocsim.data.projects import ProjectTable, load_project_table
-from allocsim.experiments.loop import run_loop
+from allocsim.experiments.loop import run_world
 from allocsim.experiments.provenance import environment, now_utc
 from allocsim.experiments.seeds import STREAMS, loop_seed, rngs
 from allocsim.optimise import OptimiseResult, optimise_scenario
@@ -121,6 +121,13 @@ def run_scenario(sc: Scenario, out: Path | None = None, *, overwrite: bool = Fal
     """
     started = now_utc()
     geo, table = build_inputs(sc)
+    sim_tables = None
+    if simulate:
+        # one world: the optimiser's tables describe the first fiscal year's project book, the
+        # very projects (ids, baht, benefit) the simulation's agents proposed and executed
+        sim_tables, model = run_world(sc, table, loop_seed(sc.seed))
+        if sc.projects.source != "file" and model.plans:
+            table = model.plans[0].table
     result = RunResult(sc, geo, table)
     result.tables["provinces"] = geo.provinces
     result.tables["clusters"] = geo.clusters
@@ -135,7 +142,7 @@ def run_scenario(sc: Scenario, out: Path | None = None, *, overwrite: bool = Fal
             result.tables["hindcast_provinces"] = pred.reset_index()
             result.tables["budget_changes"] = budget_changes()[0]
     if simulate:
-        result.tables.update(run_loop(sc, geo, table, loop_seed(sc.seed)))
+        result.tables.update(sim_tables)
         if replicates > 1:
             from allocsim.experiments.api import replicates as run_replicates
 

@@ -95,6 +95,23 @@ def disbursement_curves(curves: dict[str, list[float]], *, lang: str = "en") -> 
 
 
 @localised
+def plan_delivered(summary: pd.DataFrame, *, lang: str = "en") -> plt.Figure:
+    """Share of the planned benefit delivered per scenario (mean over replicates, with CI)."""
+    fig, ax = plt.subplots(figsize=(6, 0.5 + 0.45 * max(len(summary), 1)))
+    y = np.arange(len(summary))
+    mean = summary["mean"].to_numpy(float) * 100
+    err = np.vstack([mean - summary["ci_low"].to_numpy(float) * 100, summary["ci_high"].to_numpy(float) * 100 - mean])
+    ax.barh(y, mean, xerr=np.nan_to_num(err), color="#4c78a8", capsize=3)
+    ax.set_yticks(y, summary["scenario"].tolist())
+    ax.invert_yaxis()
+    ax.set_xlim(0, 100)
+    ax.set_xlabel(t("% of the planned benefit delivered", lang))
+    ax.set_title(t("How much of the plan was delivered", lang))
+    ax.grid(axis="x", alpha=0.3)
+    return fig
+
+
+@localised
 def distributions(delays: pd.Series, duplicates: pd.Series, title_suffix: str = "", *,
                   lang: str = "en") -> plt.Figure:
     """Histograms of days to first disbursement and duplicates approved (per province × year)."""

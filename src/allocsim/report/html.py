@@ -298,6 +298,22 @@ def _run_report(folder: Path, result, lang: str) -> Path:
     if nat is not None and len(nat):
         years_t = tb["sim_years"]
         rep.h2(t("Simulation over time", lang), "simulation")
+        pvd = tb.get("plan_vs_delivery")
+        if pvd is not None and len(pvd) and (pvd["area"] == "national").any():
+            g = pvd[pvd["area"] == "national"].iloc[0]
+            rep.p("<b>" + t("How much of the plan was delivered", lang) + "</b>: " + t(
+                "{share} of the planned benefit reached citizens; of {planned} M THB planned, {disbursed} M THB "
+                "was disbursed, {carried} M THB carried over and {lapsed} M THB lapsed (of {money} M THB "
+                "allocated over {years} years); {dups} duplicate projects were funded.", lang).format(
+                share=f"{g['delivered_share']:.0%}", planned=f"{g['planned_thb'] / 1e6:,.0f}",
+                disbursed=f"{g['disbursed_thb'] / 1e6:,.0f}", carried=f"{g['carried_over_thb'] / 1e6:,.0f}",
+                lapsed=f"{g['lapsed_thb'] / 1e6:,.0f}", money=f"{g['money_thb'] / 1e6:,.0f}",
+                years=len(nat), dups=int(g["duplicates_funded"])))
+            worst = pvd[pvd["area"] != "national"].sort_values("delivered_share").head(10)
+            rep.table(worst.assign(name=worst["area"].map(names))[
+                ["area", "name", "planned_benefit_thb", "delivered_benefit_thb", "delivered_share", "planned_thb",
+                 "disbursed_thb", "lapsed_thb", "duplicates_funded", "mean_days_to_first_payment"]],
+                table_id="plan-vs-delivery")
         w = years_t["allocated_thb"].astype(float)
         curve = [float((years_t[f"q{q}_disbursement_rate"] * w).sum() / w.sum()) for q in (1, 2, 3, 4)]
         rep.figure(charts.disbursement_curves({sc.name: curve}, lang=lang), "disbursement", "disbursement by quarter")
@@ -356,6 +372,10 @@ def _compare_report(folder: Path, res, baseline, reforms: list, lang: str) -> Pa
                 for r in sig.itertuples()][:5]
         words.append(f"{html.escape(name)}: " + "; ".join(html.escape(b) for b in bits) + ".")
     rep.p(" ".join(words), "summary")
+    plan = res.summary[res.summary["metric"] == "plan_delivered_share"]
+    if len(plan):
+        rep.h2(t("How much of the plan was delivered", lang), "plan")
+        rep.figure(charts.plan_delivered(plan, lang=lang), "plan_delivered", "share of the plan delivered per scenario")
     rep.h2(t("Differences from the baseline", lang), "differences")
     rep.figure(charts.differences(d, lang=lang), "differences", "differences with confidence intervals")
     shown = d[["scenario", "metric", "baseline_mean", "reform_mean", "difference", "ci_low", "ci_high", "better"]]

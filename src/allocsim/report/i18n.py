@@ -229,6 +229,16 @@ TH: dict[str, str] = {
     "labelled illustrative; see the scenario section.":
         "จัดทำโดย allocsim ตัวเลขทุกตัวที่ไม่ใช่ข้อเท็จจริงอ้างอิงมาจากพารามิเตอร์ของฉากทัศน์ "
         "ซึ่งระบุว่าเป็นค่าสมมติ (illustrative) ดูหัวข้อฉากทัศน์",
+    "How much of the plan was delivered": "แผนส่งมอบได้จริงเท่าใด",
+    "{share} of the planned benefit reached citizens; of {planned} M THB planned, {disbursed} M THB "
+    "was disbursed, {carried} M THB carried over and {lapsed} M THB lapsed (of {money} M THB "
+    "allocated over {years} years); {dups} duplicate projects were funded.":
+        "ประโยชน์ตามแผน {share} ถึงประชาชน จากงบตามแผน {planned} ล้านบาท เบิกจ่ายแล้ว {disbursed} ล้านบาท "
+        "กันเหลื่อมปี {carried} ล้านบาท และตกพับ {lapsed} ล้านบาท (จากงบที่จัดสรร {money} ล้านบาท "
+        "ใน {years} ปี) มีโครงการซ้ำซ้อนได้รับงบ {dups} โครงการ",
+    "% of the planned benefit delivered": "% ของประโยชน์ตามแผนที่ส่งมอบได้",
+    "plan_delivered_share": "สัดส่วนประโยชน์ตามแผนที่ส่งมอบได้",
+    "plan_disbursed_share": "สัดส่วนงบตามแผนที่เบิกจ่ายได้",
 }
 
 

@@ -54,8 +54,15 @@ class Province(mesa.Agent):
         self.index, self.iso, self.name, self.cluster = index, iso, name, cluster
         sim, lv = model.scenario.simulation, model.levers
         staff = int(lv.staff[index])
-        self.committee = ApprovalQueue(f"kbj {iso}", 1, sim.province_service_days, model.rng)
-        self.procurement = ApprovalQueue(f"procurement {iso}", staff, sim.procurement_days, model.rng)
+        self.committee = ApprovalQueue(f"kbj {iso}", 1, sim.province_service_days, model.streams["approvals"])
+        self.procurement = ApprovalQueue(f"procurement {iso}", staff, sim.procurement_days,
+                                         model.streams["procurement"])
+
+    def new_year(self, day: float) -> None:
+        """Procurement left unfinished at year end lapsed with its money: it frees its officers."""
+        self.procurement = ApprovalQueue(self.procurement.name, len(self.procurement._free),
+                                         self.procurement.mean_service_days, self.procurement.rng)
+        self.procurement._last_arrival = day
 
     # --- planning ---------------------------------------------------------------------------
     def planning_days(self, proposals: int) -> float:
@@ -75,29 +82,38 @@ class Province(mesa.Agent):
         m, book, lv = self.model, self.model.book, self.model.levers
         power = lv.data_sharing * (1.0 if lv.gateway[self.index] else m.scenario.simulation.detection_without_gateway)
         copies = rows[book["copy"][rows]]
-        detected = copies[m.rng.random(len(copies)) < power]
+        detected = copies[book["u_screen"][copies] < power]
         book["state"][detected] = REJECTED_DUPLICATE
         if lv.area_based:
             bad = rows[(book["channel"][rows] == CHANNELS.index("ministry")) & ~book["aligned"][rows]]
             book["state"][bad] = REJECTED_RULE
 
     def fund(self, rows: np.ndarray, day: float) -> None:
-        """Fund screened proposals by priority within the province budget and local co-funding;
-        funded projects enter procurement (a queue served by the province's staff)."""
+        """Fund screened proposals within each holder's money and local co-funding; funded
+        projects enter procurement (a queue served by the province's staff). Committed tranches
+        (multi-year reform) come first. Under the optimal rule the province funds exactly the
+        portfolio MILP's selection; otherwise it ranks by its own priorities (benefit per baht,
+        with ministries pushing construction)."""
         m, book = self.model, self.model.book
         rows = rows[book["state"][rows] == 0]
         if len(rows) == 0:
             return
-        # ministries push construction; provinces rank by benefit per baht
         bias = np.where(book["channel"][rows] == CHANNELS.index("ministry"),
                         1.0 + m.ministry_bias[np.maximum(book["ministry"][rows], 0)] * book["construction"][rows], 1.0)
         priority = book["potential"][rows] / np.maximum(book["cost"][rows], 1) * bias
+        optimal = m.plans[-1].selected is not None if m.plans else False
+        if optimal:  # the optimiser decided: unselected proposals are not funded
+            keep = book["selected"][rows] | book["committed"][rows]
+            book["state"][rows[~keep]] = UNFUNDED
+            rows, priority = rows[keep], priority[keep]
+        order = np.lexsort((-priority, ~book["committed"][rows]))  # committed first, then priority
         sim = m.scenario.simulation
         staff = float(m.levers.staff[self.index])
-        for j in rows[np.argsort(-priority, kind="stable")]:
+        holders = m.holders(rows)
+        for k in order:
+            j, holder = int(rows[k]), int(holders[k])
             cost = int(book["cost"][j])
             cofund = book["cofund_share"][j] * cost
-            holder = m.holder(int(j))
             if m.budget_left[holder] < cost or (cofund > 0 and m.cofund_left[self.index] < cofund):
                 book["state"][j] = UNFUNDED
                 continue
@@ -105,8 +121,14 @@ class Province(mesa.Agent):
             m.cofund_left[self.index] -= cofund
             book["alloc"][j] = cost
             book["state"][j] = PROCUREMENT
+            book["funded_day"][j] = day
+            if not optimal:
+                book["selected"][j] = True  # the province's own selection
             mean = sim.procurement_days_construction if book["construction"][j] else sim.procurement_days
-            book["start_day"][j] = self.procurement.submit(day, mean / staff)
+            if book["channel"][j] in (CHANNELS.index("province"), CHANNELS.index("cluster")):
+                book["start_day"][j] = self.procurement.submit(day, mean / staff, service=book["e_proc"][j])
+            else:  # ministries, local governments and private partners procure with their own staff
+                book["start_day"][j] = day + mean * book["e_proc"][j]
 
     # --- six-monthly report -----------------------------------------------------------------
     def stuck_projects(self, day: float) -> np.ndarray:
@@ -167,11 +189,12 @@ class BudgetBureau(mesa.Agent):
     def __init__(self, model: BudgetModel, n_clusters: int) -> None:
         super().__init__(model)
         sim = model.scenario.simulation
-        self.central = ApprovalQueue("Budget Bureau", sim.central_servers, sim.central_service_days, model.rng)
-        self.inspectors = [ApprovalQueue(f"inspector {k}", 1, sim.inspector_service_days, model.rng)
+        rng = model.streams["approvals"]
+        self.central = ApprovalQueue("Budget Bureau", sim.central_servers, sim.central_service_days, rng)
+        self.inspectors = [ApprovalQueue(f"inspector {k}", 1, sim.inspector_service_days, rng)
                            for k in range(n_clusters)]
-        self.kkp = ApprovalQueue("กกภ.", 1, sim.kkp_service_days, model.rng)
-        self.knj = ApprovalQueue("ก.น.จ.", 1, sim.knj_service_days, model.rng)
+        self.kkp = ApprovalQueue("กกภ.", 1, sim.kkp_service_days, rng)
+        self.knj = ApprovalQueue("ก.น.จ.", 1, sim.knj_service_days, rng)
         self.escalation_days: list[float] = []
 
     def chain(self, cluster: int) -> list[ApprovalQueue]:

@@ -13,6 +13,8 @@ import numpy as np
 PROPOSED, REJECTED_DUPLICATE, REJECTED_RULE, UNFUNDED, PROCUREMENT, EXECUTING, DONE, CANCELLED, LAPSED = range(9)
 ACTIVE = (PROCUREMENT, EXECUTING)
 CHANNELS = ("province", "ministry", "local_grant", "private", "cluster")
+#: the money source each provincial channel draws on (cluster projects: the cluster pot)
+SOURCES = ("province_budget", "ministry_budget", "local_grant", "private")
 
 COLUMNS: dict[str, type] = {
     "year": np.int16, "province": np.int16, "cluster": np.int16, "strategy": np.int8,
@@ -22,6 +24,11 @@ COLUMNS: dict[str, type] = {
     "disb": np.int64, "disb_year": np.int64, "plan_day": np.float64, "start_day": np.float64,
     "weeks": np.float64, "rate": np.int64, "hold_until": np.float64, "first_disb": np.float64,
     "pending": np.int8, "cancel": bool, "effective": np.float64, "request_day": np.float64,
+    # one world: the optimiser's decision and the reform's commitments
+    "selected": bool, "committed": bool, "funded_day": np.float64, "hold_days": np.float64,
+    # per-project random numbers (common random numbers across scenarios) and event clocks
+    "u_screen": np.float64, "e_proc": np.float64, "u_weeks": np.float64, "e_change": np.float64,
+    "e_dup": np.float64, "u_request": np.float64, "clock_change": np.float64, "clock_dup": np.float64,
 }
 
 
@@ -43,7 +50,8 @@ class Book:
         n = len(next(iter(new.values())))
         start = len(self)
         defaults = {"group": -1, "ministry": -1, "cluster": -1, "hold_until": np.nan,
-                    "first_disb": np.nan, "start_day": np.nan, "plan_day": np.nan, "years": 1}
+                    "first_disb": np.nan, "start_day": np.nan, "plan_day": np.nan, "years": 1,
+                    "funded_day": np.nan, "e_change": np.inf, "e_dup": np.inf, "u_screen": 1.0}
         for k, t in COLUMNS.items():
             col = np.asarray(new[k], dtype=t) if k in new else np.full(n, defaults.get(k, 0), dtype=t)
             self.cols[k] = np.concatenate([self.cols[k], col])

@@ -123,7 +123,7 @@ class Recorder:
         y = m.year
         f = self._province_figures(y)
         mean, p90 = self._delay_stats(y)
-        allocated = (m.budget_new + m.carry_in)[: m.n_provinces].astype(float)
+        allocated = m.by_province(m.budget_new + m.carry_in).astype(float)
         self._totals["disbursed"] = float(f["disbursed"].sum())
         self._totals["duplicates_approved"] = float(f["duplicates_approved"].sum())
         self.step_rows.append({
@@ -153,11 +153,18 @@ class Recorder:
                    lapsed: np.ndarray, effective: np.ndarray, touched: np.ndarray) -> None:
         m, bk = self.m, self.m.book
         n = m.n_provinces
-        holders = m.iso + [f"cluster:{c}" for c in m.cluster_ids]
         fy = m.scenario.first_fiscal_year + y
-        self.ledger_rows.append(pd.DataFrame({"fiscal_year": fy, "holder": holders, "allocated_thb": allocated,
+        _, money, funded, unfunded = m.money_rows[-1]
+        # allocated = this year's allocation (money) + commitments carried in; money = funded +
+        # unfunded; allocated = disbursed + carried over + lapsed (all int64 baht)
+        self.ledger_rows.append(pd.DataFrame({"fiscal_year": fy, "holder": m.holder_names, "money_thb": money,
+                                              "carried_in_thb": allocated - money, "funded_thb": funded,
+                                              "unfunded_thb": unfunded, "allocated_thb": allocated,
                                               "disbursed_thb": disbursed, "carried_over_thb": carry,
                                               "lapsed_thb": lapsed}))
+        tot = {k: float(v.sum()) for k, v in (("allocated_thb", allocated), ("disbursed_thb", disbursed),
+                                               ("carried_over_thb", carry), ("lapsed_thb", lapsed))}
+        allocated, disbursed, carry, lapsed = (m.by_province(a) for a in (allocated, disbursed, carry, lapsed))
         steps = self._steps_frame(self.step_rows[-m.calendar.steps_per_year:])
         quarter = {}
         for q in range(1, 5):
@@ -171,7 +178,7 @@ class Recorder:
         # the closing week is not in `steps` yet (it is recorded after close_year): take this year's
         # disbursement as of now, as the closing step's row will show it
         disb_p = self._province_figures(y)["disbursed"]
-        alloc_p = allocated[:n].astype(float)
+        alloc_p = allocated.astype(float)
         dl = [d for d in self.delays if d[1] == y]
         dprov = np.array([d[0] for d in dl], int)
         dday = np.array([d[2] for d in dl], float)
@@ -186,11 +193,11 @@ class Recorder:
                 met[i] = ok
         per_head = effective / np.maximum(m.population, 1.0)
         vfm = np.divide(effective, disb_p, out=np.full(n, np.nan), where=disb_p > 0)
-        self._closing = {"lapsed_thb": lapsed[:n].astype(float), "value_for_money": vfm,
+        self._closing = {"lapsed_thb": lapsed.astype(float), "value_for_money": vfm,
                          "equity_gini": np.full(n, gini(per_head))}
         self.year_rows.append(pd.DataFrame({
-            "fiscal_year": fy, "province": m.iso, "allocated_thb": allocated[:n], "disbursed_thb": disbursed[:n],
-            "carried_over_thb": carry[:n], "lapsed_thb": lapsed[:n],
+            "fiscal_year": fy, "province": m.iso, "allocated_thb": allocated, "disbursed_thb": disbursed,
+            "carried_over_thb": carry, "lapsed_thb": lapsed,
             "effective_benefit_thb": effective,
             "value_for_money": vfm,
             "duplicates_approved": final["duplicates_approved"].to_numpy(),
@@ -207,10 +214,9 @@ class Recorder:
         }))
         esc = m.bureau.escalation_days
         self.national_rows.append({
-            "fiscal_year": fy, "allocated_thb": float(allocated.sum()), "disbursed_thb": float(disbursed.sum()),
-            "carried_over_thb": float(carry.sum()), "lapsed_thb": float(lapsed.sum()),
+            "fiscal_year": fy, **tot,
             "effective_benefit_thb": float(effective.sum()),
-            "value_for_money": float(effective.sum() / max(disbursed.sum(), 1)),
+            "value_for_money": float(effective.sum() / max(tot["disbursed_thb"], 1)),
             "duplicates_approved": int(final["duplicates_approved"].sum()),
             "duplicate_money_thb": float(final["duplicate_money_thb"].sum()),
             "wasted_on_duplicates_thb": float(wasted.sum()),

@@ -20,8 +20,9 @@ import numpy as np
 import pandas as pd
 
 from allocsim.data.budget import load_local_governments
-from allocsim.data.catalogue import MINISTRIES, canonical_channels
+from allocsim.data.catalogue import MINISTRIES
 from allocsim.data.geography import load_geography
+from allocsim.data.projects import ProjectTable
 from allocsim.data.strategies import strategy_ids
 from allocsim.scenario.schema import Scenario
 from allocsim.simulate import book as B
@@ -31,6 +32,12 @@ from allocsim.simulate.citizens import Citizens
 from allocsim.simulate.levers import province_levers
 from allocsim.simulate.local_governments import build_local_governments, count_matrix
 from allocsim.simulate.metrics import Recorder
+from allocsim.simulate.world import World, YearPlan, reconcile, to_thb, world_tables
+
+#: One random stream per process, spawned from the run's seed (append only): a lever that touches
+#: one process leaves the other processes' draws unchanged (common random numbers).
+PROCESSES = ("proposals", "screening", "procurement", "execution", "changes",
+             "duplicate_discovery", "citizens", "approvals", "planning")
 
 LEVER_KEYWORDS = ("single_gateway", "data_sharing", "staggered_calendar", "delegated_changes",
                   "area_based_budgeting", "matching_fund_oversight", "personnel_delegation",
@@ -76,7 +83,8 @@ class BudgetModel(mesa.Model):
 
     def __init__(self, scenario: Scenario | None = None, seed: int | None = None, *,
                  years: int | None = None, citizens_per_province: int | None = None,
-                 allocation_weights: np.ndarray | None = None, **levers: object) -> None:
+                 allocation_weights: np.ndarray | None = None, projects: ProjectTable | None = None,
+                 **levers: object) -> None:
         sc = scenario or Scenario(name="default")
         unknown = set(levers) - set(LEVER_KEYWORDS)
         if unknown:
@@ -91,6 +99,8 @@ class BudgetModel(mesa.Model):
         seed = sc.seed if seed is None else seed
         super().__init__(rng=np.random.default_rng(seed))
         self.scenario, self.seed = sc, seed
+        self.streams = {name: np.random.default_rng(s) for name, s in
+                        zip(PROCESSES, np.random.SeedSequence(seed).spawn(len(PROCESSES)), strict=True)}
         self.calendar = FiscalCalendar(sc.first_fiscal_year, sc.simulation.step_days)
         self.t = 0
         self.horizon = sc.simulation.years * self.calendar.steps_per_year
@@ -104,6 +114,10 @@ class BudgetModel(mesa.Model):
         self.cluster_ids = geo.clusters["cluster_id"].tolist()
         self.cluster_of = np.array([self.cluster_ids.index(c) for c in prov["cluster_id"]])
         self.n_provinces, self.n_clusters = len(self.iso), len(self.cluster_ids)
+        self.n_sources = len(B.CHANNELS) - 1  # provincial holders: one per (source, province)
+        self.n_holders = self.n_sources * self.n_provinces + self.n_clusters
+        self.holder_names = [f"{iso}:{src}" for src in B.SOURCES for iso in self.iso] + \
+            [f"cluster:{c}" for c in self.cluster_ids]
         self.strategies = strategy_ids()
         self.levers = province_levers(sc, self.iso)
         self.allocation_weights = allocation_weights
@@ -124,19 +138,23 @@ class BudgetModel(mesa.Model):
         per_body = sc.simulation.local_government_agents == "per_body"
         self.lg = build_local_governments(self.lg_counts, sc.simulation,
                                           self.rng.spawn(1)[0] if per_body else None)
+        self.world = World(self, geo, projects, self.streams["proposals"])
+        self.plans: list[YearPlan] = []
+        self.project_ids: list[str] = []
         self.local_governments = [self.local_government_class(self, k) for k in range(len(self.lg))]
         self.bureau = self.bureau_class(self, self.n_clusters)
 
         participation = np.full(self.n_provinces, sc.levers.participation)
         self.citizens = Citizens(self.population, sc.simulation.citizens_per_province,
-                                 len(self.strategies), participation, self.rng)
-        self.plan_score = self.rng.uniform(0.5, 1.0, self.n_provinces)  # illustrative, see baselines
+                                 len(self.strategies), participation, self.streams["citizens"])
+        self.plan_score = self.streams["planning"].uniform(0.5, 1.0, self.n_provinces)  # illustrative
         self.plan = np.zeros((self.n_provinces, 3), dtype=int)
         self.plan_achievement = np.zeros(self.n_provinces)
         self.book = B.Book()
+        self.money_rows: list[tuple[int, np.ndarray, np.ndarray, np.ndarray]] = []
         self.central_pending: list[tuple[float, int]] = []
         self.recorder = Recorder(self)
-        self.budget_new = np.zeros(self.n_provinces + self.n_clusters, np.int64)
+        self.budget_new = np.zeros(self.n_holders, np.int64)
         self.budget_left = np.zeros_like(self.budget_new)
         self.carry_in = np.zeros_like(self.budget_new)
         self.released = np.zeros_like(self.budget_new)
@@ -156,8 +174,20 @@ class BudgetModel(mesa.Model):
 
     def holders(self, rows: np.ndarray) -> np.ndarray:
         bk = self.book
-        return np.where(bk["channel"][rows] == B.CHANNELS.index("cluster"),
-                        self.n_provinces + bk["cluster"][rows].astype(np.int64), bk["province"][rows].astype(np.int64))
+        ch = bk["channel"][rows].astype(np.int64)
+        return np.where(ch == B.CHANNELS.index("cluster"),
+                        self.n_sources * self.n_provinces + bk["cluster"][rows].astype(np.int64),
+                        ch * self.n_provinces + bk["province"][rows].astype(np.int64))
+
+    def by_province(self, holder_values: np.ndarray) -> np.ndarray:
+        """Provincial holders' values summed over their sources (cluster pots excluded)."""
+        n = self.n_provinces
+        return np.asarray(holder_values)[: self.n_sources * n].reshape(self.n_sources, n).sum(axis=0)
+
+    def participation_rate(self) -> np.ndarray:
+        """Share of each province's citizens who take part in planning."""
+        return np.bincount(self.citizens.province, weights=self.citizens.participates,
+                           minlength=self.n_provinces) / self.citizens.per_province
 
     def local_cofunding_thb(self) -> np.ndarray:
         """Each province's local co-funding on offer this year: the sum over its local-government
@@ -175,86 +205,73 @@ class BudgetModel(mesa.Model):
         return self.calendar.year_index(self.t)
 
     # --- the year -----------------------------------------------------------------------------
-    def _proposals(self, y: int) -> None:
-        """Agents propose this year's projects (with duplicates through other channels)."""
-        sc, cat, rng = self.scenario, self.scenario.catalogue, self.rng
-        S = len(self.strategies)
-        voiced = self.citizens.voiced_need()
-        plan = np.argsort(-voiced, axis=1)[:, :3]  # each province's plan: its 3 most voiced needs
-        self.plan = plan
-        part = np.bincount(self.citizens.province, weights=self.citizens.participates, minlength=self.n_provinces) \
-            / self.citizens.per_province
-        chans = canonical_channels(cat.channel_weights)
-        w = np.array([cat.channel_weights[c] for c in chans], float)
-        n = cat.projects_per_province
-        prov = np.repeat(np.arange(self.n_provinces), n)
-        channel = np.array([B.CHANNELS.index(c) for c in rng.choice(chans, size=len(prov), p=w / w.sum())])
-        problem = rng.random(len(prov)) < (sc.simulation.problem_base + (1 - sc.simulation.problem_base) * part[prov])
-        # problem-based proposals follow voiced needs; wants pick any strategy
-        cum = np.cumsum(voiced[prov] ** 2, axis=1)
-        pick = (rng.random(len(prov))[:, None] * cum[:, -1:] > cum).sum(axis=1)
-        strategy = np.where(problem, pick, rng.integers(0, S, len(prov)))
-        ministry = np.where(channel == B.CHANNELS.index("ministry"), rng.integers(0, len(self.ministries), len(prov)), -1)
-        # ministries comply with the provincial plan only partly: otherwise they pick their own
-        is_min = ministry >= 0
-        comply = rng.random(len(prov)) < cat.ministry_plan_compliance
-        plan_pick = plan[prov, rng.integers(0, 3, len(prov))]
-        strategy = np.where(is_min, np.where(comply, plan_pick, rng.integers(0, S, len(prov))), strategy)
-        self._append_projects(y, prov, channel, strategy, ministry, problem, plan, duplicate=True)
-        # cluster joint projects (lead = first member province)
-        kprov, kclu = [], []
-        for c in self.clusters:
-            if len(c.members) >= 1:
-                for _ in range(cat.projects_per_cluster):
-                    kprov.append(c.members[0])
-                    kclu.append(c.index)
-        if kprov:
-            kp = np.array(kprov)
-            m = len(kp)
-            self._append_projects(y, kp, np.full(m, B.CHANNELS.index("cluster")), rng.integers(0, S, m),
-                                  np.full(m, -1), rng.random(m) < 0.5, plan, duplicate=False,
-                                  cluster=np.array(kclu))
+    def _book_rows(self, plan: YearPlan, y: int) -> np.ndarray:
+        """Append the year's candidate table to the book: the same ids, baht and benefit the
+        optimiser read (money at the rounding rule of ``world.py``)."""
+        from allocsim.data.projects import COST_PREFIX
 
-    def _append_projects(self, y: int, prov: np.ndarray, channel: np.ndarray, strategy: np.ndarray,
-                         ministry: np.ndarray, problem: np.ndarray, plan: np.ndarray, *, duplicate: bool,
-                         cluster: np.ndarray | None = None) -> None:
-        sc, cat, rng = self.scenario, self.scenario.catalogue, self.rng
-        m = len(prov)
-        need = self.citizens.province_need()
-        construction = rng.random(m) < np.where(channel == B.CHANNELS.index("ministry"),
-                                                cat.construction_share_ministry, cat.construction_share_other)
-        cost = np.round(cat.cost_median_mthb * 1e6 * np.exp(cat.cost_sigma * rng.standard_normal(m))).astype(np.int64)
-        bcr = cat.benefit_cost_median * np.exp(cat.benefit_cost_sigma * rng.standard_normal(m))
-        rel = need[prov, strategy] / np.maximum(need[prov].mean(axis=1), 1e-9)
-        potential = cost * bcr * rel * np.where(construction, cat.construction_benefit_factor, 1.0)
-        years = np.where(rng.random(m) < cat.multi_year_share, rng.integers(2, max(cat.max_years, 2) + 1, m), 1)
-        lo, hi = cat.local_share_range
-        cofund = np.where(np.isin(channel, [B.CHANNELS.index("local_grant"), B.CHANNELS.index("cluster")]),
-                          rng.uniform(lo, hi, m), 0.0)
-        aligned = (plan[prov] == strategy[:, None]).any(axis=1)
-        clu = self.cluster_of[prov] if cluster is None else cluster
-        cols = {"year": np.full(m, y), "province": prov, "cluster": clu, "strategy": strategy,
-                "channel": channel, "ministry": ministry, "cost": cost, "potential": potential,
-                "construction": construction, "problem": problem, "aligned": aligned, "years": years,
-                "cofund_share": cofund, "state": np.full(m, B.PROPOSED)}
-        rows = self.book.append(cols)
-        if not duplicate:
-            return
-        factor = sc.simulation.multi_channel_staggered if self.levers.staggered else sc.simulation.multi_channel_overlap
-        dup = rows[rng.random(m) < min(1.0, cat.duplicate_rate * factor)]
-        if len(dup) == 0:
-            return
-        base = int(self.book["group"].max(initial=-1)) + 1
-        self.book["group"][dup] = base + np.arange(len(dup))
-        copy = {k: v[dup - rows[0]] for k, v in cols.items()}
-        shift = rng.integers(1, 4, len(dup))  # another of the four provincial channels
-        copy["channel"] = (copy["channel"] + shift) % 4
-        copy["ministry"] = np.where(copy["channel"] == B.CHANNELS.index("ministry"),
-                                    rng.integers(0, len(self.ministries), len(dup)), -1)
-        copy["cost"] = np.round(copy["cost"] * rng.uniform(0.9, 1.1, len(dup))).astype(np.int64)
-        copy["group"] = base + np.arange(len(dup))
-        copy["copy"] = np.ones(len(dup), bool)
-        self.book.append(copy)
+        p = plan.table.projects
+        m = len(p)
+        ch = np.array([B.CHANNELS.index(c) if c in B.CHANNELS else 0 for c in p["channel"]])
+        src = [B.SOURCES[c] if c < self.n_sources else "cluster_budget" for c in ch]
+        costs = {s: p[COST_PREFIX + s].to_numpy(float) if COST_PREFIX + s in p else np.zeros(m)
+                 for s in set(src)}
+        cost = np.array([costs[s][k] for k, s in enumerate(src)])
+        pidx = {c: i for i, c in enumerate(self.iso)}
+        cidx = {c: k for k, c in enumerate(self.cluster_ids)}
+        sidx = {s: k for k, s in enumerate(self.strategies)}
+        prov = np.array([pidx.get(c, -1) for c in p["province"]])
+        if (prov < 0).any():
+            bad = p["project_id"][prov < 0].iloc[0]
+            raise ValueError(f"project {bad}: province {p['province'][prov < 0].iloc[0]!r} is not simulated "
+                             f"(valid: the {self.n_provinces} provinces of a cluster)")
+        clu = np.array([cidx.get(c, -1) for c in p["cluster"]])
+        clu = np.where(clu >= 0, clu, self.cluster_of[prov])
+        strat = np.array([sidx.get(s, 0) for s in p["strategy"]])
+        mnames = {mn.name: k for k, mn in enumerate(self.ministries)}
+        ministry = np.array([mnames.get(a, -1) for a in p["agency"]]) if "agency" in p else np.full(m, -1)
+        ministry = np.where(ch == B.CHANNELS.index("ministry"), np.maximum(ministry, 0), -1)
+        groups = p["duplicate_group"].fillna("").astype(str).to_numpy()
+        gid = np.full(m, -1, np.int64)
+        copy = np.zeros(m, bool)
+        has = groups != ""
+        if has.any():
+            codes = pd.factorize(groups[has])[0]
+            base = int(self.book["group"].max(initial=-1)) + 1
+            gid[has] = base + codes
+            seen: set[int] = set()
+            for k in np.flatnonzero(has):  # the first proposal of an idea is the original
+                copy[k] = gid[k] in seen
+                seen.add(int(gid[k]))
+        share = p["min_local_share"].to_numpy(float)
+        cols = {"year": np.full(m, y), "province": prov, "cluster": clu, "strategy": strat,
+                "channel": ch, "ministry": ministry, "cost": to_thb(cost),
+                "potential": p["benefit"].to_numpy(float) * 1e6,
+                "construction": p["construction"].to_numpy(bool), "problem": np.ones(m, bool),
+                "aligned": p["aligned"].to_numpy(bool), "group": gid, "copy": copy,
+                "years": p["tranches"].to_numpy(int) if "tranches" in p else np.ones(m, int),
+                "cofund_share": np.divide(share, 1 - share, out=np.zeros(m), where=share < 1),
+                "committed": p["committed"].to_numpy(bool) if "committed" in p else np.zeros(m, bool),
+                "selected": np.zeros(m, bool) if plan.selected is None else plan.selected,
+                "state": np.full(m, B.PROPOSED)}
+        # per-project random numbers, one stream per process, drawn in book order
+        st = self.streams
+        cols |= {"u_screen": st["screening"].random(m), "e_proc": st["procurement"].exponential(1.0, m),
+                 "u_weeks": st["execution"].random(m), "e_change": st["changes"].exponential(1.0, m),
+                 "e_dup": st["duplicate_discovery"].exponential(1.0, m),
+                 "u_request": st["approvals"].random(m)}
+        self.project_ids.extend(p["project_id"].astype(str).tolist())
+        return self.book.append(cols)
+
+    def rule_weights(self) -> tuple[np.ndarray, np.ndarray]:
+        """(province, cluster) weights of a formula allocation rule: plan scores, citizens' unmet
+        need, population, or the real (``actual``) / fitted shares."""
+        if self.levers.allocation_rule in ("actual", "fitted"):
+            cw = self._real_weights()[1]
+        else:
+            cpop = np.bincount(self.cluster_of, weights=self.population, minlength=self.n_clusters)
+            cw = cpop / cpop.sum()
+        return self._weights(), cw
 
     def _weights(self) -> np.ndarray:
         rule = self.levers.allocation_rule
@@ -295,20 +312,15 @@ class BudgetModel(mesa.Model):
         bk["disb_year"][:] = 0
         self.released[:] = 0
         first_new = len(bk)
-        self._proposals(y)
+        # the plan: each province's 3 most voiced needs (plan achievement is measured against it)
+        self.plan = np.argsort(-self.citizens.voiced_need(), axis=1)[:, :3]
+        for p in self.provinces:
+            p.new_year(float(y * YEAR_DAYS))
+        plan = self.world.plan_year(y)
+        self.plans.append(plan)
+        self._book_rows(plan, y)
         new = np.arange(first_new, len(bk))
-        originals = new[~bk["copy"][new]]
-        cfg = sc.allocation
-        envelope = sc.catalogue.budget_tightness * float(bk["cost"][originals].sum())
-        cluster_share = cfg.cluster_envelope_mthb / (sum(cfg.envelope_mthb.values()) + cfg.cluster_envelope_mthb)
-        prov_pot = np.floor((1 - cluster_share) * envelope * self._weights()).astype(np.int64)
-        if self.levers.allocation_rule in ("actual", "fitted"):
-            cw = self._real_weights()[1]
-        else:
-            cpop = np.bincount(self.cluster_of, weights=self.population, minlength=self.n_clusters)
-            cw = cpop / cpop.sum()
-        clu_pot = np.floor(cluster_share * envelope * cw).astype(np.int64)
-        self.budget_new[:] = np.concatenate([prov_pot, clu_pot])
+        self.budget_new[:] = plan.money_thb
         self.budget_left[:] = self.budget_new
         self.cofund_left[:] = self.local_cofunding_thb()
         # timing: ministries notify (their throughput), provinces plan within the deadline
@@ -322,7 +334,7 @@ class BudgetModel(mesa.Model):
             day = notify + min(work, sim.plan_deadline_days)
             bk["plan_day"][rows] = y0 + day
             if work > sim.plan_deadline_days and len(rows):  # the deadline cuts the plan short
-                late = self.rng.random(len(rows)) < 1 - sim.plan_deadline_days / work
+                late = self.streams["planning"].random(len(rows)) < 1 - sim.plan_deadline_days / work
                 bk["plan_day"][rows[late]] = y0 + day + sim.resubmission_days
         self.recorder.start_year(y, notify)
 
@@ -350,6 +362,7 @@ class BudgetModel(mesa.Model):
         if self.t >= self.horizon:
             self.running = False
             check_invariants(self)
+            reconcile(self)
 
     def _plan_and_fund(self, d0: float, d1: float) -> None:
         bk = self.book
@@ -365,13 +378,14 @@ class BudgetModel(mesa.Model):
                 p.fund(rows, float(day))
 
     def _execute(self, d0: float, d1: float) -> None:
-        bk, sim, rng = self.book, self.scenario.simulation, self.rng
+        bk, sim = self.book, self.scenario.simulation
         st = bk["state"]
-        # procurement finished: execution starts
+        dt = self.calendar.step_days / 7
+        # procurement finished: execution starts (each tranche runs within its fiscal year)
         go = np.flatnonzero((st == B.PROCUREMENT) & (bk["start_day"] < d1))
         if len(go):
             lo_w, hi_w = sim.execution_weeks
-            weeks = np.where(bk["years"][go] > 1, bk["years"][go] * 40.0, rng.uniform(lo_w, hi_w, len(go)))
+            weeks = lo_w + bk["u_weeks"][go] * (hi_w - lo_w)
             bk["weeks"][go] = weeks
             bk["rate"][go] = np.ceil(bk["alloc"][go] / weeks).astype(np.int64)
             st[go] = B.EXECUTING
@@ -379,6 +393,7 @@ class BudgetModel(mesa.Model):
         decided = np.flatnonzero((bk["pending"] > 0) & (bk["hold_until"] < d1))
         if len(decided):
             bk["pending"][decided] = 0
+            bk["hold_days"][decided] += bk["hold_until"][decided] - bk["request_day"][decided]
             self.recorder.decided(decided)
             cancel = decided[bk["cancel"][decided]]
             st[cancel] = B.CANCELLED  # the rest of its allocation is released and lapses this year
@@ -395,12 +410,18 @@ class BudgetModel(mesa.Model):
             first = run[np.isnan(bk["first_disb"][run]) & (pay > 0)]
             bk["first_disb"][first] = np.maximum(d0, bk["start_day"][first])
             st[run[bk.remaining()[run] == 0]] = B.DONE
-        # new requests: changes, and cancellations of duplicates found during execution
+        # new requests: changes, and cancellations of duplicates found during execution. Each
+        # project carries its own exponential clocks (drawn when proposed), so whether one project
+        # changes or is found never shifts another project's draws (common random numbers).
         live = np.flatnonzero((st == B.EXECUTING) & (bk["pending"] == 0))
         hazard = np.where(bk["construction"][live], sim.change_hazard_construction, sim.change_hazard_per_week)
-        change = live[rng.random(len(live)) < hazard * self.calendar.step_days / 7]
+        bk["clock_change"][live] += hazard * dt
+        change = live[bk["clock_change"][live] >= bk["e_change"][live]]
+        bk["clock_change"][change] = 0.0
+        bk["e_change"][change] = self.streams["changes"].exponential(1.0, len(change))
         dup = live[self._approved_duplicate(live)]
-        found = dup[rng.random(len(dup)) < sim.duplicate_discovery_per_week * (0.5 + self.levers.data_sharing)]
+        bk["clock_dup"][dup] += sim.duplicate_discovery_per_week * (0.5 + self.levers.data_sharing) * dt
+        found = dup[bk["clock_dup"][dup] >= bk["e_dup"][dup]]
         found = np.setdiff1d(found, change)
         bk["cancel"][found] = True
         self._request(np.concatenate([change, found]), d0, d1)
@@ -418,7 +439,7 @@ class BudgetModel(mesa.Model):
         and the Budget Bureau decides (one more hop, shared nationally)."""
         bk = self.book
         if len(rows):
-            days = self.rng.uniform(d0, d1, len(rows))
+            days = d0 + bk["u_request"][rows] * (d1 - d0)
             order = np.argsort(days, kind="stable")
             for k in order:
                 j, day = int(rows[k]), float(days[k])
@@ -468,12 +489,25 @@ class BudgetModel(mesa.Model):
         carry_out = np.bincount(h(carry), weights=rem[carry], minlength=n_h).astype(np.int64)
         lapsed = self.budget_left + self.released \
             + np.bincount(h(ends), weights=rem[ends], minlength=n_h).astype(np.int64)
+        this = np.flatnonzero(bk["year"] == y)
+        won = this[np.isin(st[this], (B.PROCUREMENT, B.EXECUTING, B.DONE, B.CANCELLED))]
+        funded = np.bincount(h(won), weights=bk["alloc"][won], minlength=n_h).astype(np.int64)
+        fy = self.scenario.first_fiscal_year + y
         bad = np.flatnonzero(allocated != disbursed + carry_out + lapsed)
         if len(bad):
             i = int(bad[0])
-            raise InvariantError(f"money not conserved in year {y} for budget holder {i}: allocated "
-                                 f"{allocated[i]} THB != disbursed {disbursed[i]} + carried {carry_out[i]} "
-                                 f"+ lapsed {lapsed[i]}")
+            raise InvariantError(f"money not conserved in FY{fy} for budget holder {self.holder_names[i]}: "
+                                 f"allocated {allocated[i]} THB != disbursed {disbursed[i]} + carried "
+                                 f"{carry_out[i]} + lapsed {lapsed[i]}")
+        bad = np.flatnonzero(funded + self.budget_left != self.budget_new)
+        if len(bad):
+            i = int(bad[0])
+            raise InvariantError(f"money not conserved in FY{fy} for budget holder {self.holder_names[i]}: "
+                                 f"allocation {self.budget_new[i]} THB != funded {funded[i]} + unfunded "
+                                 f"{self.budget_left[i]}")
+        self.money_rows.append((fy, self.budget_new.copy(), funded, self.budget_left.copy()))
+        self.world.close_year(self.plans[-1], np.isin(st[this], (B.PROCUREMENT, B.EXECUTING, B.DONE, B.CANCELLED)),
+                              (st[this] == B.CANCELLED) | bk["cancel"][this])
         st[ends] = B.LAPSED
         bk["pending"][ends] = 0
         # outcomes: what was spent this year, how well it met needs
@@ -509,4 +543,4 @@ class BudgetModel(mesa.Model):
             self.step()
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        return self.recorder.tables()
+        return self.recorder.tables() | world_tables(self)

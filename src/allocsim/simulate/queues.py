@@ -27,11 +27,14 @@ class ApprovalQueue:
         self.waits: list[float] = []
         self.served = 0
 
-    def submit(self, day: float, mean_service_days: float | None = None, *, clamp: bool = False) -> float:
+    def submit(self, day: float, mean_service_days: float | None = None, *, clamp: bool = False,
+               service: float | None = None) -> float:
         """Queue a request arriving on ``day``; return the day it is decided.
 
         Arrivals must come in time order (FIFO). ``clamp`` logs a late-reported arrival at the
         latest arrival day instead of refusing it (used where requests come in batches).
+        ``service``: a unit-mean exponential drawn beforehand for this request (common random
+        numbers); None draws it from the queue's stream.
         """
         if day < self._last_arrival:
             if not clamp:
@@ -41,7 +44,8 @@ class ApprovalQueue:
         free = heapq.heappop(self._free)
         start = max(day, free)
         mean = self.mean_service_days if mean_service_days is None else mean_service_days
-        finish = start + float(self.rng.exponential(mean))
+        unit = float(self.rng.exponential(1.0)) if service is None else float(service)
+        finish = start + mean * unit
         heapq.heappush(self._free, finish)
         self.waits.append(start - day)
         self.served += 1

@@ -1,0 +1,407 @@
+"""One world: each fiscal year the simulation's agents propose, the allocation rule sets the money,
+selection decides what is funded, and the simulation executes exactly those projects.
+
+The yearly chain (``World.plan_year``):
+1. **Proposals.** The proposing agents (provinces, ministries, local governments, the private
+   sector, cluster offices) use the one catalogue generator (``data/catalogue.py``), conditioned on
+   their citizens' current needs (strategy chances ∝ voiced need², benefit × relative need); or a
+   user's ``projects.csv`` as given (rows of this ``fiscal_year``, or every year when the column is
+   absent). Each row of the year's table is one annual tranche of one project, with one id.
+2. **Allocation** (the scenario's ``allocation_rule``): a formula rule splits every envelope by its
+   province (and cluster) weights; the ``optimal`` rule solves the allocation LP on this year's
+   table. The result is baht per holder: (province, source) and cluster pot.
+3. **Selection.** Formula rules: each province ranks its screened proposals within its money (the
+   simulation's ``Province.fund``, today's behaviour). ``optimal``: the portfolio MILP decides
+   within the LP's money; provinces fund exactly its selection.
+4. **Execution** (``model.py``): every friction acts on those projects; the year-end ledger
+   reconciles allocation → funded → disbursed + carried + lapsed per holder to the baht.
+
+**Rounding rule.** The optimiser works in million THB (floats); the simulation in integer baht.
+A project's cost is ``round(M THB × 10⁶)`` baht (catalogue costs have 3 decimals, i.e. whole
+thousands of baht, so this is exact). An envelope is ``round(M THB × 10⁶)`` baht, shared among
+holders by the largest-remainder method, so the holders' money sums to the envelope exactly; the
+LP's amounts are rounded the same way per holder.
+
+**Multi-year projects** (`003` §5.2.11: provincial and cluster plans *cannot* make cross-year
+commitments today; the reform allows them). A project of N years is N annual tranches, each of
+cost/N and benefit/N, each executed within its fiscal year. Today a later tranche is re-proposed
+the next year and must win funding again (if it loses, the project stops); under the reform
+(``multi_year_projects``) the later tranches are committed: they are funded first, out of the next
+years' money (the envelope is thereby reduced), and work unfinished at year end carries over.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from allocsim.data.catalogue import CHANNEL_SOURCE, generate_catalogue
+from allocsim.data.projects import COST_PREFIX, LOCAL_PREFIX, ProjectTable
+from allocsim.scenario.schema import SOURCES
+
+if TYPE_CHECKING:
+    from allocsim.data.geography import Geography
+    from allocsim.simulate.model import BudgetModel
+
+CLUSTER_SOURCE = "cluster_budget"
+MONEY = (*SOURCES, CLUSTER_SOURCE)
+YEAR_COLUMNS = ("fiscal_year", "tranche", "tranches")
+
+
+def apportion(total: int, weights: np.ndarray) -> np.ndarray:
+    """Integer shares of ``total`` proportional to ``weights`` that sum to ``total`` exactly
+    (largest remainder; ties go to the lower index)."""
+    w = np.clip(np.asarray(weights, float), 0.0, None)
+    if total <= 0 or w.sum() <= 0:
+        return np.zeros(len(w), np.int64)
+    exact = total * w / w.sum()
+    base = np.floor(exact).astype(np.int64)
+    rest = int(total - base.sum())
+    order = np.argsort(-(exact - base), kind="stable")
+    base[order[:rest]] += 1
+    return base
+
+
+def to_thb(mthb: float | np.ndarray) -> np.ndarray:
+    """The rounding rule: million THB (float) → integer baht, rounded to the nearest baht."""
+    return np.rint(np.asarray(mthb, float) * 1e6).astype(np.int64)
+
+
+def annual_tranches(table: pd.DataFrame, fiscal_year: int) -> pd.DataFrame:
+    """Split each project into annual tranches by its ``cost:y<FY>`` columns; returns this year's
+    rows (tranche 1) with one cost column per money source, plus ``tranche``/``tranches`` and the
+    later tranches' ``next_*`` money (a project without year columns is one tranche)."""
+    p = table.copy()
+    ycols = sorted(c for c in p.columns if c.startswith(COST_PREFIX + "y") and c[len(COST_PREFIX) + 1:].isdigit())
+    n = (p[ycols] > 0).sum(axis=1).clip(lower=1).to_numpy(int) if ycols else np.ones(len(p), int)
+    p = p.drop(columns=ycols)
+    for src in MONEY:
+        c = COST_PREFIX + src
+        if c not in p:
+            p[c] = 0.0
+        p[c] = (p[c].fillna(0.0) / n).round(6)
+    p["total_cost"] = (p["total_cost"] / n).round(6)
+    p["benefit"] = (p["benefit"] / n).round(6)
+    p["tranche"] = 1
+    p["tranches"] = n
+    p["fiscal_year"] = fiscal_year
+    return p
+
+
+class World:
+    """The project book's supplier and the allocation/selection chain for one simulation."""
+
+    def __init__(self, model: BudgetModel, geo: Geography, user_table: ProjectTable | None,
+                 rng: np.random.Generator) -> None:
+        self.m, self.geo, self.user, self.rng = model, geo, user_table, rng
+        self.pending = pd.DataFrame()     # next year's continuation tranches
+        self.years: list[pd.DataFrame] = []  # each year's candidate table (with decisions)
+        self.status: list[dict] = []
+        self.allocations: list[pd.DataFrame] = []
+
+    # --- 1. proposals --------------------------------------------------------------------------
+    def proposals(self, fy: int) -> pd.DataFrame:
+        m, sc = self.m, self.m.scenario
+        if self.user is not None:
+            p = self.user.projects
+            if "fiscal_year" in p:
+                fyc = p["fiscal_year"].astype(float)
+                p = p[fyc.isna() | (fyc == fy)].drop(columns="fiscal_year")
+            self._check_user(p)
+            new = annual_tranches(p, fy)
+        else:
+            voiced = m.citizens.voiced_need()
+            need = m.citizens.province_need()
+            part = m.participation_rate()
+            base = sc.simulation.problem_base + (1 - sc.simulation.problem_base) * part
+            strat = voiced ** 2 / np.maximum((voiced ** 2).sum(axis=1, keepdims=True), 1e-12)
+            # a problem-based idea follows voiced needs; a "want" picks any strategy
+            S = strat.shape[1]
+            strat = base[:, None] * strat + (1 - base[:, None]) / S
+            rel = need / np.maximum(need.mean(axis=1, keepdims=True), 1e-9)
+            order = [m.iso.index(c) for c in self.geo.province_codes]
+            # overlapping planning calendars make agencies submit the same idea through more
+            # channels; a staggered calendar lets them see each other's proposals first
+            sim = sc.simulation
+            factor = sim.multi_channel_staggered if m.levers.staggered else sim.multi_channel_overlap
+            params = sc.catalogue.model_copy(update={"duplicate_rate": min(1.0, sc.catalogue.duplicate_rate * factor)})
+            cat = generate_catalogue(self.geo, params, self.rng, fy,
+                                     strategy_p=strat[order], benefit_factor=rel[order])
+            new = annual_tranches(cat.projects, fy)
+            new["duplicate_group"] = np.where(new["duplicate_group"] != "",
+                                              f"{fy}-" + new["duplicate_group"].astype(str), "")
+            new["requires"] = np.where(new["requires"] != "", f"{fy}-" + new["requires"].astype(str), "")
+        new["project_id"] = f"{fy}-" + new["project_id"].astype(str)
+        new["committed"] = False
+        rows = [new] if self.pending.empty else [self.pending.assign(fiscal_year=fy), new]
+        out = pd.concat(rows, ignore_index=True)
+        if out["project_id"].duplicated().any():
+            raise ValueError(f"fiscal year {fy}: project ids repeat in the project book")
+        return out
+
+    def _check_user(self, p: pd.DataFrame) -> None:
+        """A simulated project needs a simulated province and a known channel."""
+        from allocsim.errors import Problem, UserError
+
+        m, out = self.m, []
+        for i, (pid, prov, ch) in enumerate(zip(p["project_id"], p["province"], p["channel"], strict=True)):
+            if prov not in m.iso:
+                out.append(Problem("projects.csv", f"{pid}.province", f"{prov!r} is not a simulated province; "
+                                   f"the simulation needs one of the {m.n_provinces} provinces in a cluster"))
+            if ch not in CHANNEL_SOURCE:
+                out.append(Problem("projects.csv", f"{pid}.channel", f"{ch!r}: the simulation needs one of "
+                                   + ", ".join(CHANNEL_SOURCE)))
+            if len(out) >= 20 or i > 10_000:
+                break
+        if out:
+            raise UserError(out)
+
+    def resources(self) -> pd.DataFrame:
+        """The year's money resources are the scenario's envelopes; local co-funding capacity is
+        the simulation's local governments' (the MILP applies the same matching uptake)."""
+        sc, m = self.m.scenario, self.m
+        env = {**sc.allocation.envelope_mthb, CLUSTER_SOURCE: sc.allocation.cluster_envelope_mthb}
+        rows = [(s, float(env.get(s, 0.0))) for s in MONEY]
+        cap = m.lg.province_capacity_mthb(m.n_provinces)
+        rows += [(f"{LOCAL_PREFIX}{iso}", float(c)) for iso, c in zip(m.iso, cap, strict=True)]
+        return pd.DataFrame(rows, columns=["resource", "capacity"])
+
+    # --- 2.–3. allocation and selection --------------------------------------------------------
+    def plan_year(self, y: int) -> YearPlan:
+        m, sc = self.m, self.m.scenario
+        fy = sc.first_fiscal_year + y
+        projects = self.proposals(fy)
+        table = ProjectTable(projects, self.resources())
+        if m.levers.allocation_rule == "optimal":
+            plan = self._optimal(y, fy, table)
+            if plan is not None:
+                return plan
+        return self._formula(fy, table)
+
+    def _formula(self, fy: int, table: ProjectTable, status: dict | None = None) -> YearPlan:
+        m, sc = self.m, self.m.scenario
+        n = m.n_provinces
+        w, cw = m.rule_weights()
+        money = np.zeros(m.n_holders, np.int64)
+        rows = []
+        for s, src in enumerate(SOURCES):
+            part = apportion(int(to_thb(sc.allocation.envelope_mthb.get(src, 0.0))), w)
+            money[s * n:(s + 1) * n] = part
+            rows += [("province", iso, src, v / 1e6) for iso, v in zip(m.iso, part, strict=True)]
+        part = apportion(int(to_thb(sc.allocation.cluster_envelope_mthb)), cw)
+        money[len(SOURCES) * n:] = part
+        rows += [("cluster", c, CLUSTER_SOURCE, v / 1e6) for c, v in zip(m.cluster_ids, part, strict=True)]
+        alloc = pd.DataFrame(rows, columns=["level", "area", "source", "amount_mthb"])
+        st = status or {"allocation": m.levers.allocation_rule, "allocation_status": "formula",
+                        "selection": "province ranking"}
+        return YearPlan(fy, table, money, None, alloc, st)
+
+    def _optimal(self, y: int, fy: int, table: ProjectTable) -> YearPlan | None:
+        from allocsim.optimise import lp_quota, rule_params, select_portfolio
+        from allocsim.optimise.allocation import allocation_inputs, solve_allocation
+        from allocsim.optimise.problem import build_data
+        from allocsim.optimise.solve import SolveOptions
+
+        m, sc = self.m, self.m.scenario
+        options = SolveOptions(sc.solver.mip_gap, sc.solver.time_limit_s, sc.solver.threads)
+        data = build_data(table, self.geo)
+        scores = np.array([m.plan_score[m.iso.index(c)] if c in m.iso else 0.75 for c in data.provinces])
+        params = rule_params(sc, data, scores)
+        inp = allocation_inputs(self.geo, table, sc.allocation, params=params, data=data)
+        if y > 0:
+            f = capacity_factor(m)
+            inp = replace(inp, absorption_factor=np.array([f[m.iso.index(c)] for c in inp.provinces]))
+        kind = sc.objective.kind if sc.objective.kind in ("benefit", "equity", "shortfall") else "benefit"
+        alloc = solve_allocation(inp, options, objective=kind, need_target=sc.objective.need_target)
+        st = {"allocation": "optimal", "allocation_status": alloc.status.status,
+              "allocation_gap": alloc.status.gap}
+        if alloc.total_benefit is None:
+            st["selection"] = "province ranking (allocation LP had no solution: formula 'need' used)"
+            return None
+        params = replace(params, quota=lp_quota(inp, alloc), quota_rule="allocation LP")
+        port = select_portfolio(data, params, objective=sc.objective.kind, options=options,
+                                equity_weight=sc.objective.equity_weight,
+                                need_target=sc.objective.need_target)
+        st |= {"selection": "portfolio MILP", "selection_status": port.status.status,
+               "selection_gap": port.status.gap}
+        n = m.n_provinces
+        money = np.zeros(m.n_holders, np.int64)
+        t = alloc.table
+        prov = t[t["level"] == "province"].groupby(["area", "source"])["amount_mthb"].sum()
+        for (iso, src), v in prov.items():
+            if iso in m.iso and src in SOURCES:
+                money[SOURCES.index(src) * n + m.iso.index(iso)] += int(to_thb(v))
+        clu = t[t["level"] == "cluster"].groupby("area")["amount_mthb"].sum()
+        for c, v in clu.items():
+            money[len(SOURCES) * n + m.cluster_ids.index(c)] += int(to_thb(v))
+        rows = t.groupby(["level", "area", "source"], as_index=False)["amount_mthb"].sum()
+        if port.x is None:  # no MILP solution: provinces rank within the LP's money
+            st["selection"] = f"province ranking (MILP {port.status.status})"
+            return YearPlan(fy, table, money, None, rows, st)
+        # the MILP's selection must fit the holders' baht (its rows are in M THB, costs in whole
+        # thousands of baht): shave at most rounding, never more
+        return YearPlan(fy, table, money, port.x > 0.5, rows, st)
+
+    # --- after the year ------------------------------------------------------------------------
+    def close_year(self, plan: YearPlan, funded: np.ndarray, cancelled: np.ndarray) -> None:
+        """Record the year's decisions; the next tranche of each multi-year project funded (and
+        not cancelled) this year is proposed next year (committed under the reform)."""
+        p = plan.table.projects.copy()
+        p["selected_by_optimiser"] = plan.selected if plan.selected is not None else False
+        self.years.append(p)
+        go = funded & ~cancelled & (p["tranche"] < p["tranches"]).to_numpy()
+        nxt = p[go].drop(columns="selected_by_optimiser").copy()
+        nxt["tranche"] += 1
+        nxt["committed"] = bool(self.m.levers.multi_year)
+        nxt["requires"] = ""
+        self.pending = nxt.reset_index(drop=True)
+
+
+@dataclass
+class YearPlan:
+    """One fiscal year's decisions before execution: the candidates both engines read, each
+    holder's baht, the optimiser's selection (None: provinces rank) and the allocation table."""
+
+    fiscal_year: int
+    table: ProjectTable
+    money_thb: np.ndarray
+    selected: np.ndarray | None
+    allocation: pd.DataFrame
+    status: dict = field(default_factory=dict)
+
+
+def reconcile(model: BudgetModel) -> None:
+    """Cross-engine conservation, to the baht, for every fiscal year: each holder's money in the
+    simulation is the allocation table's amount (rounding rule above), and every funded project
+    was charged exactly its cost in the table both engines read. Raises ``InvariantError`` naming
+    the holder (or project) and the fiscal year."""
+    from allocsim.simulate import book as B
+    from allocsim.simulate.model import InvariantError
+
+    n = model.n_provinces
+    bk = model.book
+    for y, plan in enumerate(model.plans):
+        fy = plan.fiscal_year
+        want = np.zeros(model.n_holders, np.int64)
+        for r in plan.allocation.itertuples(index=False):
+            if r.level == "province" and r.area in model.iso and r.source in SOURCES:
+                want[SOURCES.index(r.source) * n + model.iso.index(r.area)] += int(to_thb(r.amount_mthb))
+            elif r.level == "cluster" and r.area in model.cluster_ids:
+                want[len(SOURCES) * n + model.cluster_ids.index(r.area)] += int(to_thb(r.amount_mthb))
+        led = model.money_rows[y][1] if y < len(model.money_rows) else plan.money_thb
+        bad = np.flatnonzero(want != led)
+        if len(bad):
+            i = int(bad[0])
+            raise InvariantError(f"FY{fy}, holder {model.holder_names[i]}: the simulation holds {led[i]} THB "
+                                 f"but the allocation table gives {want[i]} THB")
+        rows = np.flatnonzero(bk["year"] == y)
+        funded = rows[~np.isin(bk["state"][rows], (B.PROPOSED, B.REJECTED_DUPLICATE, B.REJECTED_RULE, B.UNFUNDED))]
+        bad = funded[bk["alloc"][funded] != bk["cost"][funded]]
+        if len(bad):
+            j = int(bad[0])
+            raise InvariantError(f"FY{fy}, holder {model.holder_names[int(model.holders(np.array([j]))[0])]}: "
+                                 f"project {model.project_ids[j]} was charged {bk['alloc'][j]} THB, "
+                                 f"its cost in the project table is {bk['cost'][j]} THB")
+        tcost = plan.table.projects
+        src = [CHANNEL_SOURCE.get(c, "province_budget") for c in tcost["channel"]]
+        cost = np.array([tcost[COST_PREFIX + s].iat[k] for k, s in enumerate(src)])
+        bad = np.flatnonzero(to_thb(cost) != bk["cost"][rows])
+        if len(bad):
+            j = int(rows[bad[0]])
+            raise InvariantError(f"FY{fy}: project {model.project_ids[j]} costs {bk['cost'][j]} THB in the "
+                                 f"simulation but {int(to_thb(cost[bad[0]]))} THB in the optimiser's table")
+
+
+def world_tables(model: BudgetModel) -> dict[str, pd.DataFrame]:
+    """``sim_projects`` (one row per project per fiscal year), ``plan_vs_delivery`` (per province
+    and national: the plan against what the simulation delivered) and ``world_years`` (each
+    year's allocation and selection, with solver statuses as HiGHS gave them)."""
+    from allocsim.simulate import book as B
+
+    bk, m = model.book, model
+    n = len(bk)
+    fy0 = m.scenario.first_fiscal_year
+    state_names = ("proposed", "rejected_duplicate", "rejected_rule", "unfunded", "procurement",
+                   "executing", "done", "cancelled", "lapsed")
+    funded = ~np.isin(bk["state"], (B.PROPOSED, B.REJECTED_DUPLICATE, B.REJECTED_RULE, B.UNFUNDED))
+    year_start = bk["year"].astype(float) * 364
+    groups = np.concatenate([y.table.projects["duplicate_group"].astype(str).to_numpy() for y in m.plans]) \
+        if m.plans else np.zeros(0, object)
+    tranche = np.concatenate([y.table.projects["tranche"].to_numpy(int) for y in m.plans]) if m.plans else np.zeros(0, int)
+    dup = np.zeros(n, bool)
+    idx = np.flatnonzero(funded)
+    dup[idx] = m._approved_duplicate(idx)
+    projects = pd.DataFrame({
+        "project_id": m.project_ids, "fiscal_year": fy0 + bk["year"].astype(int),
+        "province": np.array(m.iso, dtype=object)[bk["province"].astype(int)],
+        "cluster": np.array(m.cluster_ids, dtype=object)[bk["cluster"].astype(int)],
+        "channel": np.array(B.CHANNELS, dtype=object)[bk["channel"].astype(int)],
+        "holder": np.array(m.holder_names, dtype=object)[m.holders(np.arange(n))] if n else [],
+        "tranche": tranche, "tranches": bk["years"].astype(int), "committed": bk["committed"],
+        "selected": bk["selected"], "funded": funded,
+        "final_state": np.array(state_names, dtype=object)[bk["state"].astype(int)],
+        "cost_thb": bk["cost"], "allocated_thb": bk["alloc"], "disbursed_thb": bk["disb"],
+        "first_payment_day": bk["first_disb"] - year_start, "days_on_hold": bk["hold_days"],
+        "duplicate_group": groups, "duplicate_funded": dup,
+        "planned_benefit_thb": np.where(bk["selected"], bk["potential"], 0.0),
+        "delivered_benefit_thb": bk["effective"],
+    })
+    led = pd.concat(m.recorder.ledger_rows, ignore_index=True) if m.recorder.ledger_rows else pd.DataFrame()
+    sel = projects[projects["selected"]]
+    fun = projects[projects["funded"]]
+
+    def summarise(key: pd.Series | None) -> pd.DataFrame:
+        def g(d: pd.DataFrame):  # noqa: ANN202
+            return d.groupby(key.loc[d.index]) if key is not None else d.groupby(lambda _: "national")
+
+        out = pd.DataFrame({
+            "planned_benefit_thb": g(sel)["planned_benefit_thb"].sum(),
+            "delivered_benefit_thb": g(projects)["delivered_benefit_thb"].sum(),
+            "planned_thb": g(sel)["cost_thb"].sum(),
+            "funded_thb": g(fun)["allocated_thb"].sum(),
+            "duplicates_funded": g(fun)["duplicate_funded"].sum(),
+            "mean_days_to_first_payment": g(fun)["first_payment_day"].mean(),
+        })
+        return out
+
+    prov_key = projects["province"]
+    per = summarise(prov_key).reindex(m.iso).fillna({"planned_benefit_thb": 0.0, "delivered_benefit_thb": 0.0,
+                                                     "planned_thb": 0, "funded_thb": 0, "duplicates_funded": 0})
+    nat = summarise(None)
+    if len(led):
+        owner = led["holder"].str.split(":").str[0]
+        money = led.assign(owner=owner)[~led["holder"].str.startswith("cluster:")]
+        sums = money.groupby("owner")[["money_thb", "disbursed_thb", "carried_over_thb", "lapsed_thb"]].sum()
+        per = per.join(sums.reindex(m.iso).fillna(0))
+        tot = led[["money_thb", "disbursed_thb", "carried_over_thb", "lapsed_thb"]].sum()
+        for k, v in tot.items():
+            nat[k] = v
+    per.index.name = "area"
+    nat.index.name = "area"
+    pvd = pd.concat([nat.reset_index(), per.reset_index()], ignore_index=True)
+    pvd["delivered_share"] = np.divide(pvd["delivered_benefit_thb"], pvd["planned_benefit_thb"],
+                                       out=np.full(len(pvd), np.nan), where=pvd["planned_benefit_thb"] > 0)
+    years = pd.DataFrame([{"fiscal_year": p.fiscal_year, "candidates": len(p.table.projects),
+                           "money_thb": int(p.money_thb.sum()), **p.status} for p in m.plans])
+    return {"sim_projects": projects, "plan_vs_delivery": pvd, "world_years": years}
+
+
+def capacity_factor(model: BudgetModel) -> np.ndarray:
+    """Per-province multiplier of absorption capacity from last year's simulation: disbursement
+    performance relative to the national rate (clipped to 0.5–1.5) × the share of the province's
+    money not already committed to carried-over projects."""
+    led = model.recorder.year_rows[-1]
+    n = model.n_provinces
+    alloc = led["allocated_thb"].to_numpy(float)[:n]
+    rate = np.divide(led["disbursed_thb"].to_numpy(float)[:n], alloc, out=np.zeros(n), where=alloc > 0)
+    national = rate[alloc > 0].mean() if (alloc > 0).any() else 1.0
+    perf = np.clip(rate / max(national, 1e-12), 0.5, 1.5)
+    committed = np.divide(led["carried_over_thb"].to_numpy(float)[:n], alloc, out=np.zeros(n), where=alloc > 0)
+    return perf * np.clip(1.0 - committed, 0.1, 1.0)
+
+
+__all__ = ["CHANNEL_SOURCE", "MONEY", "World", "YearPlan", "annual_tranches", "apportion",
+           "capacity_factor", "reconcile", "to_thb", "world_tables"]

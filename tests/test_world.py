@@ -1,0 +1,195 @@
+"""One world: the simulation executes the optimiser's decisions with the same projects and baht."""
+
+from __future__ import annotations
+
+from functools import cache
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from allocsim.data.projects import COST_PREFIX
+from allocsim.scenario import load_scenario
+from allocsim.simulate import BudgetModel, InvariantError
+from allocsim.simulate import book as B
+from allocsim.simulate.world import CHANNEL_SOURCE, apportion, to_thb
+from tests.conftest import SCENARIOS
+
+BASE = load_scenario(SCENARIOS / "baseline.toml")
+
+
+@cache
+def run(seed: int = 5, years: int = 2, **levers: object) -> BudgetModel:
+    m = BudgetModel(BASE, seed=seed, years=years, citizens_per_province=30, **levers)
+    m.run()
+    return m
+
+
+def test_apportion_is_exact_and_proportional() -> None:
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        w = rng.random(int(rng.integers(1, 90))) * (rng.random() < 0.9)
+        total = int(rng.integers(0, 10**11))
+        a = apportion(total, w)
+        if w.sum() == 0:
+            assert (a == 0).all()
+            continue
+        assert a.sum() == total and (a >= 0).all()
+        assert np.abs(a - total * w / w.sum()).max() < 1.0  # never a whole baht from the exact share
+
+
+def test_simulated_projects_are_the_tables_projects_with_the_same_baht() -> None:
+    m = run()
+    bk = m.book
+    env = {**BASE.allocation.envelope_mthb, "cluster_budget": BASE.allocation.cluster_envelope_mthb}
+    for y, plan in enumerate(m.plans):
+        p = plan.table.projects
+        rows = np.flatnonzero(bk["year"] == y)
+        assert [m.project_ids[j] for j in rows] == p["project_id"].tolist()  # same ids, same order
+        src = [CHANNEL_SOURCE[c] for c in p["channel"]]
+        cost = np.array([p[COST_PREFIX + s].iat[k] for k, s in enumerate(src)])
+        assert (bk["cost"][rows] == np.rint(cost * 1e6).astype(np.int64)).all()
+        funded = rows[~np.isin(bk["state"][rows], (B.PROPOSED, B.REJECTED_DUPLICATE, B.REJECTED_RULE, B.UNFUNDED))]
+        assert (bk["alloc"][funded] == bk["cost"][funded]).all()
+        # every envelope reaches the holders whole, to the baht (independent oracle: the scenario)
+        assert plan.money_thb.sum() == sum(int(round(v * 1e6)) for v in env.values())
+    led = m.tables()["sim_ledger"]
+    assert (led["money_thb"] == led["funded_thb"] + led["unfunded_thb"]).all()
+    assert (led["allocated_thb"] == led["disbursed_thb"] + led["carried_over_thb"] + led["lapsed_thb"]).all()
+    assert (led["allocated_thb"] == led["money_thb"] + led["carried_in_thb"]).all()
+
+
+def test_actual_rule_money_follows_the_real_shares_per_source() -> None:
+    from allocsim.data.formula import actual_shares
+
+    m = run()
+    led = m.tables()["sim_ledger"]
+    y0 = led[(led["fiscal_year"] == BASE.first_fiscal_year) & led["holder"].str.endswith(":ministry_budget")]
+    share = actual_shares(BASE.allocation.actual_year, m.iso)
+    expect = apportion(int(to_thb(BASE.allocation.envelope_mthb["ministry_budget"])), share)
+    assert (y0["money_thb"].to_numpy() == expect).all()
+
+
+class CorruptPayment(BudgetModel):
+    """Pays one executing project a baht that no holder's money covers."""
+
+    def _execute(self, d0: float, d1: float) -> None:
+        super()._execute(d0, d1)
+        if self.t == 30:
+            run_ = np.flatnonzero(self.book["state"] == B.EXECUTING)
+            self.book["disb_year"][run_[0]] += 1
+            self.corrupt = self.holder_names[self.holder(int(run_[0]))]
+
+
+def test_a_corrupted_payment_stops_the_run_naming_holder_and_year() -> None:
+    m = CorruptPayment(BASE, seed=2, years=1, citizens_per_province=10)
+    with pytest.raises(InvariantError) as e:
+        m.run()
+    assert m.corrupt in str(e.value) and f"FY{BASE.first_fiscal_year}" in str(e.value)
+
+
+def test_only_the_selection_is_funded_and_plan_vs_delivery_adds_up() -> None:
+    t = run().tables()
+    p, pvd = t["sim_projects"], t["plan_vs_delivery"]
+    assert not (p["funded"] & ~p["selected"]).any()
+    nat = pvd[pvd["area"] == "national"].iloc[0]
+    prov = pvd[pvd["area"] != "national"]
+    for col in ("planned_benefit_thb", "planned_thb", "money_thb", "disbursed_thb", "lapsed_thb"):
+        if col in ("money_thb", "disbursed_thb", "lapsed_thb"):  # national includes the cluster pots
+            clusters = t["sim_ledger"][t["sim_ledger"]["holder"].str.startswith("cluster:")][col].sum()
+            assert nat[col] == pytest.approx(prov[col].sum() + clusters)
+        else:
+            assert nat[col] == pytest.approx(prov[col].sum())
+    assert nat["planned_benefit_thb"] == pytest.approx(p.loc[p["selected"], "planned_benefit_thb"].sum())
+    assert 0 < nat["delivered_share"] < 1  # frictions cost something in the baseline
+
+
+def test_multi_year_tranches_must_win_again_today_and_are_committed_under_the_reform() -> None:
+    for reform in (False, True):
+        m = run(seed=7, years=2, multi_year_projects=reform)
+        p = m.tables()["sim_projects"]
+        y1, y2 = (p[p["fiscal_year"] == BASE.first_fiscal_year + k] for k in (0, 1))
+        cont = y2[y2["tranche"] > 1]
+        first = y1.set_index("project_id")
+        assert len(cont) > 0
+        # a later tranche exists only for a project whose previous tranche was funded
+        assert first.loc[cont["project_id"], "funded"].all()
+        assert (cont["committed"] == reform).all()
+        if reform:  # committed tranches are funded first, out of the year's envelope
+            assert cont["funded"].mean() > 0.95
+        else:       # today each tranche competes again and some lose
+            assert cont["funded"].mean() < 1.0
+
+
+def zero_friction() -> BudgetModel:
+    sim = BASE.simulation.model_copy(update={
+        "change_hazard_per_week": 0.0, "change_hazard_construction": 0.0, "province_staff": 100,
+        "staff_with_delegation": 100, "procurement_days": 1.0, "procurement_days_construction": 1.0,
+        "years": 2, "citizens_per_province": 20})
+    lv = BASE.levers.model_copy(update={"single_gateway": True, "data_sharing": 1.0, "delegated_changes": True,
+                                        "personnel_delegation": True, "multi_year_projects": True})
+    sc = BASE.model_copy(update={"simulation": sim, "levers": lv})
+    m = BudgetModel(sc, seed=11)
+    m.run()
+    return m
+
+
+def test_zero_friction_delivers_the_plan() -> None:
+    t = zero_friction().tables()
+    nat = t["plan_vs_delivery"].set_index("area").loc["national"]
+    p = t["sim_projects"]
+    assert nat["planned_benefit_thb"] > 0
+    assert nat["delivered_benefit_thb"] == pytest.approx(nat["planned_benefit_thb"], rel=1e-9)
+    sel = p[p["selected"]]
+    assert (sel["disbursed_thb"] == sel["cost_thb"]).all()          # every planned baht paid
+    assert int(sel["disbursed_thb"].sum()) == int(nat["planned_thb"])
+    assert nat["duplicates_funded"] == 0 and nat["carried_over_thb"] == 0
+
+
+def test_lapse_comes_only_from_money_and_frictions_not_from_multi_year_artefacts() -> None:
+    p = run().tables()["sim_projects"]
+    # every tranche is executable within its year: no funded multi-year tranche lapses merely for
+    # being part of a multi-year project when nothing held it up
+    multi = p[(p["tranches"] > 1) & p["funded"] & (p["days_on_hold"] == 0)]
+    single = p[(p["tranches"] == 1) & p["funded"] & (p["days_on_hold"] == 0)]
+    lapse = lambda d: (d["final_state"] == "lapsed").mean()  # noqa: E731
+    assert lapse(multi) <= lapse(single) + 0.05
+
+
+def paired(metric: str, a: dict, b: dict, seeds: range) -> tuple[float, float]:
+    x = np.array([run(seed=s, years=1, **a).tables()["sim_national"][metric].sum() for s in seeds])
+    y = np.array([run(seed=s, years=1, **b).tables()["sim_national"][metric].sum() for s in seeds])
+    return float(np.std(y - x, ddof=1)), float(np.std(x, ddof=1))
+
+
+@pytest.mark.parametrize("metric", ["disbursed_thb", "duplicates_approved", "mean_days_to_disbursement"])
+def test_common_random_numbers_make_paired_differences_precise(metric: str) -> None:
+    diff_sd, single_sd = paired(metric, {"data_sharing": 0.30}, {"data_sharing": 0.31}, range(8))
+    assert single_sd > 0
+    assert diff_sd <= 0.30 * single_sd, (diff_sd, single_sd)
+
+
+def test_sim_projects_has_the_contract_columns() -> None:
+    p = run().tables()["sim_projects"]
+    need = {"project_id", "fiscal_year", "province", "cluster", "channel", "selected", "funded",
+            "final_state", "allocated_thb", "disbursed_thb", "first_payment_day", "days_on_hold",
+            "duplicate_group"}
+    assert need <= set(p.columns)
+    assert not p.duplicated(["project_id", "fiscal_year"]).any()  # one row per project per year
+    assert isinstance(p, pd.DataFrame)
+
+
+def test_optimal_rule_simulates_exactly_the_portfolio_the_run_reports(scenario_dir) -> None:
+    from allocsim.experiments.run import run_scenario
+    from tests.conftest import write
+
+    f = write(scenario_dir / "opt.toml", 'extends = "baseline.toml"\nname = "opt"\n[catalogue]\n'
+              'projects_per_province = 6\nprojects_per_cluster = 3\n[levers]\nallocation_rule = "optimal"\n'
+              "[simulation]\nyears = 1\ncitizens_per_province = 10\n")
+    r = run_scenario(load_scenario(f))
+    port, sim = r.tables["portfolio"], r.tables["sim_projects"]
+    assert set(port["project_id"]) == set(sim["project_id"])  # one project book
+    chosen = set(port.loc[port["selected"], "project_id"])
+    assert chosen and chosen == set(sim.loc[sim["selected"], "project_id"])  # one decision
+    assert set(sim.loc[sim["funded"], "project_id"]) <= chosen
+    assert (r.tables["loop_allocation"]["selection_status"] == "optimal").all()

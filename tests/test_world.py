@@ -193,3 +193,32 @@ def test_optimal_rule_simulates_exactly_the_portfolio_the_run_reports(scenario_d
     assert chosen and chosen == set(sim.loc[sim["selected"], "project_id"])  # one decision
     assert set(sim.loc[sim["funded"], "project_id"]) <= chosen
     assert (r.tables["loop_allocation"]["selection_status"] == "optimal").all()
+
+
+def test_user_projects_enter_the_book_in_their_fiscal_year_with_their_ids(scenario_dir) -> None:
+    from allocsim.experiments.loop import run_loop
+    from allocsim.experiments.run import build_inputs
+    from tests.conftest import SMALL, write
+
+    write(scenario_dir / "small.toml", SMALL)
+    write(scenario_dir / "p.csv", "project_id,benefit,cost:province_budget,province,fiscal_year\n"
+          "A,3,2,TH-50,2027\nB,1,1.5,TH-57,\nC,2,1,TH-57,2028\n")
+    write(scenario_dir / "r.csv", "resource,capacity\nprovince_budget,2\n")
+    f = write(scenario_dir / "f.toml", 'extends = "small.toml"\nname = "f"\n[projects]\nsource = "file"\n'
+              'projects_file = "p.csv"\nresources_file = "r.csv"\n[simulation]\nyears = 2\n')
+    sc = load_scenario(f)
+    geo, table = build_inputs(sc)
+    p = run_loop(sc, geo, table, seed=1)["sim_projects"]
+    got = sorted(zip(p["fiscal_year"], p["project_id"], p["cost_thb"], strict=True))
+    assert got == [(2027, "A", 2_000_000), (2027, "B", 1_500_000), (2028, "B", 1_500_000), (2028, "C", 1_000_000)]
+    assert (p["channel"] == "province").all()  # empty channel: the source it costs
+
+
+def test_bad_fiscal_year_is_a_clear_error(tmp_path) -> None:
+    from allocsim.data.projects import load_project_table
+    from allocsim.errors import UserError
+
+    (tmp_path / "p.csv").write_text("project_id,benefit,cost:a,fiscal_year\nA,1,1,twenty\n")
+    (tmp_path / "r.csv").write_text("resource,capacity\na,1\n")
+    with pytest.raises(UserError, match="fiscal_year"):
+        load_project_table(tmp_path / "p.csv", tmp_path / "r.csv")

@@ -239,6 +239,13 @@ TH: dict[str, str] = {
     "% of the planned benefit delivered": "% ของประโยชน์ตามแผนที่ส่งมอบได้",
     "plan_delivered_share": "สัดส่วนประโยชน์ตามแผนที่ส่งมอบได้",
     "plan_disbursed_share": "สัดส่วนงบตามแผนที่เบิกจ่ายได้",
+    "planned_benefit_thb": "ประโยชน์ตามแผน",
+    "delivered_benefit_thb": "ประโยชน์ที่ส่งมอบได้",
+    "delivered_share": "สัดส่วนที่ส่งมอบได้",
+    "planned_thb": "งบตามแผน",
+    "duplicates_funded": "โครงการซ้ำซ้อนที่ได้รับงบ",
+    "mean_days_to_first_payment": "วันเฉลี่ยถึงการเบิกจ่ายครั้งแรก",
+    "no change": "ไม่เปลี่ยนแปลง",
 }
 
 

@@ -1,8 +1,10 @@
 """The budget-cycle model: one step is one week of a Thai fiscal year.
 
 The story of a step (``BudgetModel.step``):
-1. On day 0 (Budget Act) a new year starts: commitments carried over, agents propose projects
-   (some through several channels), budgets are set by the allocation rule, ministries notify
+1. On day 0 (Budget Act) a new year starts (``world.py``): commitments carried over, agents
+   propose projects with the catalogue generator conditioned on citizens' needs (some through
+   several channels), the allocation rule sets each holder's baht — (province, source) and
+   cluster pot — and, under the optimal rule, the portfolio MILP selects; ministries notify
    governors and provinces schedule their action plans.
 2. Provinces whose action plan is due this week screen proposals (gateway, data sharing) and fund
    them within their budget and local co-funding; funded projects queue for procurement.

@@ -91,6 +91,22 @@ def annual_tranches(table: pd.DataFrame, fiscal_year: int) -> pd.DataFrame:
     return p
 
 
+def default_channels(p: pd.DataFrame) -> pd.Series:
+    """A project's channel, or where a user's table leaves it empty, the channel of the money
+    source it costs most (``province`` when it costs none of the money sources)."""
+    inverse = {v: k for k, v in CHANNEL_SOURCE.items()}
+    cols = [COST_PREFIX + s for s in MONEY if COST_PREFIX + s in p]
+    if cols:
+        money = p[cols].fillna(0.0).to_numpy(float)
+        guess = np.where(money.max(axis=1) > 0,
+                         np.array([inverse[c[len(COST_PREFIX):]] for c in cols], dtype=object)[money.argmax(axis=1)],
+                         "province")
+    else:
+        guess = np.full(len(p), "province", dtype=object)
+    ch = p["channel"].fillna("").astype(str).to_numpy() if "channel" in p else np.full(len(p), "", dtype=object)
+    return pd.Series(np.where(ch == "", guess, ch), index=p.index)
+
+
 class World:
     """The project book's supplier and the allocation/selection chain for one simulation."""
 
@@ -110,6 +126,7 @@ class World:
             if "fiscal_year" in p:
                 fyc = p["fiscal_year"].astype(float)
                 p = p[fyc.isna() | (fyc == fy)].drop(columns="fiscal_year")
+            p = p.assign(channel=default_channels(p))
             self._check_user(p)
             new = annual_tranches(p, fy)
         else:
@@ -134,7 +151,9 @@ class World:
             new["duplicate_group"] = np.where(new["duplicate_group"] != "",
                                               f"{fy}-" + new["duplicate_group"].astype(str), "")
             new["requires"] = np.where(new["requires"] != "", f"{fy}-" + new["requires"].astype(str), "")
-        new["project_id"] = f"{fy}-" + new["project_id"].astype(str)
+            new["project_id"] = f"{fy}-" + new["project_id"].astype(str)  # one id per project, ever
+        if not self.pending.empty:  # a project already running proposes its next tranche only
+            new = new[~new["project_id"].isin(self.pending["project_id"])]
         new["committed"] = False
         rows = [new] if self.pending.empty else [self.pending.assign(fiscal_year=fy), new]
         out = pd.concat(rows, ignore_index=True)

@@ -222,3 +222,56 @@ def test_bad_fiscal_year_is_a_clear_error(tmp_path) -> None:
     (tmp_path / "r.csv").write_text("resource,capacity\na,1\n")
     with pytest.raises(UserError, match="fiscal_year"):
         load_project_table(tmp_path / "p.csv", tmp_path / "r.csv")
+
+
+def test_notebook_compare_writes_the_same_folder_as_the_cli(scenario_dir, small, tmp_path) -> None:
+    import allocsim
+    from allocsim.cli import main
+    from tests.conftest import write
+
+    write(scenario_dir / "b.toml", 'extends = "small.toml"\nname = "b"\n[simulation]\ncitizens_per_province = 10\n')
+    write(scenario_dir / "g.toml", 'extends = "b.toml"\nname = "g"\n[levers]\nsingle_gateway = true\n')
+    allocsim.compare(scenario_dir / "b.toml", scenario_dir / "g.toml", replicates=2, workers=1, out=tmp_path / "api")
+    assert main(["compare", str(scenario_dir / "b.toml"), str(scenario_dir / "g.toml"), "--replicates", "2",
+                 "--workers", "1", "--quiet", "--out", str(tmp_path / "cli")]) == 0
+
+    def files(d):
+        return {str(p.relative_to(d)) for p in d.rglob("*") if p.is_file() and "runs" not in p.parts}
+
+    assert files(tmp_path / "api") == files(tmp_path / "cli")
+    assert {"report.html", "manifest.json", "comparison.csv"} <= files(tmp_path / "api")
+    diff = pd.read_csv(tmp_path / "api" / "comparison.csv")
+    assert "crn_correlation" in diff and "plan_delivered_share" in set(diff["metric"])
+
+
+def test_the_experiments_package_has_no_import_cycle() -> None:
+    """Every import between experiments modules, including imports inside functions, forms an
+    acyclic graph (it used to run → api → batch → run)."""
+    import ast
+    from pathlib import Path
+
+    import allocsim.experiments as pkg
+
+    root = Path(pkg.__file__).parent
+    mods = {p.stem for p in root.glob("*.py") if p.stem != "__init__"}
+    graph = {}
+    for m in mods:
+        deps = set()
+        for node in ast.walk(ast.parse((root / f"{m}.py").read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("allocsim.experiments."):
+                deps.add(node.module.split(".")[2])
+        graph[m] = deps & mods
+    seen, stack = set(), []
+
+    def visit(m: str) -> None:
+        assert m not in stack, f"import cycle: {' -> '.join([*stack, m])}"
+        if m in seen:
+            return
+        stack.append(m)
+        for d in sorted(graph[m]):
+            visit(d)
+        stack.pop()
+        seen.add(m)
+
+    for m in sorted(mods):
+        visit(m)

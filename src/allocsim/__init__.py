@@ -36,35 +36,24 @@ def run(scenario: str | Scenario, *, replicates: int = 1, seed: int | None = Non
 
 
 def compare(baseline: str | Scenario, *reforms: str | Scenario, replicates: int | None = None,
-            workers: int | None = None, scheduler: str | None = None, out: str | None = None):
-    """Baseline vs reforms on common random numbers → ``CompareResult`` (differences with CIs)."""
-    from pathlib import Path
-
+            workers: int | None = None, scheduler: str | None = None, out: str | None = None,
+            lang: str = "en"):
+    """Baseline vs reforms on common random numbers → ``CompareResult`` (differences with CIs).
+    With ``out`` the same folder as ``allocsim compare --out`` (tables, report, charts, manifest)."""
     from allocsim.experiments import compare as _compare
-    from allocsim.experiments import write_compare
 
     scs = [load_scenario(s) if not isinstance(s, Scenario) else s for s in (baseline, *reforms)]
-    res = _compare(scs[0], scs[1:], replicates, workers=workers, scheduler=scheduler,
-                   folder=Path(out) if out else None, progress=False)
-    if out:
-        write_compare(res, Path(out))
-    return res
+    return _compare(scs[0], scs[1:], replicates, workers=workers, scheduler=scheduler, progress=False,
+                    out=out, lang=lang)
 
 
 def sweep(scenario: str | Scenario, *, replicates: int | None = None, workers: int | None = None,
           scheduler: str | None = None, out: str | None = None):
     """The scenario's sweep design → ``SweepResult`` (tidy table + sensitivity indices)."""
-    from pathlib import Path
-
     from allocsim.experiments import sweep as _sweep
-    from allocsim.experiments import write_sweep
 
     sc = load_scenario(scenario) if not isinstance(scenario, Scenario) else scenario
-    res = _sweep(sc, n=replicates, workers=workers, scheduler=scheduler, folder=Path(out) if out else None,
-                 progress=False)
-    if out:
-        write_sweep(res, Path(out))
-    return res
+    return _sweep(sc, n=replicates, workers=workers, scheduler=scheduler, progress=False, out=out)
 
 
 def select(projects: str, resources: str, *, objective: str = "benefit", mip_gap: float = 1e-4,

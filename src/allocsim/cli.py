@@ -64,9 +64,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     """Baseline vs reforms on common random numbers: the table of differences with CIs."""
-    from allocsim.experiments import compare, write_compare
+    from allocsim.experiments import compare
     from allocsim.scenario import load_scenario
-    from allocsim.store import atomic_write_json
 
     scenarios, problems = [], []
     for f in [args.baseline, *args.reforms]:
@@ -79,16 +78,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     base, reforms = scenarios[0], scenarios[1:]
     out = Path(args.out) if args.out else _default_out("compare-" + base.name)
     res = compare(base, reforms, args.replicates, workers=args.workers, scheduler=args.scheduler,
-                  folder=out, progress=not args.quiet)
-    write_compare(res, out)
-    from allocsim.experiments.provenance import environment, now_utc
-    from allocsim.report import compare_report
-
-    compare_report(out, res, base, reforms, lang=args.lang)
-
-    atomic_write_json({"command": "compare", "baseline": str(base.source), "reforms": [str(r.source) for r in reforms],
-                       "replicates": int(res.table["seed"].nunique()), "seeds": sorted(set(res.table["seed"])),
-                       **environment(), "finished": now_utc(), "status": "ok"}, out / "manifest.json")
+                  progress=not args.quiet, out=out, lang=args.lang)
     d = res.differences
     n = int(res.table["seed"].nunique())
     print(f"{base.name} vs {', '.join(r.name for r in reforms)}: {n} replicates on common random numbers; "
@@ -104,20 +94,14 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from allocsim.experiments import sweep, write_sweep
+    from allocsim.experiments import sweep
     from allocsim.scenario import load_scenario
 
     sc = load_scenario(args.scenario, allow=tuple(args.allow_path))
     out = Path(args.out) if args.out else _default_out("sweep-" + sc.name)
-    res = sweep(sc, n=args.replicates, workers=args.workers, scheduler=args.scheduler, folder=out,
-                progress=not args.quiet)
-    write_sweep(res, out)
+    res = sweep(sc, n=args.replicates, workers=args.workers, scheduler=args.scheduler,
+                progress=not args.quiet, out=out)
     cfg = sc.experiments.sweep
-    if len(res.indices):
-        from allocsim.report import charts
-
-        for metric in dict.fromkeys(res.indices["metric"]):
-            charts.save(charts.sensitivity(res.indices, metric), out / "charts" / f"sensitivity_{metric}.png")
     print(f"sweep of {sc.name}: {cfg.design} design, {res.table['point'].nunique()} points x "
           f"{res.table['seed'].nunique()} seeds = {len(res.table)} runs")
     if len(res.indices):

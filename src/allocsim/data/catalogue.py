@@ -120,6 +120,7 @@ def generate_catalogue(geo: Geography, params: CatalogueParams, rng: np.random.G
     for name, arr in (("strategy_p", strategy_p), ("benefit_factor", benefit_factor)):
         if arr is not None and np.shape(arr) != (len(prow), len(strategies)):
             raise ValueError(f"{name} must be (provinces, strategies) = {(len(prow), len(strategies))}")
+    cum_p = None if strategy_p is None else np.cumsum(strategy_p, axis=1) / np.sum(strategy_p, axis=1, keepdims=True)
     rows: list[dict] = []
     channels = canonical_channels(params.channel_weights)  # never depend on dict order
     w = np.array([params.channel_weights[c] for c in channels], dtype=float)
@@ -141,8 +142,9 @@ def generate_catalogue(geo: Geography, params: CatalogueParams, rng: np.random.G
         agency = (str(rng.choice(MINISTRIES)) if channel == "ministry"
                   else {"province": "governor", "local_grant": "local_government",
                         "private": "private_sector", "cluster": "cluster_office"}[channel])
-        if strategy_p is not None and province in prow:
-            strategy = str(strategies[int(rng.choice(len(strategies), p=strategy_p[prow[province]]))])
+        if strategy_p is not None and province in prow:  # inverse CDF: one uniform per idea
+            k = int(np.searchsorted(cum_p[prow[province]], rng.random(), side="right"))
+            strategy = str(strategies[min(k, len(strategies) - 1)])
         else:
             strategy = str(rng.choice(strategies))
         if benefit_factor is not None and province in prow:

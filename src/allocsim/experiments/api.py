@@ -65,8 +65,13 @@ def replicates(sc: Scenario, n: int | None = None, *, workers: int | None = None
 
 
 def compare(baseline: Scenario, reforms: list[Scenario], n: int | None = None, *, workers: int | None = None,
-            scheduler: str | None = None, folder: Path | None = None, progress: bool = True) -> CompareResult:
-    """Baseline and reforms on the same seeds (common random numbers): paired differences with CIs."""
+            scheduler: str | None = None, folder: Path | None = None, progress: bool = True,
+            out: Path | str | None = None, lang: str = "en") -> CompareResult:
+    """Baseline and reforms on the same seeds (common random numbers): paired differences with CIs.
+    With ``out`` the complete result folder is written (tables, report.html, charts, manifest),
+    exactly as ``allocsim compare --out`` writes it; ``folder`` (default: ``out``) keeps the runs."""
+    if out is not None:
+        folder = Path(folder or out)
     names = [baseline.name] + [r.name for r in reforms]
     if len(set(names)) != len(names):
         from allocsim.errors import Problem, UserError
@@ -81,12 +86,19 @@ def compare(baseline: Scenario, reforms: list[Scenario], n: int | None = None, *
     conf = baseline.experiments.confidence
     diffs, provs = paired_differences(batch.results, baseline.name, conf)
     table = batch.table()
-    return CompareResult(table, diffs, provs, summarise(table, metric_names(batch.results), conf))
+    res = CompareResult(table, diffs, provs, summarise(table, metric_names(batch.results), conf))
+    if out is not None:
+        write_compare(res, Path(out), baseline, reforms, lang=lang)
+    return res
 
 
 def sweep(sc: Scenario, *, n: int | None = None, workers: int | None = None, scheduler: str | None = None,
-          folder: Path | None = None, progress: bool = True, evaluate: Evaluate = evaluate_run) -> SweepResult:
-    """Run the scenario's sweep design; tidy table plus sensitivity indices."""
+          folder: Path | None = None, progress: bool = True, evaluate: Evaluate = evaluate_run,
+          out: Path | str | None = None) -> SweepResult:
+    """Run the scenario's sweep design; tidy table plus sensitivity indices. With ``out`` the
+    result folder (sweep.csv, sensitivity.csv, charts) is written as ``allocsim sweep`` writes it."""
+    if out is not None:
+        folder = Path(folder or out)
     cfg = sc.experiments.sweep
     file = str(sc.source) if sc.source else "scenario"
     points = design_points(cfg, sc.seed, file)
@@ -103,7 +115,10 @@ def sweep(sc: Scenario, *, n: int | None = None, workers: int | None = None, sch
               progress=progress, description=f"sweep ({cfg.design})")
     table = batch.table().drop(columns=["scenario"])
     metrics = cfg.metrics or metric_names(batch.results)
-    return SweepResult(table, sensitivity(cfg, points, table, metrics, sc.seed, file))
+    res = SweepResult(table, sensitivity(cfg, points, table, metrics, sc.seed, file))
+    if out is not None:
+        write_sweep(res, Path(out))
+    return res
 
 
 def _get(sc: Scenario, dotted: str) -> object:
@@ -113,13 +128,34 @@ def _get(sc: Scenario, dotted: str) -> object:
     return node
 
 
-def write_compare(res: CompareResult, folder: Path) -> None:
+def write_compare(res: CompareResult, folder: Path, baseline: Scenario | None = None,
+                  reforms: list[Scenario] | None = None, *, lang: str = "en") -> None:
+    """The comparison's tables; with the scenarios also its report, charts and manifest (the one
+    place a comparison folder is written: the CLI and notebooks both call this)."""
     atomic_write_csv(res.differences, folder / "comparison.csv")
     atomic_write_csv(res.provinces, folder / "comparison_provinces.csv")
     atomic_write_csv(res.summary, folder / "summary.csv")
     atomic_write_csv(res.table, folder / "replicates.csv")
+    if baseline is None:
+        return
+    from allocsim.experiments.provenance import environment, now_utc
+    from allocsim.report import compare_report
+    from allocsim.store import atomic_write_json
+
+    reforms = reforms or []
+    compare_report(folder, res, baseline, reforms, lang=lang)
+    atomic_write_json({"command": "compare", "baseline": str(baseline.source),
+                       "reforms": [str(r.source) for r in reforms],
+                       "replicates": int(res.table["seed"].nunique()), "seeds": sorted(set(res.table["seed"])),
+                       **environment(), "finished": now_utc(), "status": "ok"}, folder / "manifest.json")
 
 
 def write_sweep(res: SweepResult, folder: Path) -> None:
+    """The sweep's tables and one sensitivity chart per metric."""
     atomic_write_csv(res.table, folder / "sweep.csv")
     atomic_write_csv(res.indices, folder / "sensitivity.csv")
+    if len(res.indices):
+        from allocsim.report import charts
+
+        for metric in dict.fromkeys(res.indices["metric"]):
+            charts.save(charts.sensitivity(res.indices, metric), folder / "charts" / f"sensitivity_{metric}.png")

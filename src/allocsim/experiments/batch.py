@@ -36,9 +36,9 @@ def scenario_of(task: Task) -> Scenario:
 
 def evaluate_run(task: Task) -> dict:
     """One full closed-loop run → its headline metrics (runs in a worker process)."""
+    from allocsim.experiments.inputs import build_inputs
     from allocsim.experiments.loop import run_loop
     from allocsim.experiments.metrics import run_metrics
-    from allocsim.experiments.run import build_inputs
     from allocsim.experiments.seeds import loop_seed
 
     sc = scenario_of(task)

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from allocsim.data.catalogue import generate_catalogue
-from allocsim.data.geography import Geography, load_geography
-from allocsim.data.projects import ProjectTable, load_project_table
+from allocsim.data.geography import Geography
+from allocsim.data.projects import ProjectTable
+from allocsim.experiments.inputs import build_inputs
 from allocsim.experiments.loop import run_world
 from allocsim.experiments.provenance import environment, now_utc
 from allocsim.experiments.seeds import STREAMS, loop_seed, rngs
@@ -56,19 +56,6 @@ class RunResult:
                     f"change approval {r['mean_change_approval_days']:.1f} days; "
                     f"satisfaction {r['satisfaction']:.2f}")
         return lines
-
-
-def build_inputs(sc: Scenario) -> tuple[Geography, ProjectTable]:
-    """Geography under the scenario's cluster map, and its projects (generated or from files)."""
-    cmap = sc.geography.cluster_map
-    geo = load_geography(cmap if cmap in ("2017", "2009") else sc.resolve_path(cmap))
-    if sc.projects.source == "file":
-        assert sc.projects.projects_file and sc.projects.resources_file  # schema guarantees it
-        table = load_project_table(sc.resolve_path(sc.projects.projects_file),
-                                   sc.resolve_path(sc.projects.resources_file), geography=geo)
-    else:
-        table = generate_catalogue(geo, sc.catalogue, rngs(sc.seed)["catalogue"], sc.first_fiscal_year)
-    return geo, table
 
 
 def _optimisation_tables(opt: OptimiseResult) -> dict[str, pd.DataFrame]:

@@ -59,10 +59,10 @@ class Province(mesa.Agent):
                                          model.streams["procurement"])
 
     def new_year(self, day: float) -> None:
-        """Procurement left unfinished at year end lapsed with its money: it frees its officers."""
-        self.procurement = ApprovalQueue(self.procurement.name, len(self.procurement._free),
-                                         self.procurement.mean_service_days, self.procurement.rng)
-        self.procurement._last_arrival = day
+        """Procurement and requests left unfinished at year end lapsed with their projects' money:
+        they free the officers (a carried-over project keeps the decision day it already has)."""
+        self.procurement = self.procurement.fresh(day)
+        self.committee = self.committee.fresh(day)
 
     # --- planning ---------------------------------------------------------------------------
     def planning_days(self, proposals: int) -> float:
@@ -196,6 +196,12 @@ class BudgetBureau(mesa.Agent):
         self.kkp = ApprovalQueue("กกภ.", 1, sim.kkp_service_days, rng)
         self.knj = ApprovalQueue("ก.น.จ.", 1, sim.knj_service_days, rng)
         self.escalation_days: list[float] = []
+
+    def new_year(self, day: float) -> None:
+        """Requests of lapsed projects are withdrawn with them (see ``Province.new_year``)."""
+        self.central = self.central.fresh(day)
+        self.inspectors = [q.fresh(day) for q in self.inspectors]
+        self.kkp, self.knj = self.kkp.fresh(day), self.knj.fresh(day)
 
     def chain(self, cluster: int) -> list[ApprovalQueue]:
         return [self.inspectors[cluster], self.kkp, self.knj]

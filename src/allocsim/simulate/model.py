@@ -318,6 +318,8 @@ class BudgetModel(mesa.Model):
         self.plan = np.argsort(-self.citizens.voiced_need(), axis=1)[:, :3]
         for p in self.provinces:
             p.new_year(float(y * YEAR_DAYS))
+        self.bureau.new_year(float(y * YEAR_DAYS))
+        self.central_pending = [(d, j) for d, j in self.central_pending if bk["state"][j] in B.ACTIVE]
         plan = self.world.plan_year(y)
         self.plans.append(plan)
         self._book_rows(plan, y)

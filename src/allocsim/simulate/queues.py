@@ -59,6 +59,14 @@ class ApprovalQueue:
             out[k] = self.submit(float(days[k]), clamp=clamp)
         return out
 
+    def fresh(self, day: float) -> ApprovalQueue:
+        """The same hop with every officer free from ``day`` (same stream, same statistics kept)."""
+        q = ApprovalQueue(self.name, len(self._free), self.mean_service_days, self.rng)
+        q._free = [day] * len(self._free)
+        q._last_arrival = day
+        q.waits, q.served = self.waits, self.served
+        return q
+
     @property
     def mean_wait(self) -> float:
         return float(np.mean(self.waits)) if self.waits else 0.0

@@ -325,8 +325,11 @@ def reconcile(model: BudgetModel) -> None:
                                  f"project {model.project_ids[j]} was charged {bk['alloc'][j]} THB, "
                                  f"its cost in the project table is {bk['cost'][j]} THB")
         tcost = plan.table.projects
-        src = [CHANNEL_SOURCE.get(c, "province_budget") for c in tcost["channel"]]
-        cost = np.array([tcost[COST_PREFIX + s].iat[k] for k, s in enumerate(src)])
+        src = tcost["channel"].map(CHANNEL_SOURCE).fillna("province_budget").to_numpy()
+        cost = np.zeros(len(tcost))
+        for s in set(src):
+            if COST_PREFIX + s in tcost:
+                cost[src == s] = tcost[COST_PREFIX + s].to_numpy(float)[src == s]
         bad = np.flatnonzero(to_thb(cost) != bk["cost"][rows])
         if len(bad):
             j = int(rows[bad[0]])

@@ -304,10 +304,12 @@ def _run_report(folder: Path, result, lang: str) -> Path:
             rep.p("<b>" + t("How much of the plan was delivered", lang) + "</b>: " + t(
                 "{share} of the planned benefit reached citizens; of {planned} M THB planned, {disbursed} M THB "
                 "was disbursed, {carried} M THB carried over and {lapsed} M THB lapsed (of {money} M THB "
-                "allocated over {years} years); {dups} duplicate projects were funded.", lang).format(
+                "allocated over {years} years, {unfunded} M THB of which no project was funded with); "
+                "{dups} duplicate projects were funded.", lang).format(
                 share=f"{g['delivered_share']:.0%}", planned=f"{g['planned_thb'] / 1e6:,.0f}",
                 disbursed=f"{g['disbursed_thb'] / 1e6:,.0f}", carried=f"{g['carried_over_thb'] / 1e6:,.0f}",
                 lapsed=f"{g['lapsed_thb'] / 1e6:,.0f}", money=f"{g['money_thb'] / 1e6:,.0f}",
+                unfunded=f"{g['unfunded_thb'] / 1e6:,.0f}",
                 years=len(nat), dups=int(g["duplicates_funded"])))
             worst = pvd[pvd["area"] != "national"].sort_values("delivered_share").head(10)
             rep.table(worst.assign(name=worst["area"].map(names))[

@@ -232,10 +232,11 @@ TH: dict[str, str] = {
     "How much of the plan was delivered": "แผนส่งมอบได้จริงเท่าใด",
     "{share} of the planned benefit reached citizens; of {planned} M THB planned, {disbursed} M THB "
     "was disbursed, {carried} M THB carried over and {lapsed} M THB lapsed (of {money} M THB "
-    "allocated over {years} years); {dups} duplicate projects were funded.":
+    "allocated over {years} years, {unfunded} M THB of which no project was funded with); "
+    "{dups} duplicate projects were funded.":
         "ประโยชน์ตามแผน {share} ถึงประชาชน จากงบตามแผน {planned} ล้านบาท เบิกจ่ายแล้ว {disbursed} ล้านบาท "
         "กันเหลื่อมปี {carried} ล้านบาท และตกพับ {lapsed} ล้านบาท (จากงบที่จัดสรร {money} ล้านบาท "
-        "ใน {years} ปี) มีโครงการซ้ำซ้อนได้รับงบ {dups} โครงการ",
+        "ใน {years} ปี ในจำนวนนี้ {unfunded} ล้านบาทไม่ได้จัดสรรให้โครงการใด) มีโครงการซ้ำซ้อนได้รับงบ {dups} โครงการ",
     "% of the planned benefit delivered": "% ของประโยชน์ตามแผนที่ส่งมอบได้",
     "plan_delivered_share": "สัดส่วนประโยชน์ตามแผนที่ส่งมอบได้",
     "plan_disbursed_share": "สัดส่วนงบตามแผนที่เบิกจ่ายได้",
@@ -243,6 +244,7 @@ TH: dict[str, str] = {
     "delivered_benefit_thb": "ประโยชน์ที่ส่งมอบได้",
     "delivered_share": "สัดส่วนที่ส่งมอบได้",
     "planned_thb": "งบตามแผน",
+    "unfunded_thb": "งบที่ไม่ได้จัดสรรให้โครงการ",
     "duplicates_funded": "โครงการซ้ำซ้อนที่ได้รับงบ",
     "mean_days_to_first_payment": "วันเฉลี่ยถึงการเบิกจ่ายครั้งแรก",
     "no change": "ไม่เปลี่ยนแปลง",

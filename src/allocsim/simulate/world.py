@@ -396,9 +396,10 @@ def world_tables(model: BudgetModel) -> dict[str, pd.DataFrame]:
     if len(led):
         owner = led["holder"].str.split(":").str[0]
         money = led.assign(owner=owner)[~led["holder"].str.startswith("cluster:")]
-        sums = money.groupby("owner")[["money_thb", "disbursed_thb", "carried_over_thb", "lapsed_thb"]].sum()
+        cols = ["money_thb", "unfunded_thb", "disbursed_thb", "carried_over_thb", "lapsed_thb"]
+        sums = money.groupby("owner")[cols].sum()
         per = per.join(sums.reindex(m.iso).fillna(0))
-        tot = led[["money_thb", "disbursed_thb", "carried_over_thb", "lapsed_thb"]].sum()
+        tot = led[cols].sum()
         for k, v in tot.items():
             nat[k] = v
     per.index.name = "area"

@@ -116,7 +116,7 @@ class World:
         self.pending = pd.DataFrame()     # next year's continuation tranches
         self.years: list[pd.DataFrame] = []  # each year's candidate table (with decisions)
         self.status: list[dict] = []
-        self.allocations: list[pd.DataFrame] = []
+        self.fallback: dict | None = None
 
     # --- 1. proposals --------------------------------------------------------------------------
     def proposals(self, fy: int) -> pd.DataFrame:
@@ -198,6 +198,7 @@ class World:
             plan = self._optimal(y, fy, table)
             if plan is not None:
                 return plan
+            return self._formula(fy, table, self.fallback)
         return self._formula(fy, table)
 
     def _formula(self, fy: int, table: ProjectTable, status: dict | None = None) -> YearPlan:
@@ -237,8 +238,10 @@ class World:
         alloc = solve_allocation(inp, options, objective=kind, need_target=sc.objective.need_target)
         st = {"allocation": "optimal", "allocation_status": alloc.status.status,
               "allocation_gap": alloc.status.gap}
-        if alloc.total_benefit is None:
+        if alloc.total_benefit is None:  # say why, as HiGHS said it, and fall back to need
             st["selection"] = "province ranking (allocation LP had no solution: formula 'need' used)"
+            st["allocation_conflicts"] = "; ".join(alloc.conflicts)
+            self.fallback = st
             return None
         params = replace(params, quota=lp_quota(inp, alloc), quota_rule="allocation LP")
         port = select_portfolio(data, params, objective=sc.objective.kind, options=options,

@@ -380,10 +380,14 @@ def _compare_report(folder: Path, res, baseline, reforms: list, lang: str) -> Pa
         rep.figure(charts.plan_delivered(plan, lang=lang), "plan_delivered", "share of the plan delivered per scenario")
     rep.h2(t("Differences from the baseline", lang), "differences")
     rep.figure(charts.differences(d, lang=lang), "differences", "differences with confidence intervals")
-    shown = d[["scenario", "metric", "baseline_mean", "reform_mean", "difference", "ci_low", "ci_high", "better"]]
+    if "crn_correlation" not in d:
+        d = d.assign(crn_correlation=np.nan)
+    shown = d[["scenario", "metric", "baseline_mean", "reform_mean", "difference", "ci_low", "ci_high", "better",
+               "crn_correlation"]]
     heads = [t(h, lang) for h in ("scenario", "metric", "baseline", "reform", "difference")]
     rep.raw('<table id="comparison-table"><thead><tr>' + "".join(f"<th>{h}</th>" for h in heads)
-            + f"<th>95% CI</th><th>{t('reading', lang)}</th></tr></thead><tbody>")
+            + f"<th>95% CI</th><th>{t('reading', lang)}</th>"
+            + f"<th>{t('baseline/reform correlation', lang)}</th></tr></thead><tbody>")
     for r in shown.itertuples():
         rep.raw(f'<tr data-scenario="{html.escape(r.scenario)}" data-metric="{r.metric}" data-difference="{r.difference!r}">'
                 f"<td>{html.escape(r.scenario)}</td><td>{html.escape(label(r.metric, lang))}</td>"
@@ -392,7 +396,8 @@ def _compare_report(folder: Path, res, baseline, reforms: list, lang: str) -> Pa
                 f'<td class="num">{fmt(r.metric, r.difference, signed=True, lang=lang)}</td>'
                 f'<td class="num">{fmt(r.metric, r.ci_low, signed=True, lang=lang)} {t("to", lang)} '
                 f'{fmt(r.metric, r.ci_high, signed=True, lang=lang)}</td>'
-                f'<td class="{r.better}">{t(r.better, lang)}</td></tr>')
+                f'<td class="{r.better}">{t(r.better, lang)}</td>'
+                f'<td class="num">{"–" if pd.isna(r.crn_correlation) else f"{r.crn_correlation:.2f}"}</td></tr>')
     rep.raw("</tbody></table>")
     rep.h2(t("Disbursement by quarter", lang), "disbursement")
     s = res.summary.set_index(["scenario", "metric"])["mean"]

@@ -248,6 +248,7 @@ TH: dict[str, str] = {
     "duplicates_funded": "โครงการซ้ำซ้อนที่ได้รับงบ",
     "mean_days_to_first_payment": "วันเฉลี่ยถึงการเบิกจ่ายครั้งแรก",
     "no change": "ไม่เปลี่ยนแปลง",
+    "baseline/reform correlation": "สหสัมพันธ์กรณีฐาน/การปฏิรูป",
 }
 
 

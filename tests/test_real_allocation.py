@@ -90,6 +90,18 @@ def test_hindcast_figures_for_the_real_data_rules() -> None:
     mape = float(np.mean(np.abs(inc - actual) / actual) * 100)
     assert t.loc["incremental", "mape_pct"] == pytest.approx(mape, rel=1e-12)
     assert mape == pytest.approx(3.741, abs=1e-3)  # README figure
+    # per capita and the fitted formula, from the raw tables (README: 34.0 % and 8.7 %)
+    with open(REF / "thailand_provinces.csv", encoding="utf-8") as fh:
+        geo = {r["iso_code"]: (float(r["population"]), float(r["area_km2"])) for r in csv.DictReader(fh)}
+    pop = np.array([geo[c][0] for c in iso])
+    per_capita = actual.sum() * pop / pop.sum()
+    f = fit_formula(2568)
+    fit = np.array([f.predict(*geo[c]) for c in iso])
+    fit = actual.sum() * fit / fit.sum()
+    t = hindcast_table(pd.DataFrame({"actual": actual, "per_capita": per_capita, "fitted": fit}, index=iso))
+    t = t.set_index("rule")
+    assert t.loc["per_capita", "mape_pct"] == pytest.approx(33.99, abs=0.01)
+    assert t.loc["fitted", "mape_pct"] == pytest.approx(8.68, abs=0.01)
 
 
 def test_real_budget_changes_are_fat_tailed() -> None:

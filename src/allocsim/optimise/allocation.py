@@ -609,22 +609,6 @@ def _dual_labels(inp: AllocationInputs, lay: Layout, name: str, r: int) -> tuple
     return inp.provinces[r], "all"
 
 
-def dual_sentences(duals: pd.DataFrame, limit: int = 3) -> list[str]:
-    """Plain sentences for the report summary: what one more million THB of each envelope buys."""
-    out = []
-    env = duals[duals["rule"].isin(["envelope", "cluster_envelope"])]
-    for _, r in env.sort_values("benefit_per_extra_mthb", ascending=False).iterrows():
-        v = r["benefit_per_extra_mthb"]
-        words = r["source"].replace("_", " ")
-        out.append(f"one more million THB of {words} buys {v:,.2f} M THB of benefit"
-                   if v > 0 else f"more {words} buys nothing: its envelope is not spent in full")
-    bind = duals[duals["rule"].isin(["absorption", "ceiling"]) & (duals["benefit_per_extra_mthb"] > 0)]
-    for _, r in bind.sort_values("benefit_per_extra_mthb", ascending=False).head(limit).iterrows():
-        out.append(f"raising {r['area']}'s {r['rule']} limit by one million THB buys "
-                   f"{r['benefit_per_extra_mthb']:,.2f} M THB of benefit")
-    return out
-
-
 def allocation_iis(am: AllocationModel, options: SolveOptions) -> list[tuple[str, int]]:
     """Rows (family, row) of an irreducible infeasible subset of rule rows: HiGHS's IIS
     (``diagnose.lp_iis``); if HiGHS cannot prove it irreducible, a deletion filter drops every row

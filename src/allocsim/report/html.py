@@ -124,6 +124,24 @@ def _scenario_geography(sc):
     return load_geography(cmap if cmap in CLUSTER_MAPS else sc.resolve_path(cmap))
 
 
+def dual_sentences(duals: pd.DataFrame, names: dict[str, str], lang: str = "en", limit: int = 1) -> list[str]:
+    """Plain sentences from the LP's shadow prices: what one more million THB of each envelope
+    buys, and the most valuable province limit."""
+    out = []
+    env = duals[duals["rule"].isin(["envelope", "cluster_envelope"])]
+    for _, r in env.sort_values("benefit_per_extra_mthb", ascending=False).iterrows():
+        v, src = r["benefit_per_extra_mthb"], t(r["source"], lang)
+        out.append(t("one more million THB of {source} buys {value} M THB of benefit", lang).format(
+            source=src, value=f"{v:,.2f}") if v > 0 else
+            t("more {source} buys nothing (its envelope is not spent in full)", lang).format(source=src))
+    bind = duals[duals["rule"].isin(["absorption", "ceiling"]) & (duals["benefit_per_extra_mthb"] > 0)]
+    for _, r in bind.sort_values("benefit_per_extra_mthb", ascending=False).head(limit).iterrows():
+        out.append(t("raising {area}'s {rule} limit by one million THB buys {value} M THB of benefit", lang)
+                   .format(area=names.get(r["area"], r["area"]), rule=t(r["rule"], lang),
+                           value=f"{r['benefit_per_extra_mthb']:,.2f}"))
+    return out
+
+
 def money_provenance(sc, lang: str = "en") -> str:  # sc: scenario.schema.Scenario
     """Which money figures are real and which are assumed: the envelopes are compared with the
     packaged budget-bill tables (verified years only), so the sentence cannot drift from the data."""
@@ -189,9 +207,7 @@ def _run_report(folder: Path, result, lang: str) -> Path:
     if opt is not None:
         words.append(html.escape(money_provenance(sc, lang)))
         if opt.allocation.duals is not None and len(opt.allocation.duals):
-            from allocsim.optimise.allocation import dual_sentences
-
-            said = dual_sentences(opt.allocation.duals, limit=1)
+            said = dual_sentences(opt.allocation.duals, names, lang)
             if said:
                 words.append(html.escape(t("In the allocation LP, {sentences}.", lang).format(
                     sentences="; ".join(said))))

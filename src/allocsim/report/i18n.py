@@ -200,6 +200,17 @@ TH: dict[str, str] = {
     "max_bound_mthb": "ขอบบน (ล้านบาท)",
     "kind": "ประเภท",
     "gap": "ช่องว่าง",
+    "one more million THB of {source} buys {value} M THB of benefit":
+        "{source} ที่เพิ่มขึ้น 1 ล้านบาทให้ประโยชน์เพิ่ม {value} ล้านบาท",
+    "more {source} buys nothing (its envelope is not spent in full)":
+        "{source} ที่เพิ่มขึ้นไม่ให้ประโยชน์เพิ่ม (ยังใช้วงเงินไม่เต็ม)",
+    "raising {area}'s {rule} limit by one million THB buys {value} M THB of benefit":
+        "การเพิ่มวงเงิน{rule}ของ{area} 1 ล้านบาทให้ประโยชน์เพิ่ม {value} ล้านบาท",
+    "absorption": "ขีดความสามารถในการใช้จ่าย",
+    "ceiling": "เพดาน",
+    "floor": "ขั้นต่ำต่อหัว",
+    "envelope": "วงเงินระดับประเทศ",
+    "cluster_envelope": "วงเงินกลุ่มจังหวัด",
     "In the allocation LP, {sentences}.": "ในแบบจำลองการจัดสรร (LP): {sentences}",
     "the provincial envelope ({amount}) is the real FY{year} total of the 76 provinces' "
     "own budgets": "วงเงินจังหวัด ({amount}) คือยอดรวมงบจังหวัดจริงของ 76 จังหวัด ปีงบประมาณ {year}",

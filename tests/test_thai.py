@@ -124,8 +124,8 @@ def test_thai_run_report(small: Path, tmp_path: Path) -> None:
     assert m and base64.b64decode(m[1]) == (fonts.FONT_DIR / fonts.FILES["normal"]).read_bytes()
     page = _Text()
     page.feed(text)
-    assert page.h2[:4] == [TH["Allocation"], TH["Portfolio"], TH["Simulation over time"],
-                           TH["Per-province results"]]
+    assert page.h2[:5] == [TH["Allocation"], TH["Hindcast: which rule predicts FY2569"], TH["Portfolio"],
+                           TH["Simulation over time"], TH["Per-province results"]]
     english = [h for h in page.th if not THAI.search(h)]
     assert not english, f"table headers without Thai: {english}"
     names_th = set(load_geography().provinces["name_th"])

@@ -71,6 +71,7 @@ TH: dict[str, str] = {
     "better": "ดีขึ้น",
     "worse": "แย่ลง",
     "no clear change": "ไม่เปลี่ยนแปลงชัดเจน",
+    "no change": "ไม่เปลี่ยนแปลง",
     # --- units ---
     "M THB": "ล้านบาท",
     "THB per head": "บาทต่อคน",

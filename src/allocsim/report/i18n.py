@@ -59,6 +59,7 @@ TH: dict[str, str] = {
     "conflict": "ข้อขัดแย้ง",
     "reference_status": "สถานะของค่าอ้างอิง",
     "reference_gap": "ช่องว่างของค่าอ้างอิง",
+    "reference_label": "คำอธิบายค่าอ้างอิง",
     "share_of_bound": "สัดส่วนของขอบเขตที่ดีที่สุด",
     "field": "รายการ",
     "value": "ค่า",

@@ -1,8 +1,8 @@
-"""Optimisation core: the allocation LP (Pyomo) and the portfolio MILP (one sparse matrix passed
-to highspy), both solved by HiGHS.
+"""Optimisation core: the allocation LP and the portfolio MILP, each assembled from rule rows as
+one sparse matrix and passed to HiGHS through highspy.
 
 ``select_portfolio`` works on plain tables (no scenario needed); ``optimise_scenario`` reads the
-scenario's rules, objective, solver settings and levers. Pyomo, the scenario schema and the
+scenario's rules, objective, solver settings and levers. The scenario schema, the LP and the
 diagnosis are imported only where used, so ``allocsim select`` starts quickly.
 """
 

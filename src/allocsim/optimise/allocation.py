@@ -431,58 +431,26 @@ class AllocationResult:
 
 
 def _highs(am: AllocationModel, options: SolveOptions):  # noqa: ANN202 - highspy type
-    import highspy
+    """The LP loaded into a fresh, silent HiGHS (maximise benefit; y ∈ [0, 1], u, t, s ≥ 0)."""
+    from allocsim.optimise.portfolio import make_highs_lp, new_highs
 
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
+    h = new_highs(options)
     h.setOptionValue("time_limit", float(options.time_limit_s))
-    if options.threads:
-        h.setOptionValue("threads", int(options.threads))
     lay = am.layout
-    A = am.A.tocsc()
-    lp = highspy.HighsLp()
-    lp.num_col_, lp.num_row_ = lay.size, A.shape[0]
-    lp.col_cost_ = am.benefit.copy()
-    lp.col_lower_ = np.zeros(lay.size)
     upper = np.full(lay.size, np.inf)
     upper[: lay.n] = 1.0
-    lp.col_upper_ = upper
-    lp.row_lower_, lp.row_upper_ = am.lower, am.upper
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = A.indptr, A.indices, A.data
-    lp.sense_ = highspy.ObjSense.kMaximize
-    h.passModel(lp)
+    h.passModel(make_highs_lp(am.A.tocsc(), am.lower, am.upper, am.benefit.copy(), np.zeros(lay.size),
+                              upper, n_integer=0))
     return h
 
 
-def _run(h, options: SolveOptions, version: str) -> SolveStatus:  # noqa: ANN001
-    import highspy
+def _run(h, options: SolveOptions) -> SolveStatus:  # noqa: ANN001
+    """One HiGHS run of the LP, reported in the shared status vocabulary."""
+    from allocsim.optimise.solve import highs_status
 
     t0 = time.perf_counter()
     h.run()
-    seconds = time.perf_counter() - t0
-    ms = h.getModelStatus()
-    S = highspy.HighsModelStatus
-    status = {S.kOptimal: "optimal", S.kInfeasible: "infeasible", S.kUnbounded: "unbounded",
-              S.kUnboundedOrInfeasible: "infeasible_or_unbounded", S.kTimeLimit: "time_limit",
-              S.kIterationLimit: "iteration_limit", S.kInterrupt: "interrupted"}.get(ms, "error")
-    info = h.getInfo()
-    has = info.primal_solution_status == 2  # feasible
-    if status == "time_limit" and not has:
-        status = "time_limit_no_solution"
-    obj = float(info.objective_function_value) if has else None
-    # an LP solved to optimality has bound = objective; otherwise HiGHS gives no proven bound
-    bound = obj if status == "optimal" else None
-    gap = 0.0 if status == "optimal" else None
-    return SolveStatus(status=status, termination=str(ms), objective=obj, bound=bound, gap=gap,
-                       solve_seconds=seconds, mip_gap=options.mip_gap,
-                       time_limit_s=options.time_limit_s, solver_version=version)
-
-
-def _version() -> str:
-    from importlib.metadata import version
-
-    return version("highspy")
+    return highs_status(h, options, time.perf_counter() - t0, has_integers=False)
 
 
 #: relative tolerance with which the second stage of equity/shortfall holds the first stage's value
@@ -502,7 +470,6 @@ def solve_allocation(inp: AllocationInputs, options: SolveOptions, *, objective:
     am = build_allocation(inp, quota_mthb=quota_mthb, cluster_quota_mthb=cluster_quota_mthb,
                           need_target=need_target)
     h = _highs(am, options)
-    version = _version()
     lay = am.layout
     stages: list[SolveStatus] = []
     if objective in ("equity", "shortfall"):
@@ -510,7 +477,7 @@ def solve_allocation(inp: AllocationInputs, options: SolveOptions, *, objective:
         c = np.zeros(lay.size)
         c[col] = 1.0 if objective == "equity" else -1.0
         h.changeColsCost(lay.size, np.arange(lay.size, dtype=np.int32), c)
-        st = _run(h, options, version)
+        st = _run(h, options)
         stages.append(st)
         if st.status == "optimal":
             v = float(h.getSolution().col_value[col])
@@ -520,7 +487,7 @@ def solve_allocation(inp: AllocationInputs, options: SolveOptions, *, objective:
                 h.changeColBounds(col, 0.0, v * (1 + STAGE_TOLERANCE) + 1e-9)
             h.changeColsCost(lay.size, np.arange(lay.size, dtype=np.int32), am.benefit)
     if not stages or stages[-1].status == "optimal":
-        stages.append(_run(h, options, version))
+        stages.append(_run(h, options))
     status = stages[-1]
     if status.status != "optimal" or status.objective is None:
         conflicts = explain_allocation(am, options) if status.status in (

@@ -1,6 +1,6 @@
 """Plain arrays for the portfolio problem, prepared once from tables (no files, no Pyomo).
 
-Rule modules, the Pyomo builder, the direct-matrix benchmark, the feasibility checker and the
+Rule modules, the MILP and LP assembly, the direct-matrix benchmark, the feasibility checker and the
 baseline heuristics all read the same :class:`PortfolioData`, so they agree on what a rule means.
 """
 

@@ -270,7 +270,13 @@ def cmd_data(args: argparse.Namespace) -> int:
                      "area_km2"]].to_string(index=False))
     lao = load_local_government_counts()
     total = lao.loc[lao["lao_type_en"] == "Total", "count"].iloc[0]
-    print(f"\nlocal governments (อปท.): {total:,} (DLA, 5 Jun 2020); sources: "
+    from allocsim.data.budget import load_local_governments
+
+    by_prov = load_local_governments()
+    print(f"\nlocal governments (อปท.): {int(by_prov['lgo_total'].sum()):,} counted by province and type "
+          f"without Bangkok's BMA (undated WeVis list; the simulation's agents), {total:,} in DLA's national "
+          "count of 5 Jun 2020 (SAOs since upgraded to municipalities explain most of the difference); "
+          "sources: "
           "allocsim/data/reference/SOURCES.md")
     return 0
 

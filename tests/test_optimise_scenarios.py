@@ -103,6 +103,10 @@ def test_run_writes_optimisation_tables(tmp_path: Path) -> None:
         assert (out / f).exists(), f
     solver = json.loads((out / "solver.json").read_text())
     assert solver["portfolio"]["status"] == "optimal" and solver["portfolio"]["mip_gap"] == 0.001
+    # the reference of every "share of optimum" is reported with its own status and gap
+    base = pd.read_csv(out / "baselines.csv")
+    assert solver["reference"]["status"] == base["reference_status"].iloc[0] == "optimal"
+    assert solver["reference"]["objective"] == pytest.approx(base["total_benefit"].iloc[0], rel=1e-9)
     port = pd.read_csv(out / "portfolio.csv")
     assert port["benefit"][port["selected"]].sum() == pytest.approx(solver["portfolio"]["objective"], rel=1e-6)
     m = json.loads((out / "manifest.json").read_text())

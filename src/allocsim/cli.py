@@ -150,6 +150,8 @@ def cmd_select(args: argparse.Namespace) -> int:
         from allocsim.data.geography import load_geography
 
         geo = load_geography()
+    if args.need_target is not None and not args.need_target >= 0:
+        raise UserError([Problem("command line", "--need-target", f"must be >= 0 (got {args.need_target})")])
     if args.objective == "shortfall" and args.need_target is None:
         raise UserError([Problem("command line", "--need-target", "objective 'shortfall' needs --need-target "
                                  "(THB of benefit per head every province should reach)")])

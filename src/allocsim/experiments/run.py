@@ -106,7 +106,9 @@ def solver_summary(opt: OptimiseResult) -> dict:
                                            "quota_rule": opt.params.quota_rule,
                                            "conflicts": p.diagnosis.messages() if p.diagnosis else []},
         "allocation": a.status.as_dict() | {"conflicts": a.conflicts},
-    }
+    } | ({"reference": opt.reference.as_dict() | {
+        "what": "benefit optimum under the same rules with national envelopes only: the reference "
+                "of every share of the optimum in baselines.csv"}} if opt.reference is not None else {})
 
 
 def run_scenario(sc: Scenario, out: Path | None = None, *, overwrite: bool = False,

@@ -625,14 +625,18 @@ def _shortfall(am: AllocationModel, fam: RuleRows, r: int) -> float:
     return 0.0
 
 
-def formula_quota(inp: AllocationInputs, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def formula_quota(inp: AllocationInputs, weights: np.ndarray,
+                  cluster_shares: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(I, R) province quotas and (K,) cluster quotas. Like a real formula allocation, each
     province first gets its per-capita floor (split over sources in proportion to their envelopes)
     and the rest of every envelope is split by ``weights``; clusters get the cluster envelope split
-    by the sum of their members' weights."""
+    by the sum of their members' weights. With ``cluster_shares`` (the measured ``actual`` rule)
+    the shares are applied as they are — no floor first — and clusters get those shares."""
     w = np.asarray(weights, float)
     w = w / w.sum() if w.sum() > 0 else w
     env = np.array([inp.envelope(r) for r in inp.sources])
+    if cluster_shares is not None:
+        return np.outer(w, env), np.asarray(cluster_shares, float) * inp.config.cluster_envelope_mthb
     mix = env / env.sum() if env.sum() > 0 else env
     base = np.outer(inp.floor_mthb, mix)  # (I, R)
     rest = np.maximum(env - base.sum(axis=0), 0.0)
@@ -642,15 +646,17 @@ def formula_quota(inp: AllocationInputs, weights: np.ndarray) -> tuple[np.ndarra
 
 
 def evaluate_rules(inp: AllocationInputs, options: SolveOptions, weights: dict[str, np.ndarray],
-                   optimum: AllocationResult) -> pd.DataFrame:
+                   optimum: AllocationResult, exact: dict[str, np.ndarray] | None = None) -> pd.DataFrame:
     """Benefit of each formula allocation (money split by weights; each area then funds its best
     projects under the same rules) against the LP optimum. The formula LP is the optimum's LP plus
-    quota rows, so it can never exceed the optimum: a share above 1 would be a bug."""
+    quota rows, so it can never exceed the optimum: a share above 1 would be a bug. ``exact`` maps
+    a measured rule to its real cluster shares: its province shares are applied without a floor
+    first and its clusters get those shares."""
     rows = [{"rule": "optimal", "status": optimum.status.status, "total_benefit": optimum.total_benefit,
              "money_mthb": float(optimum.table["amount_mthb"].sum()) if len(optimum.table) else 0.0,
              "min_per_capita_benefit": optimum.min_per_capita}]
     for name, w in weights.items():
-        q, qc = formula_quota(inp, w)
+        q, qc = formula_quota(inp, w, (exact or {}).get(name))
         r = solve_allocation(inp, options, quota_mthb=q, cluster_quota_mthb=qc)
         rows.append({"rule": name, "status": r.status.status, "total_benefit": r.total_benefit,
                      "money_mthb": float(r.table["amount_mthb"].sum()) if len(r.table) else 0.0,

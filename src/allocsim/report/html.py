@@ -131,9 +131,15 @@ def dual_sentences(duals: pd.DataFrame, names: dict[str, str], lang: str = "en",
     env = duals[duals["rule"].isin(["envelope", "cluster_envelope"])]
     for _, r in env.sort_values("benefit_per_extra_mthb", ascending=False).iterrows():
         v, src = r["benefit_per_extra_mthb"], t(r["source"], lang)
-        out.append(t("one more million THB of {source} buys {value} M THB of benefit", lang).format(
-            source=src, value=f"{v:,.2f}") if v > 0 else
-            t("more {source} buys nothing (its envelope is not spent in full)", lang).format(source=src))
+        if v > 0:
+            out.append(t("one more million THB of {source} buys {value} M THB of benefit", lang).format(
+                source=src, value=f"{v:,.2f}"))
+        elif r["binding"]:
+            out.append(t("more {source} buys nothing although its envelope is spent in full (other "
+                         "rules bind first)", lang).format(source=src))
+        else:
+            out.append(t("more {source} buys nothing (its envelope is not spent in full)", lang).format(
+                source=src))
     bind = duals[duals["rule"].isin(["absorption", "ceiling"]) & (duals["benefit_per_extra_mthb"] > 0)]
     for _, r in bind.sort_values("benefit_per_extra_mthb", ascending=False).head(limit).iterrows():
         out.append(t("raising {area}'s {rule} limit by one million THB buys {value} M THB of benefit", lang)
@@ -162,10 +168,12 @@ def money_provenance(sc, lang: str = "en") -> str:  # sc: scenario.schema.Scenar
         if real:
             break
     head = (t("Real figures: {list} (budget bills via WeVis open-budget data).", lang).format(
-        list="; ".join(real)) if real else t("No money figure in this scenario is a real budget amount.", lang))
+        list="; ".join(real)) + " " + t("Licence of these figures: CC BY-NC 4.0 (WeVis).", lang) if real else t("No money figure in this scenario is a real budget amount.", lang))
     return head + " " + t("Assumed (illustrative): ministries' function budgets, grants to local governments, "
                           "private money, floors, ceilings, absorption capacities, and every project's cost "
-                          "and benefit.", lang)
+                          "and benefit.", lang) + " " + t(
+        "The simulation's yearly money is set separately (budget tightness × the cost of the year's "
+        "proposals, split by the allocation rule) and is illustrative.", lang)
 
 
 def run_report(folder: Path, result, lang: str = "en") -> Path:  # result: experiments.run.RunResult

@@ -106,6 +106,13 @@ class ObjectiveConfig(Section):
     slack: float = Field(0.02, ge=0, le=0.5, description="alternatives stay within this share of "
                          "the optimum's benefit")
 
+    @model_validator(mode="after")
+    def _target(self) -> ObjectiveConfig:
+        if self.kind == "shortfall" and self.need_target <= 0:
+            raise ValueError('kind = "shortfall" needs need_target > 0 (THB of benefit per head every '
+                             "province should reach)")
+        return self
+
 
 class SolverConfig(Section):
     mip_gap: float = Field(1e-3, ge=0, le=1, description="relative MIP gap at which HiGHS stops")

@@ -168,6 +168,13 @@ def cmd_select(args: argparse.Namespace) -> int:
                            warm_start=not args.no_warm_start, alternatives=args.alternatives,
                            slack=args.slack)
     payload = res.as_json()
+    values = None
+    if args.resource_values and res.x is not None and res.model is not None and res.model.highs is not None:
+        from allocsim.optimise.valuation import lp_relaxation, resource_values
+
+        values = resource_values(res.model, SolveOptions(args.gap, args.time_limit, None), res.x)
+        payload["lp_relaxation_bound"] = lp_relaxation(res.model, SolveOptions(args.gap, args.time_limit, None))[0]
+        payload["resource_values"] = values.to_dict(orient="records")
     alt = res.alternatives
     if alt is not None:
         payload["alternatives"] = alt.summary.to_dict(orient="records")
@@ -179,6 +186,8 @@ def cmd_select(args: argparse.Namespace) -> int:
             if res.diagnosis is not None:
                 atomic_write_csv(res.diagnosis.conflicts, stage / "conflicts.csv")
                 atomic_write_csv(res.diagnosis.iis, stage / "conflict_sets.csv")
+            if values is not None:
+                atomic_write_csv(values, stage / "resource_values.csv")
             if alt is not None:
                 atomic_write_csv(alt.portfolios, stage / "alternatives.csv")
                 atomic_write_csv(alt.summary, stage / "alternatives_summary.csv")
@@ -191,6 +200,10 @@ def cmd_select(args: argparse.Namespace) -> int:
               + (f", total benefit {res.total_benefit:,.3f}" if res.total_benefit is not None else ""))
         if res.decomposition is not None:
             print(f"  decomposition: {res.decomposition['message']}")
+        if values is not None:
+            for r in values.itertuples(index=False):
+                print(f"  resource {r.resource}: +{r.step:,.3g} buys {r.benefit_gain:,.3f} benefit "
+                      f"({r.status}); LP-relaxation dual {r.lp_relaxation_dual:,.3g}")
         if alt is not None:
             for r in alt.summary.itertuples(index=False):
                 if r.portfolio:
@@ -369,6 +382,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "optimum and from each other (alternatives.csv, alternative_ranges.csv)")
     p.add_argument("--slack", type=float, default=0.02, metavar="S",
                    help="alternatives keep at least (1 - S) of the optimum's benefit (default 0.02)")
+    p.add_argument("--resource-values", action="store_true",
+                   help="also value every resource: the LP-relaxation bound and duals, and one MILP "
+                        "re-solve per resource with 1%% more capacity (resource_values.csv)")
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     p.add_argument("--out", metavar="DIR", help="also write portfolio.csv and solver.json here")
     p.add_argument("--overwrite", action="store_true", help="replace an existing --out folder")

@@ -78,6 +78,8 @@ def _optimisation_tables(opt: OptimiseResult) -> dict[str, pd.DataFrame]:
     port.insert(1, "province", [extra.provinces[i] if i >= 0 else "" for i in extra.province])
     port["channel"] = extra.channel
     tables = {"allocation": opt.allocation.table, "portfolio": port}
+    if opt.resource_values is not None:
+        tables["resource_values"] = opt.resource_values
     alt = p.alternatives
     if alt is not None:
         tables["alternatives"] = alt.portfolios

@@ -226,6 +226,8 @@ class OptimiseResult:
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     scores: np.ndarray | None = None          # the illustrative plan scores every rule shared
     reference: SolveStatus | None = None      # the benefit optimum every share is measured against
+    resource_values: pd.DataFrame | None = None  # value of each MILP resource (on request)
+    lp_relaxation_bound: float | None = None
     inputs: AllocationInputs | None = None    # the LP's inputs (same projects and money)
 
     def summary_lines(self) -> list[str]:
@@ -327,6 +329,12 @@ def optimise_scenario(sc: Scenario, geo: Geography, table: ProjectTable, rng: np
             res.baselines = compare_to_optimum(data, free, sel, ref.x, ref.model.min_per_capita,
                                                reference=ref.status)
         res.reference = ref.status
+        if sc.objective.resource_values and ref.x is not None and ref.model is not None \
+                and ref.model.highs is not None:
+            from allocsim.optimise.valuation import lp_relaxation, resource_values
+
+            res.resource_values = resource_values(ref.model, options, ref.x)
+            res.lp_relaxation_bound = lp_relaxation(ref.model, options)[0]
         if sc.objective.alternatives and ref.x is not None and ref.model is not None \
                 and ref.model.highs is not None:
             # around the benefit optimum under the same rules (not a quota-restricted portfolio)

@@ -105,6 +105,8 @@ class ObjectiveConfig(Section):
                               "generate (modelling to generate alternatives); 0 = none")
     slack: float = Field(0.02, ge=0, le=0.5, description="alternatives stay within this share of "
                          "the optimum's benefit")
+    resource_values: bool = Field(False, description="also value every MILP resource: LP-relaxation "
+                                  "bound and duals, and one re-solve per resource (resource_values.csv)")
 
     @model_validator(mode="after")
     def _target(self) -> ObjectiveConfig:

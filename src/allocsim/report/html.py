@@ -74,7 +74,7 @@ class Report:
                                  f"{html.escape(fmt(metric, v, lang=self.lang))}</td>")
                 else:
                     cls = f' class="{v}"' if v in ("better", "worse") else ""
-                    shown = t(v, self.lang) if v in ("better", "worse", "changed", "no clear change") else str(v)
+                    shown = t(v, self.lang) if v in ("better", "worse", "changed", "no change", "no clear change") else str(v)
                     cells.append(f'<td data-col="{html.escape(str(c))}"{cls}>{html.escape(shown)}</td>')
             rows.append("<tr>" + "".join(cells) + "</tr>")
         tid = f' id="{table_id}"' if table_id else ""

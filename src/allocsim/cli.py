@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -301,7 +301,8 @@ def cmd_levers(args: argparse.Namespace) -> int:
 
     t = levers_table()
     for _, row in t.iterrows():
-        print(f"{row['lever']}  [{row['status']}]\n  field: {row['field']} (reform file sets "
+        print(f"{row['lever']} — {row['title']}  [{row['status']}]\n  field: {row['field']} "
+              f"(default {row['default']!r}; scenarios/reform_{row['reform']}.toml sets "
               f"{row['reform_value']!r}); source: {row['source']}\n  {row['mechanism']}\n")
     return 0
 
@@ -313,6 +314,22 @@ def _batch_options(p: argparse.ArgumentParser, replicates_help: str) -> None:
     p.add_argument("--workers", type=int, metavar="K", help="local processes (default: all cores)")
     p.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler address (tcp://host:port)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+class _RuleSwitches:
+    """``select --without`` choices: the switchable rules (``optimise.rules.SWITCHES``), read only
+    when argparse needs them, so other commands do not import the optimiser."""
+
+    def _names(self) -> tuple[str, ...]:
+        from allocsim.optimise.rules import SWITCHES
+
+        return SWITCHES
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._names()
+
+    def __iter__(self) -> Iterator[str]:  # argparse lists the valid names in its error message
+        return iter(self._names())
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -395,8 +412,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--alignment", type=float, default=0.0, metavar="SHARE",
                    help="minimum aligned share of funded cost per province and nationally (default 0: off)")
     p.add_argument("--without", action="append", default=[], metavar="RULE",
-                   choices=["capacity", "duplicates", "follow_on", "matching", "alignment",
-                            "cluster_partners", "committed"], help="switch a rule off (repeatable)")
+                   choices=_RuleSwitches(), help="switch a rule off (repeatable); the names are "
+                   "the switchable rule modules of optimise/rules/")
     p.add_argument("--thailand", action="store_true",
                    help="check provinces against the reference data and use real populations")
     p.set_defaults(func=cmd_select)

@@ -34,6 +34,7 @@ from allocsim.optimise.portfolio import (
     load_model,
 )
 from allocsim.optimise.problem import PortfolioData, RuleParams, build_data
+from allocsim.optimise.rules import SWITCHES
 from allocsim.optimise.solve import SolveOptions, SolveStatus
 
 if TYPE_CHECKING:  # heavy (the scenario schema, pandas-heavy LP helpers): imported where used
@@ -190,10 +191,9 @@ def rule_params(sc: Scenario, data: PortfolioData, scores: np.ndarray,
     cluster shares of the "actual" rule)."""
     r, lv = sc.rules, sc.levers
     params = RuleParams(
-        capacity=r.capacity, duplicates=r.duplicates, follow_on=r.follow_on, matching=r.matching,
-        alignment=r.alignment, alignment_threshold=r.alignment_threshold,
-        cluster_partners=r.cluster_partners, min_cluster_partners=r.min_cluster_partners,
-        committed=r.committed, multi_year_allowed=lv.multi_year_projects,
+        **{name: getattr(r, name) for name in SWITCHES},  # one [rules] switch per switchable rule
+        alignment_threshold=r.alignment_threshold, min_cluster_partners=r.min_cluster_partners,
+        multi_year_allowed=lv.multi_year_projects,
         area_based_budgeting=lv.area_based_budgeting,
         matching_uptake=r.matching_uptake_governor if lv.matching_fund_oversight else r.matching_uptake_voluntary)
     if lv.allocation_rule != "optimal":

@@ -39,8 +39,10 @@ class RuleParams:
     quota_rule: str = "optimal"
 
     def switched_on(self) -> list[str]:
-        return [n for n in ("capacity", "duplicates", "follow_on", "matching", "alignment",
-                            "cluster_partners", "committed") if getattr(self, n)] + (
+        """The switchable rules that are on (``rules.SWITCHES`` order), and the province quota."""
+        from allocsim.optimise.rules import SWITCHES  # the rule modules import this module
+
+        return [n for n in SWITCHES if getattr(self, n)] + (
             ["province_quota"] if self.quota is not None else [])
 
 

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from allocsim.data.geography import CLUSTER_MAPS, load_geography
+from allocsim.metrics import unit_of
 from allocsim.report import charts, fonts
 from allocsim.report.format import fmt, label
 from allocsim.report.i18n import LANGS, t
@@ -73,7 +74,7 @@ class Report:
                                  f"{html.escape(fmt(metric, v, lang=self.lang))}</td>")
                 else:
                     cls = f' class="{v}"' if v in ("better", "worse") else ""
-                    shown = t(v, self.lang) if v in ("better", "worse", "no clear change") else str(v)
+                    shown = t(v, self.lang) if v in ("better", "worse", "changed", "no change", "no clear change") else str(v)
                     cells.append(f'<td data-col="{html.escape(str(c))}"{cls}>{html.escape(shown)}</td>')
             rows.append("<tr>" + "".join(cells) + "</tr>")
         tid = f' id="{table_id}"' if table_id else ""
@@ -159,11 +160,11 @@ def money_provenance(sc, lang: str = "en") -> str:  # sc: scenario.schema.Scenar
         env = real_envelopes(year)
         if abs(a.envelope_mthb.get("province_budget", -1.0) - env.province_total_mthb) < 0.01:
             real.append(t("the provincial envelope ({amount}) is the real FY{year} total of the 76 provinces' "
-                          "own budgets", lang).format(amount=fmt("x_thb", env.province_total_mthb * 1e6, lang=lang),
+                          "own budgets", lang).format(amount=fmt("thb", env.province_total_mthb * 1e6, lang=lang),
                                                      year=year))
         if abs(a.cluster_envelope_mthb - env.cluster_total_mthb) < 0.01:
             real.append(t("the cluster envelope ({amount}) is the real FY{year} total of the 18 clusters' "
-                          "budgets", lang).format(amount=fmt("x_thb", env.cluster_total_mthb * 1e6, lang=lang),
+                          "budgets", lang).format(amount=fmt("thb", env.cluster_total_mthb * 1e6, lang=lang),
                                                   year=year))
         if real:
             break
@@ -206,8 +207,8 @@ def _run_report(folder: Path, result, lang: str) -> Path:
             "year ({lapsed} lapsed); {duplicates} duplicated projects were approved a year; projects "
             "waited {wait} days from the Budget Act to their first payment and change approvals took "
             "{change} days.", lang).format(
-            years=years, plural="s" if years > 1 else "", disbursed=fmt("x_thb", nat["disbursed_thb"].mean(), lang=lang),
-            allocated=fmt("x_thb", nat["allocated_thb"].mean(), lang=lang),
+            years=years, plural="s" if years > 1 else "", disbursed=fmt("thb", nat["disbursed_thb"].mean(), lang=lang),
+            allocated=fmt("thb", nat["allocated_thb"].mean(), lang=lang),
             lapsed=fmt("lapsed_thb", nat["lapsed_thb"].mean(), lang=lang),
             duplicates=f"{nat['duplicates_approved'].mean():.1f}",
             wait=f"{nat['mean_days_to_disbursement'].mean():.0f}",
@@ -224,9 +225,9 @@ def _run_report(folder: Path, result, lang: str) -> Path:
         s = summ.set_index("metric")
         words.append(t("Across {n} Monte Carlo replicates, effective benefit was {mean} a year (95% CI "
                        "{low} to {high}).", lang).format(
-            n=int(s["n"].max()), mean=fmt("x_thb", s.loc["effective_benefit_thb", "mean"], lang=lang),
-            low=fmt("x_thb", s.loc["effective_benefit_thb", "ci_low"], lang=lang),
-            high=fmt("x_thb", s.loc["effective_benefit_thb", "ci_high"], lang=lang)))
+            n=int(s["n"].max()), mean=fmt("thb", s.loc["effective_benefit_thb", "mean"], lang=lang),
+            low=fmt("thb", s.loc["effective_benefit_thb", "ci_low"], lang=lang),
+            high=fmt("thb", s.loc["effective_benefit_thb", "ci_high"], lang=lang)))
     rep.p(" ".join(words), "summary")
     if opt is not None and not opt.portfolio.status.optimal:
         rep.p(t("The portfolio solution is <b>not a proven optimum</b>: read its numbers as a feasible "
@@ -265,7 +266,7 @@ def _run_report(folder: Path, result, lang: str) -> Path:
             rep.p(t("Formula allocations against the LP optimum: each formula splits every envelope (after "
                     "the per-capita floor) by its weights and each area then funds its best projects under "
                     "the same rules, so no formula can exceed 100 %:", lang))
-            rep.table(opt.allocation_rules, {"share_of_optimum": "x_share"}, table_id="allocation-rules")
+            rep.table(opt.allocation_rules, {"share_of_optimum": "share"}, table_id="allocation-rules")
 
         hc = tb.get("hindcast")
         if hc is not None and len(hc):
@@ -295,7 +296,7 @@ def _run_report(folder: Path, result, lang: str) -> Path:
                 rep.p(html.escape(m), "warn")
         if opt.baselines is not None:
             rep.p(t("How far each allocation rule is from the optimum (same rules, same projects):", lang))
-            rep.table(opt.baselines, {"share_of_optimum": "x_share"}, table_id="baselines")
+            rep.table(opt.baselines, {"share_of_optimum": "share"}, table_id="baselines")
         alt = p.alternatives
         if alt is not None and len(alt.summary) > 1:
             rep.h2(t("Near-optimal alternatives", lang), "alternatives")
@@ -303,7 +304,7 @@ def _run_report(folder: Path, result, lang: str) -> Path:
                     "from the optimum and from the ones before (portfolio 0 is the optimum). Provinces whose "
                     "least money within that slack is positive are must-fund; the others are negotiable.",
                     lang).format(slack=alt.slack))
-            rep.table(alt.summary, {"share_of_optimum": "x_share"}, table_id="alternatives")
+            rep.table(alt.summary, {"share_of_optimum": "share"}, table_id="alternatives")
             chosen = alt.portfolios.assign(v=1).pivot_table(index="project_id", columns="portfolio", values="v",
                                                             fill_value=0)
             differ = chosen[(chosen.sum(axis=1) > 0) & (chosen.sum(axis=1) < chosen.shape[1])]
@@ -408,9 +409,10 @@ def _compare_report(folder: Path, res, baseline, reforms: list, lang: str) -> Pa
         name, geo = reform.name, _scenario_geography(reform)
         for metric, title in (("mean_days_to_disbursement", "days to first payment"), ("effective_benefit_thb", "benefit")):
             v = pv[(pv["scenario"] == name) & (pv["metric"] == metric)].set_index("province")["difference"]
-            if metric.endswith("_thb"):
+            money = unit_of(metric) == "thb"  # the metric catalogue's unit, not the name
+            if money:
                 v = v / 1e6
-            unit = t("M THB" if metric.endswith("_thb") else "days", lang)
+            unit = t("M THB" if money else "days", lang)
             heading = f"{name}: {t('change in', lang)} {t(title, lang)}"
             fig = choropleth(v, heading, unit, clusters=geo.provinces, diverging=True, lang=lang)
             rep.figure(fig, f"map_{name}_{metric}", f"map of {metric} difference for {name}")

@@ -2,41 +2,21 @@
 
 Keys are either metric / column names (snake_case, as in the result tables) or the English text of
 a heading, label or phrase. English reports use the keys as they are (metric names through
-:func:`allocsim.report.format.label`). ``tests/test_thai.py`` derives the metric names from the
-code that produces them (``experiments.metrics.run_metrics`` and the simulation's tables) and fails
-if any lacks a Thai label, so the two cannot drift.
+:func:`allocsim.report.format.label`). Metric labels come from the metric catalogue
+(``allocsim.metrics``, ``label_th``); ``tests/test_thai.py`` derives the metric names from the code
+that produces them (``experiments.metrics.run_metrics``) and fails if any lacks a Thai label.
 """
 
 from __future__ import annotations
 
+from allocsim.metrics import METRICS_LIST
+
 LANGS = ("en", "th")
 
 TH: dict[str, str] = {
-    # --- metrics and table columns (result-table names) ---
-    "allocated_thb": "งบประมาณที่จัดสรร",
-    "disbursed_thb": "เงินที่เบิกจ่าย",
-    "carried_over_thb": "เงินกันไว้เบิกเหลื่อมปี",
-    "lapsed_thb": "งบประมาณที่ตกพับ",
-    "effective_benefit_thb": "ประโยชน์ที่เกิดขึ้นจริง",
-    "value_for_money": "ความคุ้มค่าของเงิน",
-    "duplicates_approved": "โครงการซ้ำซ้อนที่อนุมัติ",
-    "duplicate_money_thb": "เงินของโครงการซ้ำซ้อน",
-    "wasted_on_duplicates_thb": "เงินที่สูญเปล่าจากโครงการซ้ำซ้อน",
-    "mean_days_to_disbursement": "จำนวนวันเฉลี่ยถึงการเบิกจ่ายครั้งแรก",
-    "p90_days_to_disbursement": "จำนวนวันถึงการเบิกจ่ายครั้งแรก (เปอร์เซ็นไทล์ที่ 90)",
-    "mean_change_approval_days": "จำนวนวันเฉลี่ยในการอนุมัติเปลี่ยนแปลงโครงการ",
-    "escalations": "เรื่องที่ส่งขึ้นไปพิจารณาระดับสูง",
-    "equity_gini_per_capita_benefit": "ค่าสัมประสิทธิ์จีนีของประโยชน์ต่อหัว",
-    "plan_achievement": "ผลสัมฤทธิ์ตามแผน",
-    "cluster_targets_met_share": "สัดส่วนเป้าหมายกลุ่มจังหวัดที่บรรลุ",
-    "unmet_need": "ความต้องการที่ยังไม่ได้รับการตอบสนอง",
-    "satisfaction": "ความพึงพอใจของประชาชน",
-    "lapse_rate": "อัตรางบประมาณตกพับ",
-    "alignment_share": "สัดส่วนที่สอดคล้องกับยุทธศาสตร์",
-    "q1_disbursement_rate": "อัตราการเบิกจ่ายสะสม ไตรมาส 1",
-    "q2_disbursement_rate": "อัตราการเบิกจ่ายสะสม ไตรมาส 2",
-    "q3_disbursement_rate": "อัตราการเบิกจ่ายสะสม ไตรมาส 3",
-    "q4_disbursement_rate": "อัตราการเบิกจ่ายสะสม ไตรมาส 4",
+    # --- metrics: their Thai labels live in the metric catalogue (allocsim/metrics.py) ---
+    **{m.name: m.label_th for m in METRICS_LIST},
+    # --- other table columns (result-table names) ---
     "fiscal_year": "ปีงบประมาณ",
     "province": "จังหวัด",
     "name": "ชื่อ",
@@ -73,6 +53,7 @@ TH: dict[str, str] = {
     "worse": "แย่ลง",
     "no clear change": "ไม่เปลี่ยนแปลงชัดเจน",
     "no change": "ไม่เปลี่ยนแปลง",
+    "changed": "เปลี่ยนแปลง",
     # --- units ---
     "M THB": "ล้านบาท",
     "THB per head": "บาทต่อคน",

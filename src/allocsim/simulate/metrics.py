@@ -1,5 +1,9 @@
 """Tidy outputs of a simulation: per step × province, per year × province, the money ledger per
-budget holder, national figures per year, and approval delays."""
+budget holder, national figures per year, and approval delays.
+
+Every measured column is an entry of the metric catalogue (``allocsim/metrics.py``: unit, better
+direction, aggregation, meaning, Thai label); ``tests/test_catalogues.py`` fails on a column that
+is not catalogued, so a new column here needs an entry there."""
 
 from __future__ import annotations
 

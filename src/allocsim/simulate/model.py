@@ -23,6 +23,7 @@ from allocsim.data.budget import load_local_governments
 from allocsim.data.catalogue import MINISTRIES, canonical_channels
 from allocsim.data.geography import load_geography
 from allocsim.data.strategies import strategy_ids
+from allocsim.scenario.levers import LEVER_KEYWORDS, lever_sections
 from allocsim.scenario.schema import Scenario
 from allocsim.simulate import book as B
 from allocsim.simulate.agents import BudgetBureau, Cluster, LocalGovernment, Ministry, Province
@@ -31,10 +32,6 @@ from allocsim.simulate.citizens import Citizens
 from allocsim.simulate.levers import province_levers
 from allocsim.simulate.local_governments import build_local_governments, count_matrix
 from allocsim.simulate.metrics import Recorder
-
-LEVER_KEYWORDS = ("single_gateway", "data_sharing", "staggered_calendar", "delegated_changes",
-                  "area_based_budgeting", "matching_fund_oversight", "personnel_delegation",
-                  "multi_year_projects", "participation", "allocation_rule")
 
 
 class InvariantError(RuntimeError):
@@ -84,7 +81,7 @@ class BudgetModel(mesa.Model):
         upd = {k: v for k, v in levers.items() if v is not None}
         sim_upd = {k: v for k, v in (("years", years), ("citizens_per_province", citizens_per_province)) if v is not None}
         if upd or sim_upd:
-            sc2 = sc.model_copy(update={"levers": sc.levers.model_copy(update=upd),
+            sc2 = sc.model_copy(update={**lever_sections(sc, upd),  # validated, by section
                                         "simulation": sc.simulation.model_copy(update=sim_upd)})
             sc2._source, sc2._chain = sc._source, sc._chain
             sc = sc2

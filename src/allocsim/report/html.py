@@ -250,6 +250,20 @@ def _run_report(folder: Path, result, lang: str) -> Path:
             top = pd.DataFrame({"province": [names.get(c, c) for c in per.index[:10]],
                                 "allocated_thb": per.to_numpy()[:10] * 1e6})
             rep.table(top, table_id="allocation-top")
+            pop_all = result.geography.provinces.set_index("iso_code")["population"]
+            lp_head = per * 1e6 / pop_all.reindex(per.index)
+            from allocsim.data.budget import real_envelopes
+
+            real = real_envelopes(sc.allocation.actual_year).province_mthb
+            real_head = real * 1e6 / pop_all.reindex(real.index)
+            rep.raw('<div class="grid">')
+            rep.figure(choropleth(lp_head, t("Allocation LP: money per head (THB, four sources)", lang),
+                                  t("THB per head", lang), clusters=result.geography.provinces, lang=lang),
+                       "map_allocation", "map of the LP's money per head")
+            rep.figure(choropleth(real_head, t("Real provincial budget per head, FY{year} (THB)", lang).format(
+                year=sc.allocation.actual_year), t("THB per head", lang), clusters=result.geography.provinces,
+                lang=lang), "map_real_budget", "map of the real provincial budget per head")
+            rep.raw("</div>")
         for c in a.conflicts:
             rep.p(html.escape(c), "warn")
         if a.duals is not None and len(a.duals):
@@ -284,6 +298,13 @@ def _run_report(folder: Path, result, lang: str) -> Path:
                 best=html.escape(str(best["rule"])), mape=best["mape_pct"], rho=best["spearman"],
                 kurt=dist["kurtosis"], lo=dist["min_pct"], hi=dist["max_pct"]))
             rep.table(hc, table_id="hindcast")
+            hp = tb.get("hindcast_provinces")
+            if hp is not None and best["rule"] in hp:
+                err = (100 * (hp[best["rule"]] - hp["actual"]) / hp["actual"]).set_axis(hp["iso_code"])
+                rep.figure(choropleth(err, t("Hindcast error of the best rule ({rule}), % of the real FY2569 budget",
+                                             lang).format(rule=best["rule"]), "%",
+                                      clusters=result.geography.provinces, diverging=True, lang=lang),
+                           "map_hindcast", "map of the hindcast error")
 
         rep.h2(t("Portfolio", lang), "portfolio")
         p = opt.portfolio
@@ -347,6 +368,14 @@ def _run_report(folder: Path, result, lang: str) -> Path:
         rep.figure(choropleth(per["mean_days_to_disbursement"], t("Days from Budget Act to first payment", lang),
                               t("days", lang), cmap="magma_r", clusters=clusters, lang=lang),
                    "map_delay", "map of delays")
+        rep.figure(choropleth(per["lapsed_thb"] / pop.reindex(per.index), t("Lapsed money per head (THB a year)", lang),
+                              t("THB per head", lang), cmap="Reds", clusters=clusters, lang=lang),
+                   "map_lapsed", "map of lapsed money per head")
+        rep.figure(choropleth(per["duplicates_approved"], t("Duplicated projects approved (a year)", lang),
+                              t("projects", lang), cmap="Oranges", clusters=clusters, lang=lang),
+                   "map_duplicates", "map of duplicates approved")
+        rep.figure(choropleth(per["satisfaction"], t("Citizen satisfaction (final year)", lang), t("share", lang),
+                              clusters=clusters, lang=lang), "map_satisfaction", "map of satisfaction")
         rep.raw("</div>")
         table = per.reset_index()
         table.insert(1, "name", table["province"].map(names))

@@ -201,6 +201,14 @@ TH: dict[str, str] = {
     "floor": "ขั้นต่ำต่อหัว",
     "envelope": "วงเงินระดับประเทศ",
     "cluster_envelope": "วงเงินกลุ่มจังหวัด",
+    "Lapsed money per head (THB a year)": "งบประมาณที่ตกพับต่อหัว (บาทต่อปี)",
+    "Duplicated projects approved (a year)": "โครงการซ้ำซ้อนที่อนุมัติ (ต่อปี)",
+    "Citizen satisfaction (final year)": "ความพึงพอใจของประชาชน (ปีสุดท้าย)",
+    "share": "สัดส่วน",
+    "Allocation LP: money per head (THB, four sources)": "แบบจำลองการจัดสรร: เงินต่อหัว (บาท จากสี่แหล่ง)",
+    "Real provincial budget per head, FY{year} (THB)": "งบจังหวัดจริงต่อหัว ปีงบประมาณ {year} (บาท)",
+    "Hindcast error of the best rule ({rule}), % of the real FY2569 budget":
+        "ความคลาดเคลื่อนของการพยากรณ์ย้อนหลังของหลักเกณฑ์ที่ดีที่สุด ({rule}) เป็น % ของงบจริงปี 2569",
     "In the allocation LP, {sentences}.": "ในแบบจำลองการจัดสรร (LP): {sentences}",
     "the provincial envelope ({amount}) is the real FY{year} total of the 76 provinces' "
     "own budgets": "วงเงินจังหวัด ({amount}) คือยอดรวมงบจังหวัดจริงของ 76 จังหวัด ปีงบประมาณ {year}",

@@ -97,3 +97,16 @@ def test_select_cli_writes_alternatives(tmp_path: Path, capsys) -> None:  # noqa
     assert set(a["portfolio"]) <= {0, 1, 2, 3} and 0 in set(a["portfolio"])
     assert {"min_bound_mthb", "max_bound_mthb", "kind"} <= set(rng.columns)
     assert "alternative" in capsys.readouterr().out
+
+
+def test_scenario_alternatives_surround_the_benefit_optimum(small: Path, tmp_path: Path) -> None:
+    """Alternatives are near the benefit optimum under the same rules (the reference of
+    baselines.csv), not near a quota-restricted portfolio."""
+    f = small.parent / "alt.toml"
+    f.write_text('extends = "small.toml"\nname = "alt"\n[objective]\nalternatives = 2\nslack = 0.05\n')
+    out = tmp_path / "o"
+    assert main(["optimise", str(f), "--out", str(out)]) == 0
+    s = pd.read_csv(out / "alternatives_summary.csv")
+    base = pd.read_csv(out / "baselines.csv")
+    assert s["total_benefit"].iloc[0] == pytest.approx(base["total_benefit"].iloc[0], rel=1e-9)
+    assert (s["total_benefit"].dropna() >= 0.95 * base["total_benefit"].iloc[0] - 1e-6).all()

@@ -139,7 +139,9 @@ def hard_instance(n: int = 3000):
 
 def test_time_limited_reference_is_labelled_in_the_baselines_table() -> None:
     data = hard_instance()
-    ref = select_portfolio(data, RuleParams(), options=SolveOptions(mip_gap=0.0, time_limit_s=0.2))
+    # long enough for HiGHS to have a dual bound even on a loaded machine, far too short for gap 0
+    ref = select_portfolio(data, RuleParams(), options=SolveOptions(mip_gap=0.0, time_limit_s=3.0))
+    assert ref.status.bound is not None
     assert ref.status.status == "time_limit" and not ref.status.optimal
     assert "NOT OPTIMAL" in ref.status.label()
     t = compare_to_optimum(data, RuleParams(), {"greedy": greedy(data, RuleParams())}, ref.x,
@@ -280,3 +282,24 @@ def test_select_equity_and_shortfall_cli(tmp_path, capsys) -> None:
     assert main([*args, "--objective", "shortfall", "--need-target", "50"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert "C" in out["selected"] and out["max_shortfall"] == 40
+
+
+def test_highs_holds_exactly_the_assembled_matrix() -> None:
+    """The benchmark's direct reference passes assemble()'s matrix; select must solve that same
+    model (same rows, columns and order), or the two would follow different B&B paths."""
+    from tests.test_optimise_rules import random_instance
+    from tests.test_optimise_rules import table as rules_table
+
+    rows, caps = random_instance(np.random.default_rng(7), 30)
+    data = build_data(rules_table(rows, caps))
+    params = RuleParams(alignment_threshold=0.3)
+    r = select_portfolio(data, params, options=EXACT)
+    lp, got = assemble(data, params), r.model.highs.getLp()
+    assert (got.num_col_, got.num_row_) == (data.n + 1, lp.A.shape[0])
+    A = got.a_matrix_
+    assert np.array_equal(A.start_, lp.A.indptr) and np.array_equal(A.index_, lp.A.indices)
+    assert np.array_equal(A.value_, lp.A.data)
+    assert np.array_equal(got.row_lower_, lp.row_lower) and np.array_equal(got.row_upper_, lp.row_upper)
+    from allocsim.optimise.rules import RULES
+
+    assert list(lp.families) == [n for n in RULES if n in lp.families] and len(lp.families) >= 4

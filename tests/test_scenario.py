@@ -23,10 +23,10 @@ def test_every_shipped_scenario_validates(path: Path) -> None:
 def test_one_reform_file_per_lever_changing_only_its_field() -> None:
     base = load_scenario(SCENARIOS / "baseline.toml").model_dump()
     for lever in LEVERS:
-        sc = load_scenario(SCENARIOS / f"reform_{lever.key}.toml")
-        section, key = lever.field.split(".")
+        sc = load_scenario(SCENARIOS / f"reform_{lever.reform}.toml")
+        section, key = lever.section, lever.field
         assert sc.model_dump()[section][key] == lever.reform_value
-        assert base[section][key] != lever.reform_value, lever.key
+        assert base[section][key] != lever.reform_value, lever.reform
         # nothing else differs from the baseline
         other = sc.model_dump()
         for s in base:
@@ -36,7 +36,7 @@ def test_one_reform_file_per_lever_changing_only_its_field() -> None:
                 assert {k: v for k, v in other[s].items() if k != key} == \
                        {k: v for k, v in base[s].items() if k != key}
             else:
-                assert other[s] == base[s], (lever.key, s)
+                assert other[s] == base[s], (lever.reform, s)
 
 
 def test_extends_merges_tables_key_by_key(scenario_dir: Path) -> None:

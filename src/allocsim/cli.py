@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -134,6 +134,8 @@ def cmd_select(args: argparse.Namespace) -> int:
         from allocsim.data.geography import load_geography
 
         geo = load_geography()
+    if args.need_target is not None and not args.need_target >= 0:
+        raise UserError([Problem("command line", "--need-target", f"must be >= 0 (got {args.need_target})")])
     if args.objective == "shortfall" and args.need_target is None:
         raise UserError([Problem("command line", "--need-target", "objective 'shortfall' needs --need-target "
                                  "(THB of benefit per head every province should reach)")])
@@ -150,6 +152,13 @@ def cmd_select(args: argparse.Namespace) -> int:
                            warm_start=not args.no_warm_start, alternatives=args.alternatives,
                            slack=args.slack)
     payload = res.as_json()
+    values = None
+    if args.resource_values and res.x is not None and res.model is not None and res.model.highs is not None:
+        from allocsim.optimise.valuation import lp_relaxation, resource_values
+
+        values = resource_values(res.model, SolveOptions(args.gap, args.time_limit, None), res.x)
+        payload["lp_relaxation_bound"] = lp_relaxation(res.model, SolveOptions(args.gap, args.time_limit, None))[0]
+        payload["resource_values"] = values.to_dict(orient="records")
     alt = res.alternatives
     if alt is not None:
         payload["alternatives"] = alt.summary.to_dict(orient="records")
@@ -161,6 +170,8 @@ def cmd_select(args: argparse.Namespace) -> int:
             if res.diagnosis is not None:
                 atomic_write_csv(res.diagnosis.conflicts, stage / "conflicts.csv")
                 atomic_write_csv(res.diagnosis.iis, stage / "conflict_sets.csv")
+            if values is not None:
+                atomic_write_csv(values, stage / "resource_values.csv")
             if alt is not None:
                 atomic_write_csv(alt.portfolios, stage / "alternatives.csv")
                 atomic_write_csv(alt.summary, stage / "alternatives_summary.csv")
@@ -173,6 +184,10 @@ def cmd_select(args: argparse.Namespace) -> int:
               + (f", total benefit {res.total_benefit:,.3f}" if res.total_benefit is not None else ""))
         if res.decomposition is not None:
             print(f"  decomposition: {res.decomposition['message']}")
+        if values is not None:
+            for r in values.itertuples(index=False):
+                print(f"  resource {r.resource}: +{r.step:,.3g} buys {r.benefit_gain:,.3f} benefit "
+                      f"({r.status}); LP-relaxation dual {r.lp_relaxation_dual:,.3g}")
         if alt is not None:
             for r in alt.summary.itertuples(index=False):
                 if r.portfolio:
@@ -254,7 +269,13 @@ def cmd_data(args: argparse.Namespace) -> int:
                      "area_km2"]].to_string(index=False))
     lao = load_local_government_counts()
     total = lao.loc[lao["lao_type_en"] == "Total", "count"].iloc[0]
-    print(f"\nlocal governments (อปท.): {total:,} (DLA, 5 Jun 2020); sources: "
+    from allocsim.data.budget import load_local_governments
+
+    by_prov = load_local_governments()
+    print(f"\nlocal governments (อปท.): {int(by_prov['lgo_total'].sum()):,} counted by province and type "
+          f"without Bangkok's BMA (undated WeVis list; the simulation's agents), {total:,} in DLA's national "
+          "count of 5 Jun 2020 (SAOs since upgraded to municipalities explain most of the difference); "
+          "sources: "
           "allocsim/data/reference/SOURCES.md")
     return 0
 
@@ -264,7 +285,8 @@ def cmd_levers(args: argparse.Namespace) -> int:
 
     t = levers_table()
     for _, row in t.iterrows():
-        print(f"{row['lever']}  [{row['status']}]\n  field: {row['field']} (reform file sets "
+        print(f"{row['lever']} — {row['title']}  [{row['status']}]\n  field: {row['field']} "
+              f"(default {row['default']!r}; scenarios/reform_{row['reform']}.toml sets "
               f"{row['reform_value']!r}); source: {row['source']}\n  {row['mechanism']}\n")
     return 0
 
@@ -276,6 +298,22 @@ def _batch_options(p: argparse.ArgumentParser, replicates_help: str) -> None:
     p.add_argument("--workers", type=int, metavar="K", help="local processes (default: all cores)")
     p.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler address (tcp://host:port)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+class _RuleSwitches:
+    """``select --without`` choices: the switchable rules (``optimise.rules.SWITCHES``), read only
+    when argparse needs them, so other commands do not import the optimiser."""
+
+    def _names(self) -> tuple[str, ...]:
+        from allocsim.optimise.rules import SWITCHES
+
+        return SWITCHES
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._names()
+
+    def __iter__(self) -> Iterator[str]:  # argparse lists the valid names in its error message
+        return iter(self._names())
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -345,6 +383,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "optimum and from each other (alternatives.csv, alternative_ranges.csv)")
     p.add_argument("--slack", type=float, default=0.02, metavar="S",
                    help="alternatives keep at least (1 - S) of the optimum's benefit (default 0.02)")
+    p.add_argument("--resource-values", action="store_true",
+                   help="also value every resource: the LP-relaxation bound and duals, and one MILP "
+                        "re-solve per resource with 1%% more capacity (resource_values.csv)")
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     p.add_argument("--out", metavar="DIR", help="also write portfolio.csv and solver.json here")
     p.add_argument("--overwrite", action="store_true", help="replace an existing --out folder")
@@ -355,8 +396,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--alignment", type=float, default=0.0, metavar="SHARE",
                    help="minimum aligned share of funded cost per province and nationally (default 0: off)")
     p.add_argument("--without", action="append", default=[], metavar="RULE",
-                   choices=["capacity", "duplicates", "follow_on", "matching", "alignment",
-                            "cluster_partners", "committed"], help="switch a rule off (repeatable)")
+                   choices=_RuleSwitches(), help="switch a rule off (repeatable); the names are "
+                   "the switchable rule modules of optimise/rules/")
     p.add_argument("--thailand", action="store_true",
                    help="check provinces against the reference data and use real populations")
     p.set_defaults(func=cmd_select)

@@ -1,8 +1,8 @@
-"""Optimisation core: the allocation LP (Pyomo) and the portfolio MILP (one sparse matrix passed
-to highspy), both solved by HiGHS.
+"""Optimisation core: the allocation LP and the portfolio MILP, each assembled from rule rows as
+one sparse matrix and passed to HiGHS through highspy.
 
 ``select_portfolio`` works on plain tables (no scenario needed); ``optimise_scenario`` reads the
-scenario's rules, objective, solver settings and levers. Pyomo, the scenario schema and the
+scenario's rules, objective, solver settings and levers. The scenario schema, the LP and the
 diagnosis are imported only where used, so ``allocsim select`` starts quickly.
 """
 
@@ -34,6 +34,7 @@ from allocsim.optimise.portfolio import (
     load_model,
 )
 from allocsim.optimise.problem import PortfolioData, RuleParams, build_data
+from allocsim.optimise.rules import SWITCHES
 from allocsim.optimise.solve import SolveOptions, SolveStatus
 
 if TYPE_CHECKING:  # heavy (the scenario schema, pandas-heavy LP helpers): imported where used
@@ -183,22 +184,36 @@ def _finish(res: PortfolioResult, pm: PortfolioModel, start: np.ndarray | None, 
     return res
 
 
-def rule_params(sc: Scenario, data: PortfolioData, scores: np.ndarray) -> RuleParams:
+def rule_params(sc: Scenario, data: PortfolioData, scores: np.ndarray,
+                geo: Geography | None = None) -> RuleParams:
     """The portfolio rules a scenario asks for, with its levers applied (``scores``: plan-quality
-    score per province, used when the allocation rule is "plan_score")."""
+    score per province, used when the allocation rule is "plan_score"; ``geo``: for the real
+    cluster shares of the "actual" rule)."""
     r, lv = sc.rules, sc.levers
     params = RuleParams(
-        capacity=r.capacity, duplicates=r.duplicates, follow_on=r.follow_on, matching=r.matching,
-        alignment=r.alignment, alignment_threshold=r.alignment_threshold,
-        cluster_partners=r.cluster_partners, min_cluster_partners=r.min_cluster_partners,
-        committed=r.committed, multi_year_allowed=lv.multi_year_projects,
+        **{name: getattr(r, name) for name in SWITCHES},  # one [rules] switch per switchable rule
+        alignment_threshold=r.alignment_threshold, min_cluster_partners=r.min_cluster_partners,
+        multi_year_allowed=lv.multi_year_projects,
         area_based_budgeting=lv.area_based_budgeting,
         matching_uptake=r.matching_uptake_governor if lv.matching_fund_oversight else r.matching_uptake_voluntary)
     if lv.allocation_rule != "optimal":
         w = formula_weights(lv.allocation_rule, data, scores, actual_year=sc.allocation.actual_year,
                             fit_year=sc.allocation.fit_year)
-        params = replace(params, quota=quota_matrix(data, w), quota_rule=lv.allocation_rule)
+        cw = actual_cluster_weights(sc, data, geo) if lv.allocation_rule == "actual" else None
+        params = replace(params, quota=quota_matrix(data, w, cw), quota_rule=lv.allocation_rule)
     return params
+
+
+def actual_cluster_weights(sc: Scenario, data: PortfolioData, geo: Geography | None) -> np.ndarray | None:
+    """Per-province weights of the real cluster budgets (see ``data.formula.cluster_money_weights``)."""
+    if geo is None:
+        return None
+    from allocsim.data.formula import cluster_money_weights
+
+    p = geo.provinces
+    return cluster_money_weights(sc.allocation.actual_year, list(data.provinces),
+                                 dict(zip(p["iso_code"], p["cluster_id"], strict=True)),
+                                 dict(zip(p["iso_code"], p["population"].astype(float), strict=True)))
 
 
 @dataclass
@@ -210,6 +225,9 @@ class OptimiseResult:
     allocation_rules: pd.DataFrame | None = None
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     scores: np.ndarray | None = None          # the illustrative plan scores every rule shared
+    reference: SolveStatus | None = None      # the benefit optimum every share is measured against
+    resource_values: pd.DataFrame | None = None  # value of each MILP resource (on request)
+    lp_relaxation_bound: float | None = None
     inputs: AllocationInputs | None = None    # the LP's inputs (same projects and money)
 
     def summary_lines(self) -> list[str]:
@@ -287,7 +305,7 @@ def optimise_scenario(sc: Scenario, geo: Geography, table: ProjectTable, rng: np
     options = SolveOptions(sc.solver.mip_gap, sc.solver.time_limit_s, sc.solver.threads)
     data = scenario_capacities(sc, build_data(table, geo))
     scores = plan_scores(data, rng)  # illustrative; one draw shared by every rule that uses it
-    params = rule_params(sc, data, scores)
+    params = rule_params(sc, data, scores, geo)
     free = replace(params, quota=None, quota_rule="optimal")
     inp = allocation_inputs(geo, table, sc.allocation, params=free, data=data)
     kind = sc.objective.kind if sc.objective.kind in ("benefit", "equity", "shortfall") else "benefit"
@@ -297,8 +315,7 @@ def optimise_scenario(sc: Scenario, geo: Geography, table: ProjectTable, rng: np
     port = select_portfolio(data, params, objective=sc.objective.kind,
                             equity_weight=sc.objective.equity_weight, options=options,
                             pareto_points=sc.objective.pareto_points,
-                            need_target=sc.objective.need_target,
-                            alternatives=sc.objective.alternatives, slack=sc.objective.slack)
+                            need_target=sc.objective.need_target)
     res = OptimiseResult(alloc, port, params, scores=scores, inputs=inp)
     if port.x is not None and port.model is not None:
         # like-for-like reference: the benefit optimum under the same rules without quotas
@@ -311,13 +328,31 @@ def optimise_scenario(sc: Scenario, geo: Geography, table: ProjectTable, rng: np
                 sel = {f"as run ({params.quota_rule}, {sc.objective.kind})": port.x, **sel}
             res.baselines = compare_to_optimum(data, free, sel, ref.x, ref.model.min_per_capita,
                                                reference=ref.status)
+        res.reference = ref.status
+        if sc.objective.resource_values and ref.x is not None and ref.model is not None \
+                and ref.model.highs is not None:
+            from allocsim.optimise.valuation import lp_relaxation, resource_values
+
+            res.resource_values = resource_values(ref.model, options, ref.x)
+            res.lp_relaxation_bound = lp_relaxation(ref.model, options)[0]
+        if sc.objective.alternatives and ref.x is not None and ref.model is not None \
+                and ref.model.highs is not None:
+            # around the benefit optimum under the same rules (not a quota-restricted portfolio)
+            from allocsim.optimise.alternatives import near_optimal
+
+            port.alternatives = near_optimal(ref.model, options, ref.x, sc.objective.alternatives,
+                                             sc.objective.slack, reference=ref.status)
     if alloc.total_benefit is not None:
         pos = {c: i for i, c in enumerate(data.provinces)}
         cols = [pos[c] for c in inp.provinces]
         weights = {name: formula_weights(name, data, scores, actual_year=sc.allocation.actual_year,
                                          fit_year=sc.allocation.fit_year)[cols]
                    for name in FORMULA_RULES}
-        res.allocation_rules = evaluate_rules(inp, options, weights, alloc)
+        from allocsim.data.formula import actual_cluster_shares
+
+        real_clusters = actual_cluster_shares(sc.allocation.actual_year, inp.clusters)
+        exact = {} if np.isnan(real_clusters).any() else {"actual": real_clusters}
+        res.allocation_rules = evaluate_rules(inp, options, weights, alloc, exact=exact)
     return res
 
 

@@ -54,9 +54,11 @@ def province_money(data: PortfolioData) -> np.ndarray:
 
 def near_optimal(pm, options: SolveOptions, optimum: np.ndarray, k: int,  # noqa: ANN001 - PortfolioModel
                  slack: float, *, time_limit_s: float = ALTERNATIVE_TIME_S,
-                 gap: float = ALTERNATIVE_GAP) -> Alternatives:
+                 gap: float = ALTERNATIVE_GAP, reference: SolveStatus | None = None) -> Alternatives:
     """K near-optimal portfolios and per-province money ranges (see the module docstring).
-    Each alternative's search stops at ``gap`` or ``time_limit_s`` (never beyond ``options``)."""
+    Each alternative's search stops at ``gap`` or ``time_limit_s`` (never beyond ``options``).
+    ``optimum`` should be the benefit optimum under the same rules; ``reference`` its status (row 0
+    is called the optimum only when that is a proven optimum)."""
     from dataclasses import replace
 
     options = replace(options, mip_gap=max(options.mip_gap, gap),
@@ -71,7 +73,9 @@ def near_optimal(pm, options: SolveOptions, optimum: np.ndarray, k: int,  # noqa
     h.addRow(floor, np.inf, len(nz), nz.astype(np.int32), data.benefit[nz].astype(float))
     pm.set_objective("benefit")
     found = [np.round(optimum)]
-    rows = [_row(0, None, data, optimum, best, optimum)]
+    rows = [_row(0, reference, data, optimum, best, optimum)]
+    rows[0]["status"] = ("optimum" if reference is None or reference.optimal
+                         else f"best found (NOT OPTIMAL: {reference.status})")
     x_prev = optimum
     for j in range(1, k + 1):
         w = np.sum(found, axis=0)
@@ -140,7 +144,7 @@ def _ranges(pm, options: SolveOptions, found: list[np.ndarray], floor: float) ->
             g.run()
             ok = g.getModelStatus() == highspy.HighsModelStatus.kOptimal
             bounds.append(sign * g.getInfo().objective_function_value if ok else np.nan)
-        lo_b, hi_b = max(bounds[0], 0.0) if np.isfinite(bounds[0]) else bounds[0], bounds[1]
+        lo_b, hi_b = (max(bounds[0], 0.0) + 0.0) if np.isfinite(bounds[0]) else bounds[0], bounds[1]
         mf = money[:, i]
         out.append({"province": data.provinces[i], "name": data.name(i), "optimum_mthb": float(mf[0]),
                     "min_found_mthb": float(mf.min()), "max_found_mthb": float(mf.max()),

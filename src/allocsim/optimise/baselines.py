@@ -302,9 +302,14 @@ def formula_weights(rule: str, data: PortfolioData, scores: np.ndarray, *, actua
     return w / w.sum() if w.sum() > 0 else w
 
 
-def quota_matrix(data: PortfolioData, weights: np.ndarray) -> np.ndarray:
-    """(I, R) quotas: budget resources split by weights; fiscal-year resources unquoted (inf)."""
+def quota_matrix(data: PortfolioData, weights: np.ndarray,
+                 cluster_weights: np.ndarray | None = None) -> np.ndarray:
+    """(I, R) quotas: budget resources split by weights (the cluster budget by ``cluster_weights``
+    when given, e.g. the real cluster shares); fiscal-year resources unquoted (inf)."""
     q = np.outer(weights, data.capacity)
+    if cluster_weights is not None and "cluster_budget" in data.resources:
+        k = data.resources.index("cluster_budget")
+        q[:, k] = np.asarray(cluster_weights, float) * data.capacity[k]
     money = set(money_resources(data))
     for k in range(len(data.resources)):
         if k not in money:

@@ -363,52 +363,12 @@ def load_model(data: PortfolioData, params: RuleParams, lp: PortfolioLp, *,
     return pm
 
 
-@dataclass
-class ElasticModel:
-    """The Pyomo elastic model that ``diagnose.explain_infeasibility`` reads (``model``,
-    ``families``). Built only for diagnosis of an infeasible portfolio."""
-
-    model: Any
-    families: dict[str, RuleRows]
-
-
-def _build_elastic(data: PortfolioData, params: RuleParams, rules: Iterable[str] | None) -> ElasticModel:
-    import pyomo.environ as pyo
-
-    m = pyo.ConcreteModel(name="allocsim_portfolio_elastic")
-    m.x = pyo.Var(range(data.n), within=pyo.Binary)
-    families, penalty = {}, []
-    for name in rules if rules is not None else RULES:
-        fam = RULES[name](data, params)
-        if fam is None or fam.size == 0:
-            continue
-        families[name] = fam
-        slack = pyo.Var(range(fam.size), within=pyo.NonNegativeReals)
-        m.add_component(f"slack_{name}", slack)
-        penalty.extend((float(fam.scale[r]), slack[r]) for r in range(fam.size))
-        A, rhs = fam.A, fam.rhs
-
-        def rule(_m: Any, r: int, A: sp.csr_matrix = A, rhs: np.ndarray = rhs, fam: RuleRows = fam,
-                 slack: Any = slack) -> object:
-            lo, hi = A.indptr[r], A.indptr[r + 1]
-            expr = pyo.quicksum(A.data[k] * m.x[int(A.indices[k])] for k in range(lo, hi))
-            expr = expr - slack[r] if fam.sense == "<=" else expr + slack[r]
-            return expr <= rhs[r] if fam.sense == "<=" else expr >= rhs[r]
-
-        m.add_component(f"rule_{name}", pyo.Constraint(range(fam.size), rule=rule))
-    m.violation = pyo.Objective(expr=pyo.quicksum(w * s for w, s in penalty), sense=pyo.minimize)
-    return ElasticModel(m, families)
-
-
 def build_portfolio(data: PortfolioData, params: RuleParams, *, objective: str = "benefit",
-                    equity_weight: float = 0.5, elastic: bool = False,
-                    rules: Iterable[str] | None = None, options: SolveOptions | None = None,
-                    need_target: float | np.ndarray | None = None,
-                    tol: float = EQUITY_TOL) -> PortfolioModel | ElasticModel:
-    """Assemble the MILP and load it into HiGHS. ``elastic`` instead builds the penalised-slack
-    Pyomo model that infeasibility diagnosis reads."""
-    if elastic:
-        return _build_elastic(data, params, rules)
+                    equity_weight: float = 0.5, rules: Iterable[str] | None = None,
+                    options: SolveOptions | None = None, need_target: float | np.ndarray | None = None,
+                    tol: float = EQUITY_TOL) -> PortfolioModel:
+    """Assemble the MILP and load it into HiGHS (infeasibility is diagnosed on the same rule rows
+    by ``diagnose``)."""
     lp = assemble(data, params, rules)
     return load_model(data, params, lp, options=options, objective=objective,
                       equity_weight=equity_weight, need_target=need_target, tol=tol)

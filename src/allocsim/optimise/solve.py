@@ -1,11 +1,11 @@
 """Run HiGHS and report honestly what it says.
 
-Two paths share one status vocabulary (:class:`SolveStatus`): the portfolio MILP is handed to
-highspy directly as one sparse matrix (:func:`highs_status` maps HiGHS's model status), and the
-allocation LP goes through Pyomo (:class:`Solver`). Pyomo is imported only when that class is used,
-so ``allocsim select`` never pays for it.
+One status vocabulary (:class:`SolveStatus`) for every solve: allocsim's own allocation LP and
+portfolio MILP are handed to highspy directly as sparse matrices (:func:`highs_status` maps HiGHS's
+model status); :class:`Solver` runs any Pyomo model a researcher builds in a notebook with the same
+honesty. Pyomo is imported only when that class is used, so ``allocsim select`` never pays for it.
 
-The Pyomo path uses persistent HiGHS interface (``pyomo.contrib.solver`` 'highs', through highspy). With
+The Pyomo path uses the persistent HiGHS interface (``pyomo.contrib.solver`` 'highs', through highspy). With
 default options it raises on an infeasible model (so does ``appsi_highs``); we pass
 ``raise_exception_on_nonoptimal_result=False`` and ``load_solutions=False`` and read the termination
 condition instead. The session keeps the model loaded so that Pareto points re-solve after changing

@@ -8,11 +8,20 @@ keys, so a typo in a scenario file is an error naming the field, never silently 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    create_model,
+    field_validator,
+    model_validator,
+)
 
 from allocsim.data.catalogue import CatalogueParams
+from allocsim.scenario.levers import LEVERS, Lever
 
 SOURCES = ("province_budget", "ministry_budget", "local_grant", "private")
 Source = Literal["province_budget", "ministry_budget", "local_grant", "private"]
@@ -22,9 +31,30 @@ class Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class GeographyConfig(Section):
-    cluster_map: str = Field("2017", description='"2017" (current), "2009", or a CSV path '
-                             "(iso_code,cluster_id[,name_en,hub]) relative to the scenario file")
+def _lever_field(lv: Lever) -> tuple[Any, Any]:
+    """A lever's pydantic field (type and Field) from its catalogue entry."""
+    info = {"title": lv.title, "description": lv.description}
+    if lv.kind == "switch":
+        return bool, Field(lv.default, **info)
+    if lv.kind == "share":
+        return float, Field(lv.default, ge=0, le=1, **info)
+    if lv.kind == "choice":
+        return Literal[lv.choices], Field(lv.default, **info)  # type: ignore[valid-type]
+    if lv.kind == "provinces":
+        return list[str], Field(default_factory=lambda: list(lv.default), **info)  # type: ignore[arg-type]
+    if lv.kind == "cluster_map":
+        return str, Field(lv.default, **info)
+    raise ValueError(f"lever {lv.field}: unknown kind {lv.kind!r}")
+
+
+def _lever_section(name: str, section: str, base: type[Section], doc: str) -> type[Section]:
+    """A scenario section whose fields are the catalogue's levers for that section, in order."""
+    fields = {lv.field: _lever_field(lv) for lv in LEVERS if lv.section == section}
+    return create_model(name, __base__=base, __doc__=doc, __module__=__name__, **fields)
+
+
+GeographyConfig = _lever_section("GeographyConfig", "geography", Section,
+                                 "Geography: the cluster map (a lever, see ``scenario/levers.py``).")
 
 
 class ProjectsConfig(Section):
@@ -78,7 +108,10 @@ class AllocationConfig(Section):
 
 
 class RulesConfig(Section):
-    """Portfolio rules; each switch turns one rule module on or off."""
+    """Portfolio rules; each switch turns one rule module on or off. The switches are the rule
+    modules that declare ``SWITCHABLE`` (``optimise.rules.SWITCHES``); the scenario layer sits
+    below the optimiser, so they are listed here and ``tests/test_catalogues.py`` checks that the
+    two lists agree."""
 
     capacity: bool = True
     duplicates: bool = True
@@ -105,6 +138,15 @@ class ObjectiveConfig(Section):
                               "generate (modelling to generate alternatives); 0 = none")
     slack: float = Field(0.02, ge=0, le=0.5, description="alternatives stay within this share of "
                          "the optimum's benefit")
+    resource_values: bool = Field(False, description="also value every MILP resource: LP-relaxation "
+                                  "bound and duals, and one re-solve per resource (resource_values.csv)")
+
+    @model_validator(mode="after")
+    def _target(self) -> ObjectiveConfig:
+        if self.kind == "shortfall" and self.need_target <= 0:
+            raise ValueError('kind = "shortfall" needs need_target > 0 (THB of benefit per head every '
+                             "province should reach)")
+        return self
 
 
 class SolverConfig(Section):
@@ -113,24 +155,10 @@ class SolverConfig(Section):
     threads: int | None = Field(None, ge=1, le=256)
 
 
-class LeversConfig(Section):
-    """Reform levers (DOMAIN.md §7). See ``allocsim levers`` for each one's mechanism and status."""
+class _LeverChecks(Section):
+    """Checks on lever values that their type alone does not express."""
 
-    single_gateway: bool = False
-    data_sharing: float = Field(0.3, ge=0, le=1, description="illustrative share of agency "
-                                "databases linked")
-    staggered_calendar: bool = False
-    delegated_changes: bool = False
-    area_based_budgeting: bool = False
-    matching_fund_oversight: bool = False
-    personnel_delegation: bool = False
-    multi_year_projects: bool = False
-    participation: float = Field(0.2, ge=0, le=1, description="illustrative share of citizens "
-                                 "reached by hearings, forums and community plans")
-    allocation_rule: Literal["actual", "plan_score", "need", "per_capita", "fitted", "optimal"] = "actual"
-    high_performance_provinces: list[str] = Field(default_factory=list)
-
-    @field_validator("high_performance_provinces")
+    @field_validator("high_performance_provinces", check_fields=False)
     @classmethod
     def _iso(cls, v: list[str]) -> list[str]:
         from allocsim.data.geography import BANGKOK, _provinces_base
@@ -143,6 +171,12 @@ class LeversConfig(Section):
         if len(set(v)) != len(v):
             raise ValueError("a province is listed twice")
         return v
+
+
+LeversConfig = _lever_section("LeversConfig", "levers", _LeverChecks,
+                              "Reform levers (DOMAIN.md §7), one field per entry of the lever "
+                              "catalogue (``scenario/levers.py``); ``allocsim levers`` "
+                              "lists each one's mechanism and status.")
 
 
 # Local-government types: the count columns of data/reference/thailand_local_government_by_province.csv

@@ -1,5 +1,9 @@
 """Tidy outputs of a simulation: per step × province, per year × province, the money ledger per
-budget holder, national figures per year, and approval delays."""
+budget holder, national figures per year, and approval delays.
+
+Every measured column is an entry of the metric catalogue (``allocsim/metrics.py``: unit, better
+direction, aggregation, meaning, Thai label); ``tests/test_catalogues.py`` fails on a column that
+is not catalogued, so a new column here needs an entry there."""
 
 from __future__ import annotations
 
@@ -164,6 +168,9 @@ class Recorder:
                                               "lapsed_thb": lapsed}))
         tot = {k: float(v.sum()) for k, v in (("allocated_thb", allocated), ("disbursed_thb", disbursed),
                                                ("carried_over_thb", carry), ("lapsed_thb", lapsed))}
+        this = np.flatnonzero((bk["year"] == y) & bk["selected"])  # the year's plan
+        tot |= {"planned_benefit_thb": float(bk["potential"][this].sum()),
+                "planned_thb": float(bk["cost"][this].sum())}
         allocated, disbursed, carry, lapsed = (m.by_province(a) for a in (allocated, disbursed, carry, lapsed))
         steps = self._steps_frame(self.step_rows[-m.calendar.steps_per_year:])
         quarter = {}

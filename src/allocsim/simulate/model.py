@@ -26,6 +26,7 @@ from allocsim.data.catalogue import MINISTRIES
 from allocsim.data.geography import load_geography
 from allocsim.data.projects import ProjectTable
 from allocsim.data.strategies import strategy_ids
+from allocsim.scenario.levers import LEVER_KEYWORDS, lever_sections
 from allocsim.scenario.schema import Scenario
 from allocsim.simulate import book as B
 from allocsim.simulate.agents import BudgetBureau, Cluster, LocalGovernment, Ministry, Province
@@ -40,10 +41,6 @@ from allocsim.simulate.world import World, YearPlan, reconcile, to_thb, world_ta
 #: one process leaves the other processes' draws unchanged (common random numbers).
 PROCESSES = ("proposals", "screening", "procurement", "execution", "changes",
              "duplicate_discovery", "citizens", "approvals", "planning")
-
-LEVER_KEYWORDS = ("single_gateway", "data_sharing", "staggered_calendar", "delegated_changes",
-                  "area_based_budgeting", "matching_fund_oversight", "personnel_delegation",
-                  "multi_year_projects", "participation", "allocation_rule")
 
 
 class InvariantError(RuntimeError):
@@ -94,7 +91,7 @@ class BudgetModel(mesa.Model):
         upd = {k: v for k, v in levers.items() if v is not None}
         sim_upd = {k: v for k, v in (("years", years), ("citizens_per_province", citizens_per_province)) if v is not None}
         if upd or sim_upd:
-            sc2 = sc.model_copy(update={"levers": sc.levers.model_copy(update=upd),
+            sc2 = sc.model_copy(update={**lever_sections(sc, upd),  # validated, by section
                                         "simulation": sc.simulation.model_copy(update=sim_upd)})
             sc2._source, sc2._chain = sc._source, sc._chain
             sc = sc2

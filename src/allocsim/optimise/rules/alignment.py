@@ -15,6 +15,10 @@ import scipy.sparse as sp
 from allocsim.optimise.problem import PortfolioData, RuleParams
 from allocsim.optimise.rules.base import RuleRows, mthb
 
+#: A scenario's ``[rules] alignment = false`` (and ``allocsim select --without alignment``) switches this
+#: rule off; ``RuleParams.alignment`` carries the switch.
+SWITCHABLE = True
+
 
 def rows(data: PortfolioData, params: RuleParams) -> RuleRows | None:
     theta = params.alignment_threshold

@@ -91,8 +91,10 @@ LEVERS: tuple[Lever, ...] = (
           "002 issues 10-11", False, "switch", "personnel_delegation", True, ("simulate",)),
     Lever("multi_year_projects", "Multi-year projects",
           "projects may commit money across fiscal years",
-          "Projects may commit money across fiscal years; today multi-year commitments are not "
-          "allowed, so multi-year projects cannot be funded.", "003 §5.2.11", False, "switch",
+          "Projects may commit money across fiscal years; today a multi-year project is funded one "
+          "annual tranche at a time and each later tranche must win funding again; with the reform "
+          "the later tranches are committed, funded first from the next years' envelopes.",
+          "003 §5.2.11", False, "switch",
           "multi_year_projects", True, ("optimise", "simulate")),
     Lever("participation", "Participation",
           "illustrative share of citizens reached by hearings, forums and community plans",

@@ -275,3 +275,9 @@ def test_the_experiments_package_has_no_import_cycle() -> None:
 
     for m in sorted(mods):
         visit(m)
+
+
+def test_plan_vs_delivery_counts_duplicates_like_the_yearly_tables() -> None:
+    t = run().tables()
+    nat = t["plan_vs_delivery"].set_index("area").loc["national"]
+    assert nat["duplicates_funded"] == t["sim_national"]["duplicates_approved"].sum()

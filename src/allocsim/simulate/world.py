@@ -356,9 +356,11 @@ def world_tables(model: BudgetModel) -> dict[str, pd.DataFrame]:
     groups = np.concatenate([y.table.projects["duplicate_group"].astype(str).to_numpy() for y in m.plans]) \
         if m.plans else np.zeros(0, object)
     tranche = np.concatenate([y.table.projects["tranche"].to_numpy(int) for y in m.plans]) if m.plans else np.zeros(0, int)
-    dup = np.zeros(n, bool)
-    idx = np.flatnonzero(funded)
-    dup[idx] = m._approved_duplicate(idx)
+    # a funded copy of an idea whose group has another funded project (lapsed ones included)
+    grp = bk["group"].astype(np.int64)
+    fg = grp[funded & (grp >= 0)]
+    counts = np.bincount(fg, minlength=int(grp.max(initial=-1)) + 1) if len(fg) else np.zeros(max(int(grp.max(initial=-1)) + 1, 1), int)
+    dup = funded & bk["copy"] & (grp >= 0) & (counts[np.maximum(grp, 0)] > 1)
     projects = pd.DataFrame({
         "project_id": m.project_ids, "fiscal_year": fy0 + bk["year"].astype(int),
         "province": np.array(m.iso, dtype=object)[bk["province"].astype(int)],

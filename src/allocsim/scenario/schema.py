@@ -10,9 +10,23 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from allocsim.data.catalogue import CatalogueParams
+from allocsim.scenario.uncertainty import (
+    PackagesConfig,
+    UncertaintyConfig,
+    check_packages,
+    check_uncertainty,
+)
 
 SOURCES = ("province_budget", "ministry_budget", "local_grant", "private")
 Source = Literal["province_budget", "ministry_budget", "local_grant", "private"]
@@ -239,6 +253,18 @@ class Scenario(Section):
     levers: LeversConfig = LeversConfig()
     simulation: SimulationConfig = SimulationConfig()
     experiments: ExperimentsConfig = ExperimentsConfig()
+    uncertainty: UncertaintyConfig = UncertaintyConfig()  # last: checked against the sections above
+    packages: PackagesConfig = PackagesConfig()
+
+    @field_validator("uncertainty")
+    @classmethod
+    def _uncertainty(cls, v: UncertaintyConfig, info: ValidationInfo) -> UncertaintyConfig:
+        return check_uncertainty(v, info.data)
+
+    @field_validator("packages")
+    @classmethod
+    def _packages(cls, v: PackagesConfig, info: ValidationInfo) -> PackagesConfig:
+        return check_packages(v, info.data)
 
     _source: Path | None = PrivateAttr(default=None)
     _chain: tuple[Path, ...] = PrivateAttr(default=())

@@ -58,7 +58,7 @@ class PrimResult:
 
 
 def _inside(X: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-    return np.all((X >= lo) & (X <= hi), axis=1)
+    return np.all((lo <= X) & (hi >= X), axis=1)
 
 
 def _stats(y: np.ndarray, inside: np.ndarray) -> tuple[float, float, float]:
@@ -148,7 +148,7 @@ def _paste(A: np.ndarray, y: np.ndarray, lo: np.ndarray, hi: np.ndarray, alpha: 
         for j in range(A.shape[1]):
             for side in (0, 1):
                 lo2, hi2 = lo.copy(), hi.copy()
-                others = np.all(np.delete((A >= lo) & (A <= hi), j, axis=1), axis=1)
+                others = np.all(np.delete((lo <= A) & (hi >= A), j, axis=1), axis=1)
                 outside = A[others & ~inside, j]
                 outside = outside[outside < lo[j]] if side == 0 else outside[outside > hi[j]]
                 if len(outside) == 0:

@@ -167,9 +167,11 @@ def _robust_table(rob: pd.DataFrame) -> str:
 
 def _boxes_table(b: pd.DataFrame) -> str:
     heads = ["scenario", "metric", "fails when", "coverage", "density", "mass", "futures in box", "note"]
+    def pct(v: float) -> str:
+        return "–" if pd.isna(v) else f"{v:.0%}"
+
     rows = []
     for r in b.itertuples():
-        pct = (lambda v: "–" if pd.isna(v) else f"{v:.0%}")
         rows.append(f"<tr><td>{html.escape(r.scenario)}</td><td>{html.escape(label(r.metric))}</td>"
                     f"<td>{html.escape(str(r.box) if isinstance(r.box, str) else '')}</td>"
                     f'<td class="num">{pct(r.coverage)}</td><td class="num">{pct(r.density)}</td>'

@@ -12,7 +12,7 @@ rule set by law uncertain (see :data:`FIXED_FIELDS`).
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 
 class Section(BaseModel):  # the same settings as scenario.schema.Section (no import cycle)
@@ -149,8 +149,9 @@ def _field_problem(dotted: str, values: list, sections: dict, numeric: bool) -> 
         node[leaf] = round(v) if isinstance(current, int) and not isinstance(current, bool) else v
         try:
             type(section).model_validate(data)
-        except ValueError as err:  # pydantic's ValidationError is a ValueError
-            errs = getattr(err, "errors", lambda: [{"msg": str(err)}])()
-            return f"value {v} is outside what the field accepts: {errs[0]['msg']}"
+        except ValidationError as err:
+            return f"value {v} is outside what the field accepts: {err.errors()[0]['msg']}"
+        except ValueError as err:
+            return f"value {v} is outside what the field accepts: {err}"
     return None
 

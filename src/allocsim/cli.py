@@ -410,7 +410,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(str(prob), file=sys.stderr)
         return err.exit_code
     except KeyboardInterrupt:
-        print("interrupted; earlier results are untouched (finished runs of a compare/sweep are kept: "
+        print("interrupted; earlier results are untouched (finished runs of a compare/sweep/robust/packages are kept: "
               "re-run to resume)", file=sys.stderr)
         return 130
     except RunError as err:

@@ -57,7 +57,7 @@ class UncertaintyConfig(Section):
     parameters: dict[str, UncertainRange] = Field(
         default_factory=dict, description='dotted scenario field -> {low, high, reason}, e.g. '
         '"simulation.procurement_days" = {low = 20, high = 45, reason = "..."}')
-    replicates: int = Field(2, ge=1, le=1000, description="seeds per future (common random numbers: "
+    replicates: int = Field(1, ge=1, le=1000, description="seeds per future (common random numbers: "
                             "every scenario in a future runs on the same seeds)")
     citizens_per_province: int | None = Field(
         50, ge=1, le=1_000_000, description="simulation size per future (None: the scenario's own); "

@@ -40,7 +40,7 @@ def plain_paragraph(res: RobustResult) -> str:
     n = int(res.design.shape[0])
     rob = res.robustness.set_index(["scenario", "metric"])
     heads = list(dict.fromkeys(res.boxes["metric"])) if len(res.boxes) else []
-    out = [f"Across {n} plausible futures (each run on {res.replicates} common seeds for "
+    out = [f"Across {n} plausible futures (each run on {res.replicates} common seed{'s' if res.replicates > 1 else ''} for "
            f"{res.baseline} and every reform),"]
     sentences = []
     for reform in res.reforms:

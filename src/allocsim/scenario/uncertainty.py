@@ -12,6 +12,8 @@ rule set by law uncertain (see :data:`FIXED_FIELDS`).
 
 from __future__ import annotations
 
+import functools
+
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 
@@ -95,9 +97,9 @@ class PackagesConfig(Section):
 def check_uncertainty(cfg: UncertaintyConfig, sections: dict[str, BaseModel | object]) -> UncertaintyConfig:
     """Cross-check ranges against the scenario they belong to (``sections``: the validated
     sections by name). Raises ValueError naming the field and what is valid."""
-    problems = []
+    problems, dumps = [], {}
     for dotted, rng in cfg.parameters.items():
-        why = _field_problem(dotted, [rng.low, rng.high], sections, numeric=True)
+        why = _field_problem(dotted, [rng.low, rng.high], sections, True, dumps)
         if why:
             problems.append(f"uncertainty.parameters.{dotted}: {why}")
     if problems:
@@ -106,13 +108,13 @@ def check_uncertainty(cfg: UncertaintyConfig, sections: dict[str, BaseModel | ob
 
 
 def check_packages(cfg: PackagesConfig, sections: dict[str, BaseModel | object]) -> PackagesConfig:
-    problems = []
+    problems, dumps = [], {}
     for dotted, lever in cfg.levers.items():
         if not dotted.startswith("levers."):
             problems.append(f"packages.levers.{dotted}: a package combines reform levers "
                             "(fields under levers., see `allocsim levers`)")
             continue
-        why = _field_problem(dotted, list(lever.levels), sections, numeric=False)
+        why = _field_problem(dotted, list(lever.levels), sections, False, dumps)
         if why:
             problems.append(f"packages.levers.{dotted}: {why}")
     if problems:
@@ -120,7 +122,27 @@ def check_packages(cfg: PackagesConfig, sections: dict[str, BaseModel | object])
     return cfg
 
 
-def _field_problem(dotted: str, values: list, sections: dict, numeric: bool) -> str | None:
+@functools.lru_cache(maxsize=8192)
+def _value_problem(cls: type[BaseModel], path: tuple[str, ...], value: object) -> str | None:
+    """Whether the section accepts ``value`` at ``path``, judged on the section's defaults (field
+    limits do not depend on the other fields; cached, because every scenario validation — one per
+    run of a batch — checks every range)."""
+    data = cls().model_dump(mode="json")
+    node = data
+    for part in path[:-1]:
+        node = node.setdefault(part, {})
+    node[path[-1]] = value
+    try:
+        cls.model_validate(data)
+    except ValidationError as err:
+        return str(err.errors()[0]["msg"])
+    except ValueError as err:
+        return str(err)
+    return None
+
+
+def _field_problem(dotted: str, values: list, sections: dict, numeric: bool,
+                   dumps: dict[str, dict]) -> str | None:
     """Why ``dotted`` cannot take ``values`` (None when it can)."""
     if dotted in FIXED_FIELDS:
         return f"cannot be uncertain: {FIXED_FIELDS[dotted]}"
@@ -130,8 +152,9 @@ def _field_problem(dotted: str, values: list, sections: dict, numeric: bool) -> 
     section = sections[head]
     if not isinstance(section, BaseModel):
         return "no such scenario field"
-    data = section.model_dump(mode="json")
-    node = data
+    if head not in dumps:
+        dumps[head] = section.model_dump(mode="json")
+    node = dumps[head]
     for part in rest[:-1]:
         if not isinstance(node.get(part), dict):
             return "no such scenario field"
@@ -146,12 +169,9 @@ def _field_problem(dotted: str, values: list, sections: dict, numeric: bool) -> 
     if isinstance(current, bool) and not all(isinstance(v, bool) for v in values):
         return f"a true/false field; levels must be true or false (got {values})"
     for v in values:
-        node[leaf] = round(v) if isinstance(current, int) and not isinstance(current, bool) else v
-        try:
-            type(section).model_validate(data)
-        except ValidationError as err:
-            return f"value {v} is outside what the field accepts: {err.errors()[0]['msg']}"
-        except ValueError as err:
-            return f"value {v} is outside what the field accepts: {err}"
+        v = round(v) if isinstance(current, int) and not isinstance(current, bool) else v
+        why = _value_problem(type(section), tuple(rest), v)
+        if why:
+            return f"value {v} is outside what the field accepts: {why}"
     return None
 

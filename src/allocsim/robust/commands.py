@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -78,13 +77,12 @@ def serve_command(args: argparse.Namespace) -> int:
         raise UserError(Problem(str(folder), "RESULTS", "not a compare, robust or packages result folder "
                                 "(expected comparison.csv, robustness.csv or packages.csv)"))
     exe = Path(sys.executable).with_name("solara")
-    cmd = [str(exe) if exe.exists() else "solara", "run", str(Path(__file__).with_name("app.py")),
-           "--host", args.host, "--port", str(args.port)]
+    if not exe.exists():
+        raise UserError(Problem("serve", "solara", "Solara is not installed; pip install 'allocsim[viz]'"))
+    cmd = [str(exe), "run", str(Path(__file__).with_name("app.py")), "--host", args.host, "--port", str(args.port)]
     if args.no_open:
         cmd.append("--no-open")
-    print(f"committee page for {folder} ({kind}) at http://{args.host}:{args.port}/ (Ctrl-C to stop)")
-    env = {**os.environ, "ALLOCSIM_RESULTS": str(folder)}
-    try:
-        return subprocess.call(cmd, env=env)
-    except FileNotFoundError:
-        raise UserError(Problem("serve", "solara", "Solara is not installed; pip install 'allocsim[viz]'")) from None
+    print(f"committee page for {folder} ({kind}) at http://{args.host}:{args.port}/ (Ctrl-C to stop)", flush=True)
+    # become the server (exec, not a child process): stopping this process stops the page
+    os.execve(str(exe), cmd, {**os.environ, "ALLOCSIM_RESULTS": str(folder)})
+    return 0  # pragma: no cover - execve does not return

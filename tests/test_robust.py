@@ -89,6 +89,30 @@ def test_shipped_ranges_cover_illustrative_fields_and_are_inherited() -> None:
     assert "allocation.envelope_mthb.province_budget" not in unc
 
 
+def test_every_illustrative_number_has_a_range_or_is_fixed_on_purpose() -> None:
+    """A new illustrative parameter must get a range (or a reason in FIXED_FIELDS): numeric
+    fields labelled illustrative, and every numeric simulation field (the simulation section
+    declares all its numbers illustrative except the ones set by regulation)."""
+    from allocsim.scenario.uncertainty import FIXED_FIELDS
+
+    base = load_scenario(SCENARIOS / "baseline.toml")
+    unc = base.uncertainty.parameters
+    missing = []
+    for sec in ("catalogue", "allocation", "rules", "levers", "simulation"):
+        model = getattr(base, sec)
+        for name, f in type(model).model_fields.items():
+            v = getattr(model, name)
+            key = f"{sec}.{name}"
+            numeric = isinstance(v, int | float) and not isinstance(v, bool)
+            wanted = numeric and ("illustrative" in (f.description or "") or sec == "simulation")
+            if wanted and key not in unc and key not in FIXED_FIELDS:
+                missing.append(key)
+    env = base.allocation.envelope_mthb
+    missing += [f"allocation.envelope_mthb.{k}" for k in env if k != "province_budget"
+                and f"allocation.envelope_mthb.{k}" not in unc]
+    assert not missing, f"illustrative parameters without an [uncertainty] range: {missing}"
+
+
 @pytest.mark.parametrize("entry, words", [
     ('"simulation.procurement_days" = { low = -5.0, high = 45.0, reason = "bad" }',
      ["uncertainty.parameters.simulation.procurement_days", "greater than 0"]),

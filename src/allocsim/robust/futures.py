@@ -48,10 +48,8 @@ class RobustResult:
 
 
 def get_field(sc: Scenario, dotted: str) -> object:
-    node: object = sc.model_dump(mode="json")
-    for part in dotted.split("."):
-        node = node[part]  # type: ignore[index]
-    return node
+    """The value of a dotted scenario field (dict keys included), as JSON data."""
+    return _lookup(sc.model_dump(mode="json"), dotted)
 
 
 def sample_futures(baseline: Scenario, n: int) -> pd.DataFrame:
@@ -83,13 +81,22 @@ def sample_futures(baseline: Scenario, n: int) -> pd.DataFrame:
 
 def held_fields(sc: Scenario, baseline: Scenario) -> list[str]:
     """Uncertain parameters this scenario sets to a value of its own (kept in every future)."""
-    return [k for k in baseline.uncertainty.parameters if get_field(sc, k) != get_field(baseline, k)]
+    a, b = sc.model_dump(mode="json"), baseline.model_dump(mode="json")
+    return [k for k in baseline.uncertainty.parameters if _lookup(a, k) != _lookup(b, k)]
 
 
-def in_future(sc: Scenario, baseline: Scenario, values: dict[str, object]) -> Scenario:
-    """The scenario in one future: uncertain values applied except the fields it sets itself,
-    at the per-future simulation size."""
-    held = set(held_fields(sc, baseline))
+def _lookup(data: dict, dotted: str) -> object:
+    for part in dotted.split("."):
+        data = data[part]
+    return data
+
+
+def in_future(sc: Scenario, baseline: Scenario, values: dict[str, object],
+              held: set[str] | None = None) -> Scenario:
+    """The scenario in one future: uncertain values applied except the fields it sets itself
+    (``held``, computed once per scenario by the caller when given), at the per-future
+    simulation size."""
+    held = set(held_fields(sc, baseline)) if held is None else held
     params = {k: v for k, v in values.items() if k not in held}
     cpp = baseline.uncertainty.citizens_per_province
     if cpp is not None:
@@ -106,8 +113,9 @@ def robust_tasks(baseline: Scenario, reforms: list[Scenario], design: pd.DataFra
     params = [c for c in design.columns if c != "future"]
     tasks = []
     for k, sc in enumerate([baseline, *reforms]):
+        held = set(held_fields(sc, baseline))
         for f, row in enumerate(design.itertuples(index=False)):
-            fsc = in_future(sc, baseline, dict(zip(params, row[1:], strict=True)))
+            fsc = in_future(sc, baseline, dict(zip(params, row[1:], strict=True)), held)
             for r in range(replicates):
                 s = seeds[f * replicates + r]
                 tasks.append(scenario_task(fsc, s, (k * n + f) * replicates + r, label=sc.name,

@@ -1,20 +1,31 @@
 """Benchmark: the national budget-cycle simulation with vectorised citizens, against a naive
-reference in which every citizen is a Mesa agent.
+reference in which every citizen is a Mesa agent; and the cost of one Mesa agent per local
+government.
 
-National run: 76 provinces + their 18 clusters, the 7,852 local governments (DLA 2020) aggregated
-as one agent per type per province (228 agents), 10 ministries, >= 1 M citizens, 10 fiscal years.
+National run: 76 provinces + their 18 clusters, the 7,841 local governments (real per-province
+counts by type, Bangkok's BMA not simulated) aggregated as one agent per type per province (331
+agents), 10 ministries, >= 1 M citizens, 10 fiscal years.
 The naive reference is the same model with the citizens replaced by one ``mesa.Agent`` each (same
 methods, same caching, Python loops instead of numpy). It is too slow to run at 1 M, so it runs on
 two samples and its time is extrapolated linearly in the number of citizens (t = a + b·N, fitted
 to the two samples); memory likewise. Prints the speed ratio, wall time and peak memory.
 
-    python benchmarks/bench_simulate.py [--citizens-per-province 13200] [--years 10]
+Local-government modes: the national run in ``aggregated`` and ``per_body`` mode (7,841 agents,
+capacities drawn per body), each repeated ``--repeats`` times (>= 3) in a fresh process so that
+peak RSS is that run's own; prints the median wall time and peak RSS of each and the difference.
+
+    python benchmarks/bench_simulate.py [--citizens-per-province 13200] [--years 10] [--repeats 3]
+                                        [--skip-naive]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import resource
+import statistics
+import subprocess
+import sys
 import time
 import tracemalloc
 
@@ -24,6 +35,7 @@ import numpy as np
 from allocsim.scenario.schema import Scenario
 from allocsim.simulate import BudgetModel
 from allocsim.simulate.citizens import Citizens
+from allocsim.simulate.local_governments import build_local_governments
 
 
 class CitizenAgent(mesa.Agent):
@@ -126,12 +138,79 @@ def traced_peak(cls: type[BudgetModel], per_province: int) -> float:
     return peak / 2**20
 
 
+def one_run(mode: str, per_province: int, years: int) -> dict:
+    """One national run in this process: wall time (build + run) and this process's peak RSS."""
+    sc = Scenario(name="national").updated({"simulation.local_government_agents": mode})
+    t0 = time.perf_counter()
+    m = BudgetModel(sc, seed=1, years=years, citizens_per_province=per_province)
+    build = time.perf_counter() - t0
+    m.run()
+    wall = time.perf_counter() - t0
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # the local governments' own share, measured after the run: build table + agents again ...
+    rng = np.random.default_rng(0) if mode == "per_body" else None
+
+    def build_lg() -> list:
+        table = build_local_governments(m.lg_counts, sc.simulation, rng)
+        return [m.local_government_class(m, k) for k in range(len(table))]
+
+    t1 = time.perf_counter()
+    build_lg()
+    lg_build = time.perf_counter() - t1
+    tracemalloc.start()
+    keep = build_lg()
+    lg_mem = tracemalloc.get_traced_memory()[1] / 2**20
+    tracemalloc.stop()
+    del keep
+    # ... and the yearly province sum of co-funding capacity (vectorised in both modes)
+    t1 = time.perf_counter()
+    for _ in range(100):
+        m.local_cofunding_thb()
+    sum_us = (time.perf_counter() - t1) / 100 * 1e6
+    return {"mode": mode, "agents": len(m.local_governments), "bodies": int(m.lg.bodies.sum()),
+            "build_s": build, "wall_s": wall, "rss_mb": rss, "lg_build_s": lg_build,
+            "lg_traced_mb": lg_mem, "cofund_sum_us": sum_us}
+
+
+def local_government_modes(per_province: int, years: int, repeats: int) -> None:
+    """Median wall time and peak RSS of each mode, every run in a fresh process."""
+    res: dict[str, list[dict]] = {}
+    for _ in range(repeats):  # interleaved, so load changes on the machine hit both modes alike
+        for mode in ("aggregated", "per_body"):
+            out = subprocess.run([sys.executable, __file__, "--one", mode, "--years", str(years),
+                                  "--citizens-per-province", str(per_province)],
+                                 check=True, capture_output=True, text=True).stdout
+            res.setdefault(mode, []).append(json.loads(out.strip().splitlines()[-1]))
+    med = {}
+    keys = ("build_s", "wall_s", "rss_mb", "lg_build_s", "lg_traced_mb", "cofund_sum_us")
+    for mode, runs in res.items():
+        med[mode] = md = {k: statistics.median(r[k] for r in runs) for k in keys}
+        walls = ", ".join(f"{r['wall_s']:.2f}" for r in runs)
+        print(f"local governments {mode:10s}: {runs[0]['agents']:,} agents for {runs[0]['bodies']:,} bodies; "
+              f"median of {len(runs)} runs: wall {md['wall_s']:6.2f} s (model build {md['build_s']:.2f} s; "
+              f"runs {walls}), peak RSS {md['rss_mb']:,.0f} MB; local governments alone: build "
+              f"{md['lg_build_s'] * 1e3:.1f} ms, traced {md['lg_traced_mb']:.2f} MB, yearly province "
+              f"sum {md['cofund_sum_us']:.0f} us")
+    a, b = med["aggregated"], med["per_body"]
+    print(f"per-body cost vs aggregated: wall {b['wall_s'] - a['wall_s']:+.2f} s "
+          f"({b['wall_s'] / a['wall_s'] - 1:+.1%}), peak RSS {b['rss_mb'] - a['rss_mb']:+,.0f} MB "
+          f"(aggregated targets < 10 s, < 1 GB for {years} years)")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--citizens-per-province", type=int, default=13200)
     ap.add_argument("--years", type=int, default=10)
     ap.add_argument("--samples", type=int, nargs=2, default=(40, 120), help="naive sample sizes per province")
+    ap.add_argument("--repeats", type=int, default=3, help="runs per local-government mode (>= 3)")
+    ap.add_argument("--skip-naive", action="store_true", help="only the national and local-government runs")
+    ap.add_argument("--one", choices=("aggregated", "per_body"), help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.one:  # a child process of local_government_modes
+        print(json.dumps(one_run(args.one, args.citizens_per_province, args.years)))
+        return
+    if args.repeats < 3:
+        ap.error("--repeats must be at least 3 (a median of fewer runs says little)")
 
     t0 = time.perf_counter()
     m = BudgetModel(Scenario(name="national"), seed=1, years=args.years, citizens_per_province=args.citizens_per_province)
@@ -140,9 +219,13 @@ def main() -> None:
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     n = m.citizens.size
     print(f"national run: {m.n_provinces} provinces, {m.n_clusters} clusters, {len(m.local_governments)} "
-          f"local-government agents (7,852 bodies by type), {len(m.ministries)} ministries, {n:,} citizens, "
+          f"local-government agents ({int(m.lg.bodies.sum()):,} bodies, real counts by type and province), "
+          f"{len(m.ministries)} ministries, {n:,} citizens, "
           f"{args.years} fiscal years")
     print(f"vectorised   : wall {wall:6.2f} s, peak RSS {rss:,.0f} MB (targets < 10 s, < 1 GB)")
+    local_government_modes(args.citizens_per_province, args.years, args.repeats)
+    if args.skip_naive:
+        return
     vec_peak = traced_peak(BudgetModel, args.citizens_per_province)
 
     pts = [timed(NaiveModel, s, args.years) for s in args.samples]

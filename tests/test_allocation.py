@@ -331,3 +331,16 @@ def test_formula_allocations_never_beat_the_optimum() -> None:
     assert (t.loc[["per_capita", "random", "skewed"], "status"] == "optimal").all()
     assert (t["share_of_optimum"] <= 1 + 1e-9).all()
     assert (t.loc[["per_capita", "random", "skewed"], "share_of_optimum"] < 1).all()
+
+
+def test_readme_formulation_lists_every_rule() -> None:
+    """The one-page formulation in the README names every LP and MILP rule the code builds."""
+    from pathlib import Path
+
+    from allocsim.optimise.allocation import ALLOCATION_RULES
+    from allocsim.optimise.rules import RULES
+
+    text = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    page = text[text.index("### The formulation on one page"):text.index("## Simulation")]
+    for name in [*ALLOCATION_RULES, *RULES]:
+        assert f"| {name}" in page, name

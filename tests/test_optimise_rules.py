@@ -68,6 +68,29 @@ def test_alignment_share_per_province() -> None:
     assert solve(rows, {"b": 100}, alignment_threshold=0.5).selected == ["V"]
 
 
+def test_alignment_national_row_covers_projects_without_a_province() -> None:
+    rows = [{"project_id": "U", "benefit": 10, "cost:b": 10, "aligned": 0},                  # no province
+            {"project_id": "V", "benefit": 3, "cost:b": 3, "province": "TH-50", "aligned": 1}]
+    assert sorted(solve(rows, {"b": 100}).selected) == ["U", "V"]
+    # nationally 3 / 13 < 0.5 aligned: U escapes every province row but not the national one
+    r = solve(rows, {"b": 100}, alignment_threshold=0.5)
+    assert r.selected == ["V"] and r.model.families["alignment"].size == 2
+    # 3 / 6 >= 0.5 once U is small enough
+    rows[0].update({"cost:b": 3, "benefit": 1})
+    assert sorted(solve(rows, {"b": 100}, alignment_threshold=0.5).selected) == ["U", "V"]
+
+
+def test_alignment_national_row_left_out_when_implied() -> None:
+    rows = [{"project_id": "U", "benefit": 10, "cost:b": 10, "province": "TH-57", "aligned": 0},
+            {"project_id": "V", "benefit": 3, "cost:b": 3, "province": "TH-50", "aligned": 1},
+            {"project_id": "W", "benefit": 3, "cost:b": 4, "partners": "TH-50 TH-57", "aligned": 1}]
+    t = table(rows, {"b": 100})
+    from allocsim.optimise.rules import alignment
+
+    fam = alignment.rows(build_data(t), RuleParams(alignment_threshold=0.5))
+    assert fam.size == 2  # one row per province; their sum is the national row
+
+
 def test_cluster_projects_need_two_partners() -> None:
     rows = [{"project_id": "J", "benefit": 5, "cost:b": 1, "partners": "TH-50", "channel": "cluster"},
             {"project_id": "K", "benefit": 5, "cost:b": 1, "partners": "TH-50 TH-57", "channel": "cluster"}]
@@ -207,13 +230,17 @@ def test_pareto_frontier_is_monotone_on_one_model() -> None:
     data = build_data(table(rows, {"b": 60}))
     res = select_portfolio(data, RuleParams(), options=EXACT, pareto_points=6)
     f = res.pareto
-    assert len(f) == 6 and (f["status"] == "optimal").all()
-    assert (np.diff(f["total_benefit"]) <= 1e-6).all()            # benefit falls as equity rises
-    assert (f["min_per_capita_benefit"] >= f["epsilon_min_per_capita"] - 1e-6).all()
+    assert 3 <= len(f) <= 6 and (f["status"] == "optimal").all()
+    assert (np.diff(f["total_benefit"]) < 0).all()                # benefit falls as equity rises
+    assert (np.diff(f["min_per_capita_benefit"]) > 0).all()
+    assert (f["min_per_capita_benefit"] >= f["epsilon_min_per_capita"] * (1 - 1e-6) - 1e-6).all()
     assert f["total_benefit"].iloc[0] == pytest.approx(res.total_benefit)
-    assert f["min_per_capita_benefit"].iloc[-1] > f["min_per_capita_benefit"].iloc[0]
-    # the same model object served every point: the epsilon constraint is back off afterwards
-    assert not res.model.model.eps_con.active
+    # the grid starts at the benefit optimum's own minimum, not at 0
+    assert f["epsilon_min_per_capita"].iloc[0] == pytest.approx(res.min_per_capita)
+    eq = select_portfolio(data, RuleParams(), objective="equity", options=EXACT)
+    assert f["min_per_capita_benefit"].iloc[-1] == pytest.approx(eq.min_per_capita)
+    # the same HiGHS model served every point: the z bound is back to free afterwards
+    assert res.model._z == (-np.inf, np.inf)
 
 
 def test_infeasible_rules_are_explained_in_policy_words(tmp_path: Path) -> None:

@@ -51,9 +51,42 @@ def test_actual_rule_splits_the_milp_quotas_by_the_real_shares() -> None:
     total = sum(real.values())
     for c, wi in zip(data.provinces, w, strict=True):
         assert wi == pytest.approx(real.get(c, 0.0) / total, abs=1e-15)
-    q = quota_matrix(data, w)
+    from allocsim.optimise import rule_params
+
+    params = rule_params(sc, data, np.ones(len(data.provinces)), geo)
+    assert params.quota_rule == "actual"
+    q = params.quota
     k = data.resources.index("province_budget")
-    assert q[:, k].sum() == pytest.approx(data.capacity[k])
+    for c, qi in zip(data.provinces, q[:, k], strict=True):  # every money source: the real shares
+        assert qi == pytest.approx(data.capacity[k] * real.get(c, 0.0) / total, rel=1e-12, abs=1e-12)
+    # the cluster budget: each cluster's real share (split among its members by population)
+    kc = data.resources.index("cluster_budget")
+    with open(REF / "thailand_cluster_budget.csv", encoding="utf-8") as fh:
+        clu = {r["cluster_id"]: float(r["budget_thb"]) for r in csv.DictReader(fh) if r["fiscal_year_be"] == "2569"}
+    member = dict(zip(geo.provinces["iso_code"], geo.provinces["cluster_id"], strict=True))
+    for cid, amount in clu.items():
+        got = sum(q[i, kc] for i, c in enumerate(data.provinces) if member.get(c) == cid)
+        assert got == pytest.approx(data.capacity[kc] * amount / sum(clu.values()), rel=1e-9)
+    assert quota_matrix(data, w)[:, k].sum() == pytest.approx(data.capacity[k])
+
+
+def test_actual_rule_in_the_lp_uses_the_real_shares_as_they_are() -> None:
+    from allocsim.data.formula import actual_cluster_shares
+    from allocsim.experiments.run import build_inputs
+    from allocsim.optimise.allocation import allocation_inputs, formula_quota
+
+    sc = load_scenario(SCENARIOS / "baseline.toml")
+    geo, table = build_inputs(sc)
+    inp = allocation_inputs(geo, table, sc.allocation)
+    real = raw_budgets(2569)
+    shares = np.array([real[c] for c in inp.provinces]) / sum(real.values())
+    q, qc = formula_quota(inp, shares, actual_cluster_shares(2569, inp.clusters))
+    for r, src in enumerate(inp.sources):
+        np.testing.assert_allclose(q[:, r] / inp.envelope(src), shares, rtol=1e-12)
+    with open(REF / "thailand_cluster_budget.csv", encoding="utf-8") as fh:
+        clu = {r["cluster_id"]: float(r["budget_thb"]) for r in csv.DictReader(fh) if r["fiscal_year_be"] == "2569"}
+    expect = np.array([clu[c] for c in inp.clusters]) / sum(clu.values())
+    np.testing.assert_allclose(qc / sc.allocation.cluster_envelope_mthb, expect, rtol=1e-12)
 
 
 def test_fitted_formula_is_the_least_squares_fit() -> None:
@@ -90,6 +123,18 @@ def test_hindcast_figures_for_the_real_data_rules() -> None:
     mape = float(np.mean(np.abs(inc - actual) / actual) * 100)
     assert t.loc["incremental", "mape_pct"] == pytest.approx(mape, rel=1e-12)
     assert mape == pytest.approx(3.741, abs=1e-3)  # README figure
+    # per capita and the fitted formula, from the raw tables (README: 34.0 % and 8.7 %)
+    with open(REF / "thailand_provinces.csv", encoding="utf-8") as fh:
+        geo = {r["iso_code"]: (float(r["population"]), float(r["area_km2"])) for r in csv.DictReader(fh)}
+    pop = np.array([geo[c][0] for c in iso])
+    per_capita = actual.sum() * pop / pop.sum()
+    f = fit_formula(2568)
+    fit = np.array([f.predict(*geo[c]) for c in iso])
+    fit = actual.sum() * fit / fit.sum()
+    t = hindcast_table(pd.DataFrame({"actual": actual, "per_capita": per_capita, "fitted": fit}, index=iso))
+    t = t.set_index("rule")
+    assert t.loc["per_capita", "mape_pct"] == pytest.approx(33.99, abs=0.01)
+    assert t.loc["fitted", "mape_pct"] == pytest.approx(8.68, abs=0.01)
 
 
 def test_real_budget_changes_are_fat_tailed() -> None:

@@ -23,10 +23,10 @@ def test_every_shipped_scenario_validates(path: Path) -> None:
 def test_one_reform_file_per_lever_changing_only_its_field() -> None:
     base = load_scenario(SCENARIOS / "baseline.toml").model_dump()
     for lever in LEVERS:
-        sc = load_scenario(SCENARIOS / f"reform_{lever.key}.toml")
-        section, key = lever.field.split(".")
+        sc = load_scenario(SCENARIOS / f"reform_{lever.reform}.toml")
+        section, key = lever.section, lever.field
         assert sc.model_dump()[section][key] == lever.reform_value
-        assert base[section][key] != lever.reform_value, lever.key
+        assert base[section][key] != lever.reform_value, lever.reform
         # nothing else differs from the baseline
         other = sc.model_dump()
         for s in base:
@@ -36,7 +36,7 @@ def test_one_reform_file_per_lever_changing_only_its_field() -> None:
                 assert {k: v for k, v in other[s].items() if k != key} == \
                        {k: v for k, v in base[s].items() if k != key}
             else:
-                assert other[s] == base[s], (lever.key, s)
+                assert other[s] == base[s], (lever.reform, s)
 
 
 def test_extends_merges_tables_key_by_key(scenario_dir: Path) -> None:
@@ -45,7 +45,7 @@ def test_extends_merges_tables_key_by_key(scenario_dir: Path) -> None:
     sc = load_scenario(scenario_dir / "top.toml")
     assert (sc.name, sc.seed) == ("top", 5)
     assert sc.levers.single_gateway is True and sc.levers.data_sharing == 1.0
-    assert sc.levers.allocation_rule == "plan_score"            # inherited from baseline
+    assert sc.levers.allocation_rule == "actual"            # inherited from baseline
     assert [p.name for p in sc.chain] == ["baseline.toml", "mid.toml", "top.toml"]
     base = load_scenario(scenario_dir / "baseline.toml")
     assert scenario_hash(sc) != scenario_hash(base)
@@ -68,7 +68,7 @@ INVALID = {
     "seed_wrong_type": ('seed = "abc"', "seed", "integer"),
     "seed_negative": ('seed = -1', "seed", "greater than or equal to 0"),
     "share_above_one": ('[levers]\ndata_sharing = 1.5', "levers.data_sharing", "less than or equal to 1"),
-    "unknown_rule_choice": ('[levers]\nallocation_rule = "lottery"', "levers.allocation_rule", "'plan_score'"),
+    "unknown_rule_choice": ('[levers]\nallocation_rule = "lottery"', "levers.allocation_rule", "'actual'"),
     "unknown_province": ('[levers]\nhigh_performance_provinces = ["TH-99"]', "levers.high_performance_provinces", "TH-99"),
     "negative_gap": ('[solver]\nmip_gap = -1', "solver.mip_gap", "greater than or equal to 0"),
     "negative_need_target": ('[objective]\nneed_target = -5', "objective.need_target", "greater than or equal to 0"),

@@ -124,8 +124,8 @@ def test_thai_run_report(small: Path, tmp_path: Path) -> None:
     assert m and base64.b64decode(m[1]) == (fonts.FONT_DIR / fonts.FILES["normal"]).read_bytes()
     page = _Text()
     page.feed(text)
-    assert page.h2[:4] == [TH["Allocation"], TH["Portfolio"], TH["Simulation over time"],
-                           TH["Per-province results"]]
+    assert page.h2[:5] == [TH["Allocation"], TH["Hindcast: which rule predicts FY2569"], TH["Portfolio"],
+                           TH["Simulation over time"], TH["Per-province results"]]
     english = [h for h in page.th if not THAI.search(h)]
     assert not english, f"table headers without Thai: {english}"
     names_th = set(load_geography().provinces["name_th"])
@@ -135,7 +135,9 @@ def test_thai_run_report(small: Path, tmp_path: Path) -> None:
     nat = pd.read_csv(out / "sim_national.csv")
     # numbers in million baht: the national table's allocation for the simulated year
     assert f"{nat['allocated_thb'].iloc[0] / 1e6:,.1f} ล้านบาท" in page.cells["allocated_thb"]
-    assert len(list((out / "charts").glob("map_*.png"))) == 2
+    maps = {f.stem for f in (out / "charts").glob("map_*.png")}
+    assert {"map_allocation", "map_real_budget", "map_hindcast", "map_benefit", "map_delay", "map_lapsed",
+            "map_duplicates", "map_satisfaction"} <= maps  # every per-province metric on a map
 
 
 def test_thai_compare_report(scenario_dir: Path, small: Path, tmp_path: Path) -> None:

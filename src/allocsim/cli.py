@@ -1,6 +1,7 @@
 """The ``allocsim`` command: parse arguments, call the API, turn errors into messages and exit codes.
 
 Exit codes: 0 success, 2 bad input (one ``file: field: message`` line per problem on stderr),
+``select`` also 1 (rules conflict) and 4 (time limit without a solution), see ``SELECT_EXIT``;
 130 interrupted. A user error never prints a traceback.
 """
 
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -148,41 +149,101 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return serve_command(args)
 
 
+SELECT_EXIT = """exit codes:
+  0  a portfolio: proven optimal within --gap, or labelled NOT OPTIMAL (e.g. time limit reached
+     with a solution; the label gives HiGHS's gap and bound)
+  1  the rules cannot all hold (infeasible); the conflicting rules are explained
+  2  bad input (file, field or option), one line per problem
+  4  time limit (or another solver limit) reached without any feasible portfolio
+  3  internal or file error"""
+
+
 def cmd_select(args: argparse.Namespace) -> int:
-    """Portfolio MILP on user tables alone: exit 0 with a solution (optimal or labelled
-    not optimal), 1 when the rules cannot all hold (conflicts explained), 2 for bad input."""
+    """Portfolio MILP on user tables alone; exit codes in ``SELECT_EXIT``."""
     import json
 
-    from allocsim.data.geography import load_geography
     from allocsim.data.projects import load_project_table
     from allocsim.optimise import RuleParams, SolveOptions, build_data, select_portfolio
-    from allocsim.store import atomic_write_csv, atomic_write_json, result_folder
 
-    geo = load_geography() if args.thailand else None
+    geo = None
+    if args.thailand:
+        from allocsim.data.geography import load_geography
+
+        geo = load_geography()
+    if args.need_target is not None and not args.need_target >= 0:
+        raise UserError([Problem("command line", "--need-target", f"must be >= 0 (got {args.need_target})")])
+    if args.objective == "shortfall" and args.need_target is None:
+        raise UserError([Problem("command line", "--need-target", "objective 'shortfall' needs --need-target "
+                                 "(THB of benefit per head every province should reach)")])
+    if args.alternatives < 0 or not 0 <= args.slack <= 0.5:
+        raise UserError([Problem("command line", "--alternatives/--slack", "need K >= 0 and 0 <= S <= 0.5 "
+                                 f"(got {args.alternatives}, {args.slack})")])
     table = load_project_table(args.projects, args.resources, geography=geo)
     params = RuleParams(alignment_threshold=args.alignment,
                         **{rule: False for rule in args.without})
     data = build_data(table, geo)
-    res = select_portfolio(data, params, objective=args.objective,
-                           options=SolveOptions(args.gap, args.time_limit, None))
+    res = select_portfolio(data, params, objective=args.objective, need_target=args.need_target,
+                           options=SolveOptions(args.gap, args.time_limit, None),
+                           decompose=args.decompose, workers=args.workers,
+                           warm_start=not args.no_warm_start, alternatives=args.alternatives,
+                           slack=args.slack)
     payload = res.as_json()
+    values = None
+    if args.resource_values and res.x is not None and res.model is not None and res.model.highs is not None:
+        from allocsim.optimise.valuation import lp_relaxation, resource_values
+
+        values = resource_values(res.model, SolveOptions(args.gap, args.time_limit, None), res.x)
+        payload["lp_relaxation_bound"] = lp_relaxation(res.model, SolveOptions(args.gap, args.time_limit, None))[0]
+        payload["resource_values"] = values.to_dict(orient="records")
+    alt = res.alternatives
+    if alt is not None:
+        payload["alternatives"] = alt.summary.to_dict(orient="records")
     if args.out:
+        from allocsim.store import atomic_write_csv, atomic_write_json, result_folder
+
         with result_folder(Path(args.out), overwrite=args.overwrite) as stage:
             atomic_write_csv(res.table(), stage / "portfolio.csv")
             if res.diagnosis is not None:
                 atomic_write_csv(res.diagnosis.conflicts, stage / "conflicts.csv")
                 atomic_write_csv(res.diagnosis.iis, stage / "conflict_sets.csv")
+            if values is not None:
+                atomic_write_csv(values, stage / "resource_values.csv")
+            if alt is not None:
+                atomic_write_csv(alt.portfolios, stage / "alternatives.csv")
+                atomic_write_csv(alt.summary, stage / "alternatives_summary.csv")
+                atomic_write_csv(alt.ranges, stage / "alternative_ranges.csv")
             atomic_write_json(payload, stage / "solver.json")
     if args.json:
         print(json.dumps(payload))
     else:
         print(f"{res.status.label()}; {len(res.selected)} of {data.n} projects selected"
               + (f", total benefit {res.total_benefit:,.3f}" if res.total_benefit is not None else ""))
+        if res.decomposition is not None:
+            print(f"  decomposition: {res.decomposition['message']}")
+        if values is not None:
+            for r in values.itertuples(index=False):
+                print(f"  resource {r.resource}: +{r.step:,.3g} buys {r.benefit_gain:,.3f} benefit "
+                      f"({r.status}); LP-relaxation dual {r.lp_relaxation_dual:,.3g}")
+        if alt is not None:
+            for r in alt.summary.itertuples(index=False):
+                if r.portfolio:
+                    print(f"  alternative {r.portfolio}: {r.status}, benefit {r.total_benefit:,.3f} "
+                          f"({r.share_of_optimum:.1%} of the optimum), {r.projects} projects, "
+                          f"{r.shared_with_optimum} shared with the optimum")
+            must = alt.ranges[alt.ranges["kind"] == "must-fund"]
+            print(f"  {len(must)} of {len(alt.ranges)} provinces receive money in every portfolio within "
+                  f"{args.slack:.0%} of the optimum (must-fund); the rest are negotiable")
         for msg in payload.get("conflicts", []):
             print(f"  conflict: {msg}")
         if args.out:
             print(f"results written to {args.out}")
-    return 0 if res.status.has_solution else 1
+    if res.status.has_solution:
+        return 0
+    if res.status.status in ("infeasible", "infeasible_or_unbounded"):
+        return 1
+    if res.status.status.endswith("_no_solution"):
+        return 4
+    return 3
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
@@ -244,7 +305,13 @@ def cmd_data(args: argparse.Namespace) -> int:
                      "area_km2"]].to_string(index=False))
     lao = load_local_government_counts()
     total = lao.loc[lao["lao_type_en"] == "Total", "count"].iloc[0]
-    print(f"\nlocal governments (อปท.): {total:,} (DLA, 5 Jun 2020); sources: "
+    from allocsim.data.budget import load_local_governments
+
+    by_prov = load_local_governments()
+    print(f"\nlocal governments (อปท.): {int(by_prov['lgo_total'].sum()):,} counted by province and type "
+          f"without Bangkok's BMA (undated WeVis list; the simulation's agents), {total:,} in DLA's national "
+          "count of 5 Jun 2020 (SAOs since upgraded to municipalities explain most of the difference); "
+          "sources: "
           "allocsim/data/reference/SOURCES.md")
     return 0
 
@@ -254,7 +321,8 @@ def cmd_levers(args: argparse.Namespace) -> int:
 
     t = levers_table()
     for _, row in t.iterrows():
-        print(f"{row['lever']}  [{row['status']}]\n  field: {row['field']} (reform file sets "
+        print(f"{row['lever']} — {row['title']}  [{row['status']}]\n  field: {row['field']} "
+              f"(default {row['default']!r}; scenarios/reform_{row['reform']}.toml sets "
               f"{row['reform_value']!r}); source: {row['source']}\n  {row['mechanism']}\n")
     return 0
 
@@ -266,6 +334,22 @@ def _batch_options(p: argparse.ArgumentParser, replicates_help: str) -> None:
     p.add_argument("--workers", type=int, metavar="K", help="local processes (default: all cores)")
     p.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler address (tcp://host:port)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+class _RuleSwitches:
+    """``select --without`` choices: the switchable rules (``optimise.rules.SWITCHES``), read only
+    when argparse needs them, so other commands do not import the optimiser."""
+
+    def _names(self) -> tuple[str, ...]:
+        from allocsim.optimise.rules import SWITCHES
+
+        return SWITCHES
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._names()
+
+    def __iter__(self) -> Iterator[str]:  # argparse lists the valid names in its error message
+        return iter(self._names())
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -340,10 +424,29 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("select", help="solve the portfolio MILP on a projects/resources table pair",
                        description="Choose projects from PROJECTS.csv under the capacities in "
-                       "RESOURCES.csv and the portfolio rules (see README, 'Project table format').")
+                       "RESOURCES.csv and the portfolio rules (see README, 'Project table format').",
+                       epilog=SELECT_EXIT, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("projects", metavar="PROJECTS.csv")
     p.add_argument("resources", metavar="RESOURCES.csv")
-    p.add_argument("--objective", choices=["benefit", "equity"], default="benefit")
+    p.add_argument("--objective", choices=["benefit", "equity", "shortfall"], default="benefit",
+                   help="benefit: most total benefit; equity: max-min per-capita benefit, then most "
+                   "benefit; shortfall: smallest largest shortfall below --need-target, then most "
+                   "benefit")
+    p.add_argument("--need-target", type=float, metavar="THB", help="per-head benefit every "
+                   "province should reach (for --objective shortfall; your number, no default)")
+    p.add_argument("--decompose", action="store_true", help="split into independent blocks (only "
+                   "when no rule row links them: exact) and solve them in parallel processes")
+    p.add_argument("--workers", type=int, metavar="K", help="processes for --decompose (default: cores)")
+    p.add_argument("--no-warm-start", action="store_true", help="do not start HiGHS from the greedy "
+                   "portfolio (by default a time-limited solve returns at least the greedy's benefit)")
+    p.add_argument("--alternatives", type=int, default=0, metavar="K",
+                   help="also find K near-optimal portfolios, each as different as possible from the "
+                        "optimum and from each other (alternatives.csv, alternative_ranges.csv)")
+    p.add_argument("--slack", type=float, default=0.02, metavar="S",
+                   help="alternatives keep at least (1 - S) of the optimum's benefit (default 0.02)")
+    p.add_argument("--resource-values", action="store_true",
+                   help="also value every resource: the LP-relaxation bound and duals, and one MILP "
+                        "re-solve per resource with 1%% more capacity (resource_values.csv)")
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     p.add_argument("--out", metavar="DIR", help="also write portfolio.csv and solver.json here")
     p.add_argument("--overwrite", action="store_true", help="replace an existing --out folder")
@@ -352,10 +455,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--time-limit", type=float, default=60.0, metavar="S",
                    help="solver time limit in seconds (default 60)")
     p.add_argument("--alignment", type=float, default=0.0, metavar="SHARE",
-                   help="minimum aligned share of funded cost per province (default 0: off)")
+                   help="minimum aligned share of funded cost per province and nationally (default 0: off)")
     p.add_argument("--without", action="append", default=[], metavar="RULE",
-                   choices=["capacity", "duplicates", "follow_on", "matching", "alignment",
-                            "cluster_partners", "committed"], help="switch a rule off (repeatable)")
+                   choices=_RuleSwitches(), help="switch a rule off (repeatable); the names are "
+                   "the switchable rule modules of optimise/rules/")
     p.add_argument("--thailand", action="store_true",
                    help="check provinces against the reference data and use real populations")
     p.set_defaults(func=cmd_select)

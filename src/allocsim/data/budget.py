@@ -311,6 +311,7 @@ def _check_year(year: int, allow_unverified: bool) -> int:
     return year
 
 
+@cache
 def real_envelopes(year: int = DEFAULT_YEAR, *, allow_unverified: bool = False) -> RealEnvelopes:
     """Province and cluster totals for a fiscal year (B.E.), M THB. FY2570 needs
     ``allow_unverified=True`` and then carries its caveat."""

@@ -86,6 +86,25 @@ def actual_cluster_shares(year: int, cluster_ids: list[str]) -> np.ndarray:
     return v / v.sum()
 
 
+def cluster_money_weights(year: int, iso_codes: list[str], cluster_of: dict[str, str],
+                          population: dict[str, float]) -> np.ndarray | None:
+    """Per-province weights for the cluster budget under the ``actual`` rule: each cluster's real
+    share of ``year``, split among its member provinces by population (a cluster project's money
+    is shared by its partner provinces). None when the cluster map is not the budget bill's."""
+    clusters = sorted({cluster_of[c] for c in iso_codes if cluster_of.get(c)})
+    shares = actual_cluster_shares(year, clusters)
+    if np.isnan(shares).any():
+        return None
+    by = dict(zip(clusters, shares, strict=True))
+    cpop: dict[str, float] = {}
+    for c in iso_codes:
+        k = cluster_of.get(c)
+        if k:
+            cpop[k] = cpop.get(k, 0.0) + population[c]
+    return np.array([by[cluster_of[c]] * population[c] / cpop[cluster_of[c]] if cluster_of.get(c) else 0.0
+                     for c in iso_codes])
+
+
 def fitted_shares(iso_codes: list[str], year: int = FIT_YEAR) -> np.ndarray:
     """The fitted formula's shares (negative predictions, if any, count as zero)."""
     f = fit_formula(year)

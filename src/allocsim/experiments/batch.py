@@ -14,8 +14,8 @@ from scipy import stats
 
 from allocsim.errors import Problem, UserError
 from allocsim.experiments.executors import Evaluate, execute
-from allocsim.experiments.metrics import LOWER_IS_BETTER
 from allocsim.experiments.store import RunStore, Task
+from allocsim.metrics import METRICS
 from allocsim.scenario.schema import Scenario
 from allocsim.store import atomic_write_json
 
@@ -145,10 +145,12 @@ def paired_differences(results: list[dict], baseline: str, confidence: float) ->
 
 
 def _better(metric: str, d: float, lo: float, hi: float) -> str:
-    """Plain-words reading of a difference: better / worse / no clear change."""
+    """Plain-words reading of a difference: better / worse (by the metric catalogue's direction),
+    changed (a metric with no better direction, or one the catalogue does not know), or no
+    clear change."""
     if d == 0 and (not np.isfinite(lo) or lo == hi == 0):
         return "no change"  # identical in every replicate
     if not np.isfinite(lo) or (lo <= 0 <= hi):
         return "no clear change"
-    up_good = metric not in LOWER_IS_BETTER
-    return "better" if (d > 0) == up_good else "worse"
+    m = METRICS.get(metric)
+    return m.reading(d) if m is not None else "changed"

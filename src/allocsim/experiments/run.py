@@ -78,6 +78,13 @@ def _optimisation_tables(opt: OptimiseResult) -> dict[str, pd.DataFrame]:
     port.insert(1, "province", [extra.provinces[i] if i >= 0 else "" for i in extra.province])
     port["channel"] = extra.channel
     tables = {"allocation": opt.allocation.table, "portfolio": port}
+    if opt.resource_values is not None:
+        tables["resource_values"] = opt.resource_values
+    alt = p.alternatives
+    if alt is not None:
+        tables["alternatives"] = alt.portfolios
+        tables["alternatives_summary"] = alt.summary
+        tables["alternative_ranges"] = alt.ranges
     if opt.allocation.duals is not None:
         tables["allocation_duals"] = opt.allocation.duals
     if opt.baselines is not None:
@@ -101,7 +108,9 @@ def solver_summary(opt: OptimiseResult) -> dict:
                                            "quota_rule": opt.params.quota_rule,
                                            "conflicts": p.diagnosis.messages() if p.diagnosis else []},
         "allocation": a.status.as_dict() | {"conflicts": a.conflicts},
-    }
+    } | ({"reference": opt.reference.as_dict() | {
+        "what": "benefit optimum under the same rules with national envelopes only: the reference "
+                "of every share of the optimum in baselines.csv"}} if opt.reference is not None else {})
 
 
 def run_scenario(sc: Scenario, out: Path | None = None, *, overwrite: bool = False,

@@ -431,58 +431,26 @@ class AllocationResult:
 
 
 def _highs(am: AllocationModel, options: SolveOptions):  # noqa: ANN202 - highspy type
-    import highspy
+    """The LP loaded into a fresh, silent HiGHS (maximise benefit; y ∈ [0, 1], u, t, s ≥ 0)."""
+    from allocsim.optimise.portfolio import make_highs_lp, new_highs
 
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
+    h = new_highs(options)
     h.setOptionValue("time_limit", float(options.time_limit_s))
-    if options.threads:
-        h.setOptionValue("threads", int(options.threads))
     lay = am.layout
-    A = am.A.tocsc()
-    lp = highspy.HighsLp()
-    lp.num_col_, lp.num_row_ = lay.size, A.shape[0]
-    lp.col_cost_ = am.benefit.copy()
-    lp.col_lower_ = np.zeros(lay.size)
     upper = np.full(lay.size, np.inf)
     upper[: lay.n] = 1.0
-    lp.col_upper_ = upper
-    lp.row_lower_, lp.row_upper_ = am.lower, am.upper
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = A.indptr, A.indices, A.data
-    lp.sense_ = highspy.ObjSense.kMaximize
-    h.passModel(lp)
+    h.passModel(make_highs_lp(am.A.tocsc(), am.lower, am.upper, am.benefit.copy(), np.zeros(lay.size),
+                              upper, n_integer=0))
     return h
 
 
-def _run(h, options: SolveOptions, version: str) -> SolveStatus:  # noqa: ANN001
-    import highspy
+def _run(h, options: SolveOptions) -> SolveStatus:  # noqa: ANN001
+    """One HiGHS run of the LP, reported in the shared status vocabulary."""
+    from allocsim.optimise.solve import highs_status
 
     t0 = time.perf_counter()
     h.run()
-    seconds = time.perf_counter() - t0
-    ms = h.getModelStatus()
-    S = highspy.HighsModelStatus
-    status = {S.kOptimal: "optimal", S.kInfeasible: "infeasible", S.kUnbounded: "unbounded",
-              S.kUnboundedOrInfeasible: "infeasible_or_unbounded", S.kTimeLimit: "time_limit",
-              S.kIterationLimit: "iteration_limit", S.kInterrupt: "interrupted"}.get(ms, "error")
-    info = h.getInfo()
-    has = info.primal_solution_status == 2  # feasible
-    if status == "time_limit" and not has:
-        status = "time_limit_no_solution"
-    obj = float(info.objective_function_value) if has else None
-    # an LP solved to optimality has bound = objective; otherwise HiGHS gives no proven bound
-    bound = obj if status == "optimal" else None
-    gap = 0.0 if status == "optimal" else None
-    return SolveStatus(status=status, termination=str(ms), objective=obj, bound=bound, gap=gap,
-                       solve_seconds=seconds, mip_gap=options.mip_gap,
-                       time_limit_s=options.time_limit_s, solver_version=version)
-
-
-def _version() -> str:
-    from importlib.metadata import version
-
-    return version("highspy")
+    return highs_status(h, options, time.perf_counter() - t0, has_integers=False)
 
 
 #: relative tolerance with which the second stage of equity/shortfall holds the first stage's value
@@ -502,7 +470,6 @@ def solve_allocation(inp: AllocationInputs, options: SolveOptions, *, objective:
     am = build_allocation(inp, quota_mthb=quota_mthb, cluster_quota_mthb=cluster_quota_mthb,
                           need_target=need_target)
     h = _highs(am, options)
-    version = _version()
     lay = am.layout
     stages: list[SolveStatus] = []
     if objective in ("equity", "shortfall"):
@@ -510,7 +477,7 @@ def solve_allocation(inp: AllocationInputs, options: SolveOptions, *, objective:
         c = np.zeros(lay.size)
         c[col] = 1.0 if objective == "equity" else -1.0
         h.changeColsCost(lay.size, np.arange(lay.size, dtype=np.int32), c)
-        st = _run(h, options, version)
+        st = _run(h, options)
         stages.append(st)
         if st.status == "optimal":
             v = float(h.getSolution().col_value[col])
@@ -520,7 +487,7 @@ def solve_allocation(inp: AllocationInputs, options: SolveOptions, *, objective:
                 h.changeColBounds(col, 0.0, v * (1 + STAGE_TOLERANCE) + 1e-9)
             h.changeColsCost(lay.size, np.arange(lay.size, dtype=np.int32), am.benefit)
     if not stages or stages[-1].status == "optimal":
-        stages.append(_run(h, options, version))
+        stages.append(_run(h, options))
     status = stages[-1]
     if status.status != "optimal" or status.objective is None:
         conflicts = explain_allocation(am, options) if status.status in (
@@ -609,22 +576,6 @@ def _dual_labels(inp: AllocationInputs, lay: Layout, name: str, r: int) -> tuple
     return inp.provinces[r], "all"
 
 
-def dual_sentences(duals: pd.DataFrame, limit: int = 3) -> list[str]:
-    """Plain sentences for the report summary: what one more million THB of each envelope buys."""
-    out = []
-    env = duals[duals["rule"].isin(["envelope", "cluster_envelope"])]
-    for _, r in env.sort_values("benefit_per_extra_mthb", ascending=False).iterrows():
-        v = r["benefit_per_extra_mthb"]
-        words = r["source"].replace("_", " ")
-        out.append(f"one more million THB of {words} buys {v:,.2f} M THB of benefit"
-                   if v > 0 else f"more {words} buys nothing: its envelope is not spent in full")
-    bind = duals[duals["rule"].isin(["absorption", "ceiling"]) & (duals["benefit_per_extra_mthb"] > 0)]
-    for _, r in bind.sort_values("benefit_per_extra_mthb", ascending=False).head(limit).iterrows():
-        out.append(f"raising {r['area']}'s {r['rule']} limit by one million THB buys "
-                   f"{r['benefit_per_extra_mthb']:,.2f} M THB of benefit")
-    return out
-
-
 def allocation_iis(am: AllocationModel, options: SolveOptions) -> list[tuple[str, int]]:
     """Rows (family, row) of an irreducible infeasible subset of rule rows: HiGHS's IIS
     (``diagnose.lp_iis``); if HiGHS cannot prove it irreducible, a deletion filter drops every row
@@ -674,14 +625,18 @@ def _shortfall(am: AllocationModel, fam: RuleRows, r: int) -> float:
     return 0.0
 
 
-def formula_quota(inp: AllocationInputs, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def formula_quota(inp: AllocationInputs, weights: np.ndarray,
+                  cluster_shares: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(I, R) province quotas and (K,) cluster quotas. Like a real formula allocation, each
     province first gets its per-capita floor (split over sources in proportion to their envelopes)
     and the rest of every envelope is split by ``weights``; clusters get the cluster envelope split
-    by the sum of their members' weights."""
+    by the sum of their members' weights. With ``cluster_shares`` (the measured ``actual`` rule)
+    the shares are applied as they are — no floor first — and clusters get those shares."""
     w = np.asarray(weights, float)
     w = w / w.sum() if w.sum() > 0 else w
     env = np.array([inp.envelope(r) for r in inp.sources])
+    if cluster_shares is not None:
+        return np.outer(w, env), np.asarray(cluster_shares, float) * inp.config.cluster_envelope_mthb
     mix = env / env.sum() if env.sum() > 0 else env
     base = np.outer(inp.floor_mthb, mix)  # (I, R)
     rest = np.maximum(env - base.sum(axis=0), 0.0)
@@ -691,15 +646,17 @@ def formula_quota(inp: AllocationInputs, weights: np.ndarray) -> tuple[np.ndarra
 
 
 def evaluate_rules(inp: AllocationInputs, options: SolveOptions, weights: dict[str, np.ndarray],
-                   optimum: AllocationResult) -> pd.DataFrame:
+                   optimum: AllocationResult, exact: dict[str, np.ndarray] | None = None) -> pd.DataFrame:
     """Benefit of each formula allocation (money split by weights; each area then funds its best
     projects under the same rules) against the LP optimum. The formula LP is the optimum's LP plus
-    quota rows, so it can never exceed the optimum: a share above 1 would be a bug."""
+    quota rows, so it can never exceed the optimum: a share above 1 would be a bug. ``exact`` maps
+    a measured rule to its real cluster shares: its province shares are applied without a floor
+    first and its clusters get those shares."""
     rows = [{"rule": "optimal", "status": optimum.status.status, "total_benefit": optimum.total_benefit,
              "money_mthb": float(optimum.table["amount_mthb"].sum()) if len(optimum.table) else 0.0,
              "min_per_capita_benefit": optimum.min_per_capita}]
     for name, w in weights.items():
-        q, qc = formula_quota(inp, w)
+        q, qc = formula_quota(inp, w, (exact or {}).get(name))
         r = solve_allocation(inp, options, quota_mthb=q, cluster_quota_mthb=qc)
         rows.append({"rule": name, "status": r.status.status, "total_benefit": r.total_benefit,
                      "money_mthb": float(r.table["amount_mthb"].sum()) if len(r.table) else 0.0,

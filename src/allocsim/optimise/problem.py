@@ -1,6 +1,6 @@
 """Plain arrays for the portfolio problem, prepared once from tables (no files, no Pyomo).
 
-Rule modules, the Pyomo builder, the direct-matrix benchmark, the feasibility checker and the
+Rule modules, the MILP and LP assembly, the direct-matrix benchmark, the feasibility checker and the
 baseline heuristics all read the same :class:`PortfolioData`, so they agree on what a rule means.
 """
 
@@ -39,8 +39,10 @@ class RuleParams:
     quota_rule: str = "optimal"
 
     def switched_on(self) -> list[str]:
-        return [n for n in ("capacity", "duplicates", "follow_on", "matching", "alignment",
-                            "cluster_partners", "committed") if getattr(self, n)] + (
+        """The switchable rules that are on (``rules.SWITCHES`` order), and the province quota."""
+        from allocsim.optimise.rules import SWITCHES  # the rule modules import this module
+
+        return [n for n in SWITCHES if getattr(self, n)] + (
             ["province_quota"] if self.quota is not None else [])
 
 

@@ -6,17 +6,14 @@ import math
 
 import pandas as pd
 
+from allocsim.metrics import unit_of
 from allocsim.report.i18n import TH, t
 
 
 def kind(metric: str) -> str:
-    if metric.endswith("_thb"):
-        return "money"
-    if metric.endswith("_rate") or metric.endswith("_share") or metric == "lapse_rate":
-        return "share"
-    if "days" in metric:
-        return "days"
-    return "number"
+    """How ``metric`` is shown: its unit in the metric catalogue (``allocsim.metrics``); a unit
+    name ("thb", "share", "days", ...) stands for itself; any other column is a plain number."""
+    return unit_of(metric)
 
 
 def fmt(metric: str, v: object, *, signed: bool = False, lang: str = "en") -> str:
@@ -25,7 +22,7 @@ def fmt(metric: str, v: object, *, signed: bool = False, lang: str = "en") -> st
     x = float(v)
     sign = "+" if signed and x > 0 else ""
     k = kind(metric)
-    if k == "money":
+    if k == "thb":
         return f"{sign}{x / 1e6:,.1f} {t('M THB', lang)}"
     if k == "share":
         return f"{sign}{x * 100:,.1f}{' ' + t('pp', lang) if signed else ' %'}"

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from allocsim.data.geography import CLUSTER_MAPS, load_geography
+from allocsim.metrics import unit_of
 from allocsim.report import charts, fonts
 from allocsim.report.format import fmt, label
 from allocsim.report.i18n import LANGS, t
@@ -73,7 +74,7 @@ class Report:
                                  f"{html.escape(fmt(metric, v, lang=self.lang))}</td>")
                 else:
                     cls = f' class="{v}"' if v in ("better", "worse") else ""
-                    shown = t(v, self.lang) if v in ("better", "worse", "no clear change") else str(v)
+                    shown = t(v, self.lang) if v in ("better", "worse", "changed", "no change", "no clear change") else str(v)
                     cells.append(f'<td data-col="{html.escape(str(c))}"{cls}>{html.escape(shown)}</td>')
             rows.append("<tr>" + "".join(cells) + "</tr>")
         tid = f' id="{table_id}"' if table_id else ""
@@ -124,6 +125,30 @@ def _scenario_geography(sc):
     return load_geography(cmap if cmap in CLUSTER_MAPS else sc.resolve_path(cmap))
 
 
+def dual_sentences(duals: pd.DataFrame, names: dict[str, str], lang: str = "en", limit: int = 1) -> list[str]:
+    """Plain sentences from the LP's shadow prices: what one more million THB of each envelope
+    buys, and the most valuable province limit."""
+    out = []
+    env = duals[duals["rule"].isin(["envelope", "cluster_envelope"])]
+    for _, r in env.sort_values("benefit_per_extra_mthb", ascending=False).iterrows():
+        v, src = r["benefit_per_extra_mthb"], t(r["source"], lang)
+        if v > 0:
+            out.append(t("one more million THB of {source} buys {value} M THB of benefit", lang).format(
+                source=src, value=f"{v:,.2f}"))
+        elif r["binding"]:
+            out.append(t("more {source} buys nothing although its envelope is spent in full (other "
+                         "rules bind first)", lang).format(source=src))
+        else:
+            out.append(t("more {source} buys nothing (its envelope is not spent in full)", lang).format(
+                source=src))
+    bind = duals[duals["rule"].isin(["absorption", "ceiling"]) & (duals["benefit_per_extra_mthb"] > 0)]
+    for _, r in bind.sort_values("benefit_per_extra_mthb", ascending=False).head(limit).iterrows():
+        out.append(t("raising {area}'s {rule} limit by one million THB buys {value} M THB of benefit", lang)
+                   .format(area=names.get(r["area"], r["area"]), rule=t(r["rule"], lang),
+                           value=f"{r['benefit_per_extra_mthb']:,.2f}"))
+    return out
+
+
 def money_provenance(sc, lang: str = "en") -> str:  # sc: scenario.schema.Scenario
     """Which money figures are real and which are assumed: the envelopes are compared with the
     packaged budget-bill tables (verified years only), so the sentence cannot drift from the data."""
@@ -135,19 +160,21 @@ def money_provenance(sc, lang: str = "en") -> str:  # sc: scenario.schema.Scenar
         env = real_envelopes(year)
         if abs(a.envelope_mthb.get("province_budget", -1.0) - env.province_total_mthb) < 0.01:
             real.append(t("the provincial envelope ({amount}) is the real FY{year} total of the 76 provinces' "
-                          "own budgets", lang).format(amount=fmt("x_thb", env.province_total_mthb * 1e6, lang=lang),
+                          "own budgets", lang).format(amount=fmt("thb", env.province_total_mthb * 1e6, lang=lang),
                                                      year=year))
         if abs(a.cluster_envelope_mthb - env.cluster_total_mthb) < 0.01:
             real.append(t("the cluster envelope ({amount}) is the real FY{year} total of the 18 clusters' "
-                          "budgets", lang).format(amount=fmt("x_thb", env.cluster_total_mthb * 1e6, lang=lang),
+                          "budgets", lang).format(amount=fmt("thb", env.cluster_total_mthb * 1e6, lang=lang),
                                                   year=year))
         if real:
             break
     head = (t("Real figures: {list} (budget bills via WeVis open-budget data).", lang).format(
-        list="; ".join(real)) if real else t("No money figure in this scenario is a real budget amount.", lang))
+        list="; ".join(real)) + " " + t("Licence of these figures: CC BY-NC 4.0 (WeVis).", lang) if real else t("No money figure in this scenario is a real budget amount.", lang))
     return head + " " + t("Assumed (illustrative): ministries' function budgets, grants to local governments, "
                           "private money, floors, ceilings, absorption capacities, and every project's cost "
-                          "and benefit.", lang)
+                          "and benefit.", lang) + " " + t(
+        "The simulation's yearly money is set separately (budget tightness × the cost of the year's "
+        "proposals, split by the allocation rule) and is illustrative.", lang)
 
 
 def run_report(folder: Path, result, lang: str = "en") -> Path:  # result: experiments.run.RunResult
@@ -180,8 +207,8 @@ def _run_report(folder: Path, result, lang: str) -> Path:
             "year ({lapsed} lapsed); {duplicates} duplicated projects were approved a year; projects "
             "waited {wait} days from the Budget Act to their first payment and change approvals took "
             "{change} days.", lang).format(
-            years=years, plural="s" if years > 1 else "", disbursed=fmt("x_thb", nat["disbursed_thb"].mean(), lang=lang),
-            allocated=fmt("x_thb", nat["allocated_thb"].mean(), lang=lang),
+            years=years, plural="s" if years > 1 else "", disbursed=fmt("thb", nat["disbursed_thb"].mean(), lang=lang),
+            allocated=fmt("thb", nat["allocated_thb"].mean(), lang=lang),
             lapsed=fmt("lapsed_thb", nat["lapsed_thb"].mean(), lang=lang),
             duplicates=f"{nat['duplicates_approved'].mean():.1f}",
             wait=f"{nat['mean_days_to_disbursement'].mean():.0f}",
@@ -189,9 +216,7 @@ def _run_report(folder: Path, result, lang: str) -> Path:
     if opt is not None:
         words.append(html.escape(money_provenance(sc, lang)))
         if opt.allocation.duals is not None and len(opt.allocation.duals):
-            from allocsim.optimise.allocation import dual_sentences
-
-            said = dual_sentences(opt.allocation.duals, limit=1)
+            said = dual_sentences(opt.allocation.duals, names, lang)
             if said:
                 words.append(html.escape(t("In the allocation LP, {sentences}.", lang).format(
                     sentences="; ".join(said))))
@@ -200,9 +225,9 @@ def _run_report(folder: Path, result, lang: str) -> Path:
         s = summ.set_index("metric")
         words.append(t("Across {n} Monte Carlo replicates, effective benefit was {mean} a year (95% CI "
                        "{low} to {high}).", lang).format(
-            n=int(s["n"].max()), mean=fmt("x_thb", s.loc["effective_benefit_thb", "mean"], lang=lang),
-            low=fmt("x_thb", s.loc["effective_benefit_thb", "ci_low"], lang=lang),
-            high=fmt("x_thb", s.loc["effective_benefit_thb", "ci_high"], lang=lang)))
+            n=int(s["n"].max()), mean=fmt("thb", s.loc["effective_benefit_thb", "mean"], lang=lang),
+            low=fmt("thb", s.loc["effective_benefit_thb", "ci_low"], lang=lang),
+            high=fmt("thb", s.loc["effective_benefit_thb", "ci_high"], lang=lang)))
     rep.p(" ".join(words), "summary")
     if opt is not None and not opt.portfolio.status.optimal:
         rep.p(t("The portfolio solution is <b>not a proven optimum</b>: read its numbers as a feasible "
@@ -225,6 +250,20 @@ def _run_report(folder: Path, result, lang: str) -> Path:
             top = pd.DataFrame({"province": [names.get(c, c) for c in per.index[:10]],
                                 "allocated_thb": per.to_numpy()[:10] * 1e6})
             rep.table(top, table_id="allocation-top")
+            pop_all = result.geography.provinces.set_index("iso_code")["population"]
+            lp_head = per * 1e6 / pop_all.reindex(per.index)
+            from allocsim.data.budget import real_envelopes
+
+            real = real_envelopes(sc.allocation.actual_year).province_mthb
+            real_head = real * 1e6 / pop_all.reindex(real.index)
+            rep.raw('<div class="grid">')
+            rep.figure(choropleth(lp_head, t("Allocation LP: money per head (THB, four sources)", lang),
+                                  t("THB per head", lang), clusters=result.geography.provinces, lang=lang),
+                       "map_allocation", "map of the LP's money per head")
+            rep.figure(choropleth(real_head, t("Real provincial budget per head, FY{year} (THB)", lang).format(
+                year=sc.allocation.actual_year), t("THB per head", lang), clusters=result.geography.provinces,
+                lang=lang), "map_real_budget", "map of the real provincial budget per head")
+            rep.raw("</div>")
         for c in a.conflicts:
             rep.p(html.escape(c), "warn")
         if a.duals is not None and len(a.duals):
@@ -241,7 +280,7 @@ def _run_report(folder: Path, result, lang: str) -> Path:
             rep.p(t("Formula allocations against the LP optimum: each formula splits every envelope (after "
                     "the per-capita floor) by its weights and each area then funds its best projects under "
                     "the same rules, so no formula can exceed 100 %:", lang))
-            rep.table(opt.allocation_rules, {"share_of_optimum": "x_share"}, table_id="allocation-rules")
+            rep.table(opt.allocation_rules, {"share_of_optimum": "share"}, table_id="allocation-rules")
 
         hc = tb.get("hindcast")
         if hc is not None and len(hc):
@@ -259,6 +298,13 @@ def _run_report(folder: Path, result, lang: str) -> Path:
                 best=html.escape(str(best["rule"])), mape=best["mape_pct"], rho=best["spearman"],
                 kurt=dist["kurtosis"], lo=dist["min_pct"], hi=dist["max_pct"]))
             rep.table(hc, table_id="hindcast")
+            hp = tb.get("hindcast_provinces")
+            if hp is not None and best["rule"] in hp:
+                err = (100 * (hp[best["rule"]] - hp["actual"]) / hp["actual"]).set_axis(hp["iso_code"])
+                rep.figure(choropleth(err, t("Hindcast error of the best rule ({rule}), % of the real FY2569 budget",
+                                             lang).format(rule=best["rule"]), "%",
+                                      clusters=result.geography.provinces, diverging=True, lang=lang),
+                           "map_hindcast", "map of the hindcast error")
 
         rep.h2(t("Portfolio", lang), "portfolio")
         p = opt.portfolio
@@ -271,7 +317,27 @@ def _run_report(folder: Path, result, lang: str) -> Path:
                 rep.p(html.escape(m), "warn")
         if opt.baselines is not None:
             rep.p(t("How far each allocation rule is from the optimum (same rules, same projects):", lang))
-            rep.table(opt.baselines, {"share_of_optimum": "x_share"}, table_id="baselines")
+            rep.table(opt.baselines, {"share_of_optimum": "share"}, table_id="baselines")
+        alt = p.alternatives
+        if alt is not None and len(alt.summary) > 1:
+            rep.h2(t("Near-optimal alternatives", lang), "alternatives")
+            rep.p(t("Portfolios within {slack:.0%} of the optimum's benefit, each as different as possible "
+                    "from the optimum and from the ones before (portfolio 0 is the optimum). Provinces whose "
+                    "least money within that slack is positive are must-fund; the others are negotiable.",
+                    lang).format(slack=alt.slack))
+            rep.table(alt.summary, {"share_of_optimum": "share"}, table_id="alternatives")
+            chosen = alt.portfolios.assign(v=1).pivot_table(index="project_id", columns="portfolio", values="v",
+                                                            fill_value=0)
+            differ = chosen[(chosen.sum(axis=1) > 0) & (chosen.sum(axis=1) < chosen.shape[1])]
+            if len(differ):
+                ben = pd.Series(p.data.benefit, index=p.data.ids)
+                top = differ.loc[ben.reindex(differ.index).sort_values(ascending=False).index[:25]]
+                rep.p(t("Projects that some near-optimal portfolios fund and others do not (largest benefit "
+                        "first; 1 = funded):", lang))
+                rep.table(top.reset_index().rename(columns=lambda c: f"portfolio {c}" if isinstance(c, int | np.integer) else c),
+                          table_id="alternatives-differ")
+            rng = alt.ranges.assign(name=[names.get(c, n) for c, n in zip(alt.ranges["province"], alt.ranges["name"], strict=True)])
+            rep.table(rng.sort_values("max_bound_mthb", ascending=False).head(20), table_id="alternative-ranges")
         if p.pareto is not None:
             rep.figure(charts.pareto(p.pareto, lang=lang), "pareto", "Pareto frontier")
 
@@ -302,6 +368,14 @@ def _run_report(folder: Path, result, lang: str) -> Path:
         rep.figure(choropleth(per["mean_days_to_disbursement"], t("Days from Budget Act to first payment", lang),
                               t("days", lang), cmap="magma_r", clusters=clusters, lang=lang),
                    "map_delay", "map of delays")
+        rep.figure(choropleth(per["lapsed_thb"] / pop.reindex(per.index), t("Lapsed money per head (THB a year)", lang),
+                              t("THB per head", lang), cmap="Reds", clusters=clusters, lang=lang),
+                   "map_lapsed", "map of lapsed money per head")
+        rep.figure(choropleth(per["duplicates_approved"], t("Duplicated projects approved (a year)", lang),
+                              t("projects", lang), cmap="Oranges", clusters=clusters, lang=lang),
+                   "map_duplicates", "map of duplicates approved")
+        rep.figure(choropleth(per["satisfaction"], t("Citizen satisfaction (final year)", lang), t("share", lang),
+                              clusters=clusters, lang=lang), "map_satisfaction", "map of satisfaction")
         rep.raw("</div>")
         table = per.reset_index()
         table.insert(1, "name", table["province"].map(names))
@@ -364,9 +438,10 @@ def _compare_report(folder: Path, res, baseline, reforms: list, lang: str) -> Pa
         name, geo = reform.name, _scenario_geography(reform)
         for metric, title in (("mean_days_to_disbursement", "days to first payment"), ("effective_benefit_thb", "benefit")):
             v = pv[(pv["scenario"] == name) & (pv["metric"] == metric)].set_index("province")["difference"]
-            if metric.endswith("_thb"):
+            money = unit_of(metric) == "thb"  # the metric catalogue's unit, not the name
+            if money:
                 v = v / 1e6
-            unit = t("M THB" if metric.endswith("_thb") else "days", lang)
+            unit = t("M THB" if money else "days", lang)
             heading = f"{name}: {t('change in', lang)} {t(title, lang)}"
             fig = choropleth(v, heading, unit, clusters=geo.provinces, diverging=True, lang=lang)
             rep.figure(fig, f"map_{name}_{metric}", f"map of {metric} difference for {name}")

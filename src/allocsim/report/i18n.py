@@ -2,41 +2,21 @@
 
 Keys are either metric / column names (snake_case, as in the result tables) or the English text of
 a heading, label or phrase. English reports use the keys as they are (metric names through
-:func:`allocsim.report.format.label`). ``tests/test_thai.py`` derives the metric names from the
-code that produces them (``experiments.metrics.run_metrics`` and the simulation's tables) and fails
-if any lacks a Thai label, so the two cannot drift.
+:func:`allocsim.report.format.label`). Metric labels come from the metric catalogue
+(``allocsim.metrics``, ``label_th``); ``tests/test_thai.py`` derives the metric names from the code
+that produces them (``experiments.metrics.run_metrics``) and fails if any lacks a Thai label.
 """
 
 from __future__ import annotations
 
+from allocsim.metrics import METRICS_LIST
+
 LANGS = ("en", "th")
 
 TH: dict[str, str] = {
-    # --- metrics and table columns (result-table names) ---
-    "allocated_thb": "งบประมาณที่จัดสรร",
-    "disbursed_thb": "เงินที่เบิกจ่าย",
-    "carried_over_thb": "เงินกันไว้เบิกเหลื่อมปี",
-    "lapsed_thb": "งบประมาณที่ตกพับ",
-    "effective_benefit_thb": "ประโยชน์ที่เกิดขึ้นจริง",
-    "value_for_money": "ความคุ้มค่าของเงิน",
-    "duplicates_approved": "โครงการซ้ำซ้อนที่อนุมัติ",
-    "duplicate_money_thb": "เงินของโครงการซ้ำซ้อน",
-    "wasted_on_duplicates_thb": "เงินที่สูญเปล่าจากโครงการซ้ำซ้อน",
-    "mean_days_to_disbursement": "จำนวนวันเฉลี่ยถึงการเบิกจ่ายครั้งแรก",
-    "p90_days_to_disbursement": "จำนวนวันถึงการเบิกจ่ายครั้งแรก (เปอร์เซ็นไทล์ที่ 90)",
-    "mean_change_approval_days": "จำนวนวันเฉลี่ยในการอนุมัติเปลี่ยนแปลงโครงการ",
-    "escalations": "เรื่องที่ส่งขึ้นไปพิจารณาระดับสูง",
-    "equity_gini_per_capita_benefit": "ค่าสัมประสิทธิ์จีนีของประโยชน์ต่อหัว",
-    "plan_achievement": "ผลสัมฤทธิ์ตามแผน",
-    "cluster_targets_met_share": "สัดส่วนเป้าหมายกลุ่มจังหวัดที่บรรลุ",
-    "unmet_need": "ความต้องการที่ยังไม่ได้รับการตอบสนอง",
-    "satisfaction": "ความพึงพอใจของประชาชน",
-    "lapse_rate": "อัตรางบประมาณตกพับ",
-    "alignment_share": "สัดส่วนที่สอดคล้องกับยุทธศาสตร์",
-    "q1_disbursement_rate": "อัตราการเบิกจ่ายสะสม ไตรมาส 1",
-    "q2_disbursement_rate": "อัตราการเบิกจ่ายสะสม ไตรมาส 2",
-    "q3_disbursement_rate": "อัตราการเบิกจ่ายสะสม ไตรมาส 3",
-    "q4_disbursement_rate": "อัตราการเบิกจ่ายสะสม ไตรมาส 4",
+    # --- metrics: their Thai labels live in the metric catalogue (allocsim/metrics.py) ---
+    **{m.name: m.label_th for m in METRICS_LIST},
+    # --- other table columns (result-table names) ---
     "fiscal_year": "ปีงบประมาณ",
     "province": "จังหวัด",
     "name": "ชื่อ",
@@ -59,6 +39,7 @@ TH: dict[str, str] = {
     "conflict": "ข้อขัดแย้ง",
     "reference_status": "สถานะของค่าอ้างอิง",
     "reference_gap": "ช่องว่างของค่าอ้างอิง",
+    "reference_label": "คำอธิบายค่าอ้างอิง",
     "share_of_bound": "สัดส่วนของขอบเขตที่ดีที่สุด",
     "field": "รายการ",
     "value": "ค่า",
@@ -71,6 +52,8 @@ TH: dict[str, str] = {
     "better": "ดีขึ้น",
     "worse": "แย่ลง",
     "no clear change": "ไม่เปลี่ยนแปลงชัดเจน",
+    "no change": "ไม่เปลี่ยนแปลง",
+    "changed": "เปลี่ยนแปลง",
     # --- units ---
     "M THB": "ล้านบาท",
     "THB per head": "บาทต่อคน",
@@ -182,6 +165,50 @@ TH: dict[str, str] = {
     "max_ape_pct": "ความคลาดเคลื่อนสูงสุด (%)",
     "worst_province": "จังหวัดที่คลาดเคลื่อนมากที่สุด",
     "inputs": "ข้อมูลนำเข้า",
+    "Near-optimal alternatives": "ทางเลือกที่ใกล้เคียงค่าที่ดีที่สุด",
+    "Portfolios within {slack:.0%} of the optimum's benefit, each as different as possible "
+    "from the optimum and from the ones before (portfolio 0 is the optimum). Provinces whose "
+    "least money within that slack is positive are must-fund; the others are negotiable.":
+        "ชุดโครงการที่ให้ประโยชน์ไม่ต่ำกว่าค่าที่ดีที่สุดเกิน {slack:.0%} โดยแต่ละชุดต่างจากชุดที่ดีที่สุดและชุดก่อนหน้าให้มากที่สุด "
+        "(ชุด 0 คือชุดที่ดีที่สุด) จังหวัดที่ได้รับเงินขั้นต่ำเป็นบวกในทุกชุดคือจังหวัดที่ต้องได้รับงบ ส่วนที่เหลือต่อรองได้",
+    "Projects that some near-optimal portfolios fund and others do not (largest benefit "
+    "first; 1 = funded):": "โครงการที่บางชุดให้ทุนแต่บางชุดไม่ให้ (เรียงตามประโยชน์มากไปน้อย; 1 = ได้รับทุน):",
+    "portfolio": "ชุดโครงการ",
+    "shared_with_optimum": "โครงการที่ซ้ำกับชุดที่ดีที่สุด",
+    "jaccard_with_optimum": "ดัชนีความเหมือนกับชุดที่ดีที่สุด",
+    "optimum_mthb": "เงินในชุดที่ดีที่สุด (ล้านบาท)",
+    "min_found_mthb": "ต่ำสุดที่พบ (ล้านบาท)",
+    "max_found_mthb": "สูงสุดที่พบ (ล้านบาท)",
+    "min_bound_mthb": "ขอบล่าง (ล้านบาท)",
+    "max_bound_mthb": "ขอบบน (ล้านบาท)",
+    "kind": "ประเภท",
+    "gap": "ช่องว่าง",
+    "one more million THB of {source} buys {value} M THB of benefit":
+        "{source} ที่เพิ่มขึ้น 1 ล้านบาทให้ประโยชน์เพิ่ม {value} ล้านบาท",
+    "more {source} buys nothing (its envelope is not spent in full)":
+        "{source} ที่เพิ่มขึ้นไม่ให้ประโยชน์เพิ่ม (ยังใช้วงเงินไม่เต็ม)",
+    "more {source} buys nothing although its envelope is spent in full (other "
+    "rules bind first)": "{source} ที่เพิ่มขึ้นไม่ให้ประโยชน์เพิ่ม แม้จะใช้วงเงินเต็มแล้ว (หลักเกณฑ์อื่นจำกัดก่อน)",
+    "The simulation's yearly money is set separately (budget tightness × the cost of the year's "
+    "proposals, split by the allocation rule) and is illustrative.":
+        "เงินรายปีในแบบจำลองสถานการณ์กำหนดแยกต่างหาก (สัดส่วนความตึงของงบ × ต้นทุนของโครงการที่เสนอในปีนั้น "
+        "แบ่งตามหลักเกณฑ์การจัดสรร) และเป็นตัวเลขสมมติ",
+    "Licence of these figures: CC BY-NC 4.0 (WeVis).": "สัญญาอนุญาตของตัวเลขเหล่านี้: CC BY-NC 4.0 (WeVis)",
+    "raising {area}'s {rule} limit by one million THB buys {value} M THB of benefit":
+        "การเพิ่มวงเงิน{rule}ของ{area} 1 ล้านบาทให้ประโยชน์เพิ่ม {value} ล้านบาท",
+    "absorption": "ขีดความสามารถในการใช้จ่าย",
+    "ceiling": "เพดาน",
+    "floor": "ขั้นต่ำต่อหัว",
+    "envelope": "วงเงินระดับประเทศ",
+    "cluster_envelope": "วงเงินกลุ่มจังหวัด",
+    "Lapsed money per head (THB a year)": "งบประมาณที่ตกพับต่อหัว (บาทต่อปี)",
+    "Duplicated projects approved (a year)": "โครงการซ้ำซ้อนที่อนุมัติ (ต่อปี)",
+    "Citizen satisfaction (final year)": "ความพึงพอใจของประชาชน (ปีสุดท้าย)",
+    "share": "สัดส่วน",
+    "Allocation LP: money per head (THB, four sources)": "แบบจำลองการจัดสรร: เงินต่อหัว (บาท จากสี่แหล่ง)",
+    "Real provincial budget per head, FY{year} (THB)": "งบจังหวัดจริงต่อหัว ปีงบประมาณ {year} (บาท)",
+    "Hindcast error of the best rule ({rule}), % of the real FY2569 budget":
+        "ความคลาดเคลื่อนของการพยากรณ์ย้อนหลังของหลักเกณฑ์ที่ดีที่สุด ({rule}) เป็น % ของงบจริงปี 2569",
     "In the allocation LP, {sentences}.": "ในแบบจำลองการจัดสรร (LP): {sentences}",
     "the provincial envelope ({amount}) is the real FY{year} total of the 76 provinces' "
     "own budgets": "วงเงินจังหวัด ({amount}) คือยอดรวมงบจังหวัดจริงของ 76 จังหวัด ปีงบประมาณ {year}",

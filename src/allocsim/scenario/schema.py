@@ -8,7 +8,7 @@ keys, so a typo in a scenario file is an error naming the field, never silently 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -16,11 +16,13 @@ from pydantic import (
     Field,
     PrivateAttr,
     ValidationInfo,
+    create_model,
     field_validator,
     model_validator,
 )
 
 from allocsim.data.catalogue import CatalogueParams
+from allocsim.scenario.levers import LEVERS, Lever
 from allocsim.scenario.uncertainty import (
     PackagesConfig,
     UncertaintyConfig,
@@ -36,9 +38,30 @@ class Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class GeographyConfig(Section):
-    cluster_map: str = Field("2017", description='"2017" (current), "2009", or a CSV path '
-                             "(iso_code,cluster_id[,name_en,hub]) relative to the scenario file")
+def _lever_field(lv: Lever) -> tuple[Any, Any]:
+    """A lever's pydantic field (type and Field) from its catalogue entry."""
+    info = {"title": lv.title, "description": lv.description}
+    if lv.kind == "switch":
+        return bool, Field(lv.default, **info)
+    if lv.kind == "share":
+        return float, Field(lv.default, ge=0, le=1, **info)
+    if lv.kind == "choice":
+        return Literal[lv.choices], Field(lv.default, **info)  # type: ignore[valid-type]
+    if lv.kind == "provinces":
+        return list[str], Field(default_factory=lambda: list(lv.default), **info)  # type: ignore[arg-type]
+    if lv.kind == "cluster_map":
+        return str, Field(lv.default, **info)
+    raise ValueError(f"lever {lv.field}: unknown kind {lv.kind!r}")
+
+
+def _lever_section(name: str, section: str, base: type[Section], doc: str) -> type[Section]:
+    """A scenario section whose fields are the catalogue's levers for that section, in order."""
+    fields = {lv.field: _lever_field(lv) for lv in LEVERS if lv.section == section}
+    return create_model(name, __base__=base, __doc__=doc, __module__=__name__, **fields)
+
+
+GeographyConfig = _lever_section("GeographyConfig", "geography", Section,
+                                 "Geography: the cluster map (a lever, see ``scenario/levers.py``).")
 
 
 class ProjectsConfig(Section):
@@ -92,7 +115,10 @@ class AllocationConfig(Section):
 
 
 class RulesConfig(Section):
-    """Portfolio rules; each switch turns one rule module on or off."""
+    """Portfolio rules; each switch turns one rule module on or off. The switches are the rule
+    modules that declare ``SWITCHABLE`` (``optimise.rules.SWITCHES``); the scenario layer sits
+    below the optimiser, so they are listed here and ``tests/test_catalogues.py`` checks that the
+    two lists agree."""
 
     capacity: bool = True
     duplicates: bool = True
@@ -119,6 +145,15 @@ class ObjectiveConfig(Section):
                               "generate (modelling to generate alternatives); 0 = none")
     slack: float = Field(0.02, ge=0, le=0.5, description="alternatives stay within this share of "
                          "the optimum's benefit")
+    resource_values: bool = Field(False, description="also value every MILP resource: LP-relaxation "
+                                  "bound and duals, and one re-solve per resource (resource_values.csv)")
+
+    @model_validator(mode="after")
+    def _target(self) -> ObjectiveConfig:
+        if self.kind == "shortfall" and self.need_target <= 0:
+            raise ValueError('kind = "shortfall" needs need_target > 0 (THB of benefit per head every '
+                             "province should reach)")
+        return self
 
 
 class SolverConfig(Section):
@@ -127,24 +162,10 @@ class SolverConfig(Section):
     threads: int | None = Field(None, ge=1, le=256)
 
 
-class LeversConfig(Section):
-    """Reform levers (DOMAIN.md §7). See ``allocsim levers`` for each one's mechanism and status."""
+class _LeverChecks(Section):
+    """Checks on lever values that their type alone does not express."""
 
-    single_gateway: bool = False
-    data_sharing: float = Field(0.3, ge=0, le=1, description="illustrative share of agency "
-                                "databases linked")
-    staggered_calendar: bool = False
-    delegated_changes: bool = False
-    area_based_budgeting: bool = False
-    matching_fund_oversight: bool = False
-    personnel_delegation: bool = False
-    multi_year_projects: bool = False
-    participation: float = Field(0.2, ge=0, le=1, description="illustrative share of citizens "
-                                 "reached by hearings, forums and community plans")
-    allocation_rule: Literal["actual", "plan_score", "need", "per_capita", "fitted", "optimal"] = "actual"
-    high_performance_provinces: list[str] = Field(default_factory=list)
-
-    @field_validator("high_performance_provinces")
+    @field_validator("high_performance_provinces", check_fields=False)
     @classmethod
     def _iso(cls, v: list[str]) -> list[str]:
         from allocsim.data.geography import BANGKOK, _provinces_base
@@ -157,6 +178,24 @@ class LeversConfig(Section):
         if len(set(v)) != len(v):
             raise ValueError("a province is listed twice")
         return v
+
+
+LeversConfig = _lever_section("LeversConfig", "levers", _LeverChecks,
+                              "Reform levers (DOMAIN.md §7), one field per entry of the lever "
+                              "catalogue (``scenario/levers.py``); ``allocsim levers`` "
+                              "lists each one's mechanism and status.")
+
+
+# Local-government types: the count columns of data/reference/thailand_local_government_by_province.csv
+# ("special_form" there is Pattaya City only; Bangkok's BMA is not simulated).
+LG_KINDS = ("pao", "municipality_city", "municipality_town", "municipality_subdistrict", "sao",
+            "special_form")
+# ILLUSTRATIVE co-funding capacity per body per year (MTHB): lognormal median and sigma by type.
+# No source gives these; larger bodies (PAOs, city municipalities, Pattaya) are assumed richer.
+LG_CAPACITY_MEDIAN_MTHB = {"pao": 2.0, "municipality_city": 2.0, "municipality_town": 0.5,
+                           "municipality_subdistrict": 0.1, "sao": 0.05, "special_form": 2.0}
+LG_CAPACITY_SIGMA = {"pao": 0.4, "municipality_city": 0.4, "municipality_town": 0.5,
+                     "municipality_subdistrict": 0.6, "sao": 0.6, "special_form": 0.4}
 
 
 class SimulationConfig(Section):
@@ -208,12 +247,42 @@ class SimulationConfig(Section):
     need_relief_thb_per_head: float = Field(300.0, gt=0, le=1e7, description="illustrative THB of "
                                             "effective benefit per head that relieves 63% of a need")
     need_growth: float = Field(0.05, ge=0, le=1, description="illustrative yearly need regrowth")
-    lg_capacity_mthb_per_body: float = Field(0.1, ge=0, le=1e6, description="illustrative local "
-                                             "co-funding capacity per local government per year")
+    local_government_agents: Literal["aggregated", "per_body"] = Field(
+        "aggregated", description='"aggregated": one agent per type per province (real counts); '
+        '"per_body": one agent per local government (7,841), capacities drawn per body')
+    lg_capacity_median_mthb: dict[str, float] = Field(
+        default_factory=lambda: dict(LG_CAPACITY_MEDIAN_MTHB), description="illustrative median "
+        "co-funding capacity per body per year (MTHB), by type; lognormal across bodies")
+    lg_capacity_sigma: dict[str, float] = Field(
+        default_factory=lambda: dict(LG_CAPACITY_SIGMA), description="illustrative lognormal sigma "
+        "of co-funding capacity across bodies of a type")
     cluster_disbursement_target: float = Field(0.7, ge=0, le=1, description="illustrative share of a "
                                                "year's budget the cluster expects members to disburse")
     satisfaction_relief: float = Field(3.0, ge=0, le=10, description="illustrative")
     satisfaction_delay_per_100_days: float = Field(0.1, ge=0, le=10, description="illustrative")
+
+    @field_validator("lg_capacity_median_mthb", mode="before")
+    @classmethod
+    def _lg_median(cls, v: object) -> dict[str, float]:
+        return _lg_by_type(v, LG_CAPACITY_MEDIAN_MTHB, 1e4)
+
+    @field_validator("lg_capacity_sigma", mode="before")
+    @classmethod
+    def _lg_sigma(cls, v: object) -> dict[str, float]:
+        return _lg_by_type(v, LG_CAPACITY_SIGMA, 3.0)
+
+
+def _lg_by_type(v: object, defaults: dict[str, float], hi: float) -> dict[str, float]:
+    """A per-type table: given types override the defaults; unknown types, bad values are errors."""
+    if not isinstance(v, dict):
+        raise ValueError(f"a table of local-government type -> number; types: {', '.join(LG_KINDS)}")
+    bad = sorted(map(str, set(v) - set(LG_KINDS)))
+    if bad:
+        raise ValueError(f"unknown local-government type(s) {', '.join(bad)}; valid: {', '.join(LG_KINDS)}")
+    for k, x in v.items():
+        if isinstance(x, bool) or not isinstance(x, int | float) or not 0 <= x <= hi:
+            raise ValueError(f"{k} = {x!r}: must be a number in [0, {hi:g}]")
+    return {**defaults, **{k: float(x) for k, x in v.items()}}
 
 
 class SweepConfig(Section):

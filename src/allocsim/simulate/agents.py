@@ -1,11 +1,10 @@
 """The institutions of the budget cycle as Mesa agents (DOMAIN.md §2). Projects and citizens are
 arrays (``book.py``, ``citizens.py``); agents decide and queue, the model wires the year.
 
-Local governments are one agent per *type* per province (PAO, municipalities, SAOs): the 7,852
-bodies (DLA, 2020) are not individually distinguishable in any source we hold, per-province counts
-are not in the reference data, and what the model needs from them — co-funding capacity and
-execution of local projects — adds up by type. Counts per province are the national DLA counts
-shared out by population (an illustrative approximation, documented in the README).
+Local governments use the real per-province counts by type (``local_governments.py``): by default
+one agent per type per province standing for all its bodies (``aggregated``), or one agent per body
+(``per_body``, 7,841 agents). Either way an agent is a view on one row of the model's
+``LocalGovernmentTable``, so the model sums co-funding capacity per province with numpy.
 """
 
 from __future__ import annotations
@@ -16,6 +15,7 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
+from allocsim.scenario.schema import LG_KINDS
 from allocsim.simulate.book import (
     CHANNELS,
     PROCUREMENT,
@@ -132,15 +132,33 @@ class Cluster(mesa.Agent):
 
 
 class LocalGovernment(mesa.Agent):
-    """All local governments of one type in one province: co-funding capacity and own projects."""
+    """One local government (per-body mode) or all bodies of one type in one province (aggregated
+    mode): co-funding capacity for local-grant and cluster projects in its province. Attributes read
+    row ``slot`` of ``model.lg`` (the arrays are the single source of truth)."""
 
-    def __init__(self, model: BudgetModel, province: int, kind: str, bodies: float) -> None:
+    def __init__(self, model: BudgetModel, slot: int) -> None:
         super().__init__(model)
-        self.province, self.kind, self.bodies = province, kind, bodies
+        self.slot = slot
+
+    @property
+    def province(self) -> int:
+        return int(self.model.lg.province[self.slot])
+
+    @property
+    def kind(self) -> str:
+        return LG_KINDS[int(self.model.lg.kind[self.slot])]
+
+    @property
+    def bodies(self) -> int:
+        return int(self.model.lg.bodies[self.slot])
+
+    @property
+    def capacity_mthb(self) -> float:
+        return float(self.model.lg.capacity_mthb[self.slot])
 
     def cofunding_capacity_thb(self) -> float:
-        sim = self.model.scenario.simulation
-        return self.bodies * sim.lg_capacity_mthb_per_body * 1e6 * self.model.levers.matching_uptake
+        """This year's co-funding on offer: capacity × the matching-fund uptake lever."""
+        return self.capacity_mthb * 1e6 * self.model.levers.matching_uptake
 
 
 class BudgetBureau(mesa.Agent):

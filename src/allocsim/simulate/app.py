@@ -8,8 +8,6 @@ The model runs the default (baseline-like) scenario with a small citizen sample 
 
 from __future__ import annotations
 
-from typing import get_args
-
 import matplotlib
 
 matplotlib.use("Agg")
@@ -20,22 +18,29 @@ from mesa.visualization import SolaraViz, make_plot_component  # noqa: E402
 from mesa.visualization.utils import update_counter  # noqa: E402
 
 from allocsim.report.tilemap import plot_tilemap  # noqa: E402
-from allocsim.scenario.schema import LeversConfig  # noqa: E402
+from allocsim.scenario.levers import LEVERS, Lever  # noqa: E402
 from allocsim.simulate.model import BudgetModel  # noqa: E402
 
+
+def control(lv: Lever) -> dict:
+    """The page's control for a lever, from its catalogue entry (kind, title, default, choices)."""
+    if lv.kind == "switch":
+        return {"type": "Checkbox", "value": lv.default, "label": lv.title}
+    if lv.kind == "share":
+        return {"type": "SliderFloat", "value": lv.default, "label": lv.title, "min": 0.0, "max": 1.0,
+                "step": 0.1}
+    if lv.kind in ("choice", "cluster_map"):
+        # every allocation rule except the optimiser's (it needs the catalogue and a solver)
+        return {"type": "Select", "value": lv.default, "label": lv.title,
+                "values": [c for c in lv.choices if c != "optimal"]}
+    if lv.kind == "provinces":
+        return {"type": "InputText", "value": ", ".join(lv.default),  # type: ignore[arg-type]
+                "label": f"{lv.title} (ISO codes, e.g. TH-74, TH-70)"}
+    raise ValueError(f"lever {lv.field}: no control for kind {lv.kind!r}")
+
+
 MODEL_PARAMS = {
-    "single_gateway": {"type": "Checkbox", "value": False, "label": "Single gateway (duplicate screening)"},
-    "data_sharing": {"type": "SliderFloat", "value": 0.3, "label": "Data sharing", "min": 0.0, "max": 1.0, "step": 0.1},
-    "delegated_changes": {"type": "Checkbox", "value": False, "label": "Delegate change approval to ก.บ.จ."},
-    "staggered_calendar": {"type": "Checkbox", "value": False, "label": "Staggered planning calendars"},
-    "personnel_delegation": {"type": "Checkbox", "value": False, "label": "Personnel delegation"},
-    "multi_year_projects": {"type": "Checkbox", "value": False, "label": "Multi-year projects"},
-    "matching_fund_oversight": {"type": "Checkbox", "value": False, "label": "Matching fund oversight"},
-    "participation": {"type": "SliderFloat", "value": 0.2, "label": "Participation", "min": 0.0, "max": 1.0, "step": 0.1},
-    "allocation_rule": {"type": "Select", "value": LeversConfig().allocation_rule, "label": "Allocation rule",
-                        # every rule the schema knows except the optimiser's (it needs the catalogue)
-                        "values": [r for r in get_args(LeversConfig.model_fields["allocation_rule"].annotation)
-                                   if r != "optimal"]},
+    **{lv.field: control(lv) for lv in LEVERS},
     "years": 3,
     "citizens_per_province": 40,
     "seed": {"type": "InputText", "value": 20270101, "label": "Seed"},
@@ -49,21 +54,23 @@ def _seed(value: object) -> int:
         return 20270101
 
 
-class AppModel(BudgetModel):
-    """BudgetModel with an explicit signature (SolaraViz checks it) and a seed that may arrive as
-    text from the page."""
+def _provinces(value: object) -> object:
+    """The province box sends text: "TH-74, TH-70" -> ["TH-74", "TH-70"]."""
+    if isinstance(value, str):
+        return [c.strip() for c in value.replace(";", ",").split(",") if c.strip()]
+    return value
 
-    def __init__(self, single_gateway: bool = False, data_sharing: float = 0.3, delegated_changes: bool = False,
-                 staggered_calendar: bool = False, personnel_delegation: bool = False,
-                 multi_year_projects: bool = False, matching_fund_oversight: bool = False,
-                 participation: float = 0.2, allocation_rule: str = "actual", years: int = 3,
-                 citizens_per_province: int = 40, seed: object = 20270101) -> None:
+
+class AppModel(BudgetModel):
+    """BudgetModel taking the page's values: levers as keywords (one control per lever of the
+    catalogue), a seed and province codes that may arrive as text."""
+
+    def __init__(self, years: int = 3, citizens_per_province: int = 40, seed: object = 20270101,
+                 **kwargs: object) -> None:  # SolaraViz accepts any control only if named kwargs
+        if "high_performance_provinces" in kwargs:
+            kwargs["high_performance_provinces"] = _provinces(kwargs["high_performance_provinces"])
         super().__init__(seed=_seed(seed), years=years, citizens_per_province=citizens_per_province,
-                         single_gateway=single_gateway, data_sharing=data_sharing,
-                         delegated_changes=delegated_changes, staggered_calendar=staggered_calendar,
-                         personnel_delegation=personnel_delegation, multi_year_projects=multi_year_projects,
-                         matching_fund_oversight=matching_fund_oversight, participation=participation,
-                         allocation_rule=allocation_rule)
+                         **kwargs)
 
 
 @solara.component

@@ -1,5 +1,9 @@
 """Tidy outputs of a simulation: per step × province, per year × province, the money ledger per
-budget holder, national figures per year, and approval delays."""
+budget holder, national figures per year, and approval delays.
+
+Every measured column is an entry of the metric catalogue (``allocsim/metrics.py``: unit, better
+direction, aggregation, meaning, Thai label); ``tests/test_catalogues.py`` fails on a column that
+is not catalogued, so a new column here needs an entry there."""
 
 from __future__ import annotations
 
@@ -168,7 +172,10 @@ class Recorder:
         final = steps[steps["step"] == steps["step"].max()].set_index("province").reindex(m.iso)
         dup_rows = touched[m._approved_duplicate(touched)]
         wasted = np.bincount(bk["province"][dup_rows].astype(int), weights=bk["disb_year"][dup_rows].astype(float), minlength=n)
-        disb_p = final["disbursed_thb"].to_numpy()
+        # the closing week is not in `steps` yet (it is recorded after close_year): take this year's
+        # disbursement as of now, as the closing step's row will show it
+        disb_p = self._province_figures(y)["disbursed"]
+        alloc_p = allocated[:n].astype(float)
         dl = [d for d in self.delays if d[1] == y]
         dprov = np.array([d[0] for d in dl], int)
         dday = np.array([d[2] for d in dl], float)
@@ -176,7 +183,7 @@ class Recorder:
         mean_delay = np.divide(np.bincount(dprov, weights=dday, minlength=n), cnt, out=np.full(n, np.nan), where=cnt > 0)
         need_after = m.citizens.unmet_need()
         sat_after = m.citizens.mean_satisfaction()
-        rate = final["disbursement_rate"].to_numpy()
+        rate = np.divide(disb_p, alloc_p, out=np.zeros(n), where=alloc_p > 0)
         met = np.zeros(n, bool)
         for c in m.clusters:
             for i, ok in c.targets_met(rate).items():

@@ -19,23 +19,19 @@ import mesa
 import numpy as np
 import pandas as pd
 
+from allocsim.data.budget import load_local_governments
 from allocsim.data.catalogue import MINISTRIES, canonical_channels
-from allocsim.data.geography import load_geography, load_local_government_counts
+from allocsim.data.geography import load_geography
 from allocsim.data.strategies import strategy_ids
+from allocsim.scenario.levers import LEVER_KEYWORDS, lever_sections
 from allocsim.scenario.schema import Scenario
 from allocsim.simulate import book as B
 from allocsim.simulate.agents import BudgetBureau, Cluster, LocalGovernment, Ministry, Province
 from allocsim.simulate.calendar import YEAR_DAYS, FiscalCalendar
 from allocsim.simulate.citizens import Citizens
 from allocsim.simulate.levers import province_levers
+from allocsim.simulate.local_governments import build_local_governments, count_matrix
 from allocsim.simulate.metrics import Recorder
-
-LEVER_KEYWORDS = ("single_gateway", "data_sharing", "staggered_calendar", "delegated_changes",
-                  "area_based_budgeting", "matching_fund_oversight", "personnel_delegation",
-                  "multi_year_projects", "participation", "allocation_rule")
-LG_TYPES = {"PAO": "Provincial Administrative Organization (PAO)",
-            "municipality": "Municipality - total",
-            "SAO": "Subdistrict Administrative Organization (SAO)"}
 
 
 class InvariantError(RuntimeError):
@@ -85,7 +81,7 @@ class BudgetModel(mesa.Model):
         upd = {k: v for k, v in levers.items() if v is not None}
         sim_upd = {k: v for k, v in (("years", years), ("citizens_per_province", citizens_per_province)) if v is not None}
         if upd or sim_upd:
-            sc2 = sc.model_copy(update={"levers": sc.levers.model_copy(update=upd),
+            sc2 = sc.model_copy(update={**lever_sections(sc, upd),  # validated, by section
                                         "simulation": sc.simulation.model_copy(update=sim_upd)})
             sc2._source, sc2._chain = sc._source, sc._chain
             sc = sc2
@@ -119,10 +115,13 @@ class BudgetModel(mesa.Model):
         for k, cid in enumerate(self.cluster_ids):
             members = [i for i in range(self.n_provinces) if self.cluster_of[i] == k]
             self.clusters.append(self.cluster_class(self, k, cid, members))
-        lao = load_local_government_counts().set_index("lao_type_en")["count"]
-        share = self.population / self.population.sum()
-        self.local_governments = [self.local_government_class(self, i, kind, float(lao[row]) * share[i])
-                                  for i in range(self.n_provinces) for kind, row in LG_TYPES.items()]
+        # real counts by type per province (BMA not simulated: Bangkok is no simulated province);
+        # per-body capacities come from a child stream, leaving self.rng's draws unchanged
+        self.lg_counts = count_matrix(load_local_governments(), self.iso)
+        per_body = sc.simulation.local_government_agents == "per_body"
+        self.lg = build_local_governments(self.lg_counts, sc.simulation,
+                                          self.rng.spawn(1)[0] if per_body else None)
+        self.local_governments = [self.local_government_class(self, k) for k in range(len(self.lg))]
         self.bureau = self.bureau_class(self, self.n_clusters)
 
         participation = np.full(self.n_provinces, sc.levers.participation)
@@ -156,6 +155,17 @@ class BudgetModel(mesa.Model):
         bk = self.book
         return np.where(bk["channel"][rows] == B.CHANNELS.index("cluster"),
                         self.n_provinces + bk["cluster"][rows].astype(np.int64), bk["province"][rows].astype(np.int64))
+
+    def local_cofunding_thb(self) -> np.ndarray:
+        """Each province's local co-funding on offer this year: the sum over its local-government
+        agents, vectorised (the same in both modes). A subclass that overrides
+        ``cofunding_capacity_thb`` is honoured by summing agent by agent."""
+        if self.local_government_class.cofunding_capacity_thb is not LocalGovernment.cofunding_capacity_thb:
+            out = np.zeros(self.n_provinces)
+            for lg in self.local_governments:
+                out[lg.province] += lg.cofunding_capacity_thb()
+            return out
+        return self.lg.province_capacity_mthb(self.n_provinces) * 1e6 * self.levers.matching_uptake
 
     @property
     def year(self) -> int:
@@ -297,9 +307,7 @@ class BudgetModel(mesa.Model):
         clu_pot = np.floor(cluster_share * envelope * cw).astype(np.int64)
         self.budget_new[:] = np.concatenate([prov_pot, clu_pot])
         self.budget_left[:] = self.budget_new
-        self.cofund_left[:] = 0.0
-        for lg in self.local_governments:
-            self.cofund_left[lg.province] += lg.cofunding_capacity_thb()
+        self.cofund_left[:] = self.local_cofunding_thb()
         # timing: ministries notify (their throughput), provinces plan within the deadline
         sim = sc.simulation
         notify = max(mn.notify_day() for mn in self.ministries)

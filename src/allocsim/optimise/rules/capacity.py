@@ -9,6 +9,10 @@ from __future__ import annotations
 from allocsim.optimise.problem import PortfolioData, RuleParams
 from allocsim.optimise.rules.base import RuleRows
 
+#: A scenario's ``[rules] capacity = false`` (and ``allocsim select --without capacity``) switches this
+#: rule off; ``RuleParams.capacity`` carries the switch.
+SWITCHABLE = True
+
 
 def rows(data: PortfolioData, params: RuleParams) -> RuleRows | None:
     if not params.capacity or not data.resources:

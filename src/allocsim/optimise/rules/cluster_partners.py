@@ -10,6 +10,10 @@ import scipy.sparse as sp
 from allocsim.optimise.problem import PortfolioData, RuleParams
 from allocsim.optimise.rules.base import RuleRows
 
+#: A scenario's ``[rules] cluster_partners = false`` (and ``allocsim select --without cluster_partners``) switches this
+#: rule off; ``RuleParams.cluster_partners`` carries the switch.
+SWITCHABLE = True
+
 
 def ineligible(data: PortfolioData, params: RuleParams) -> np.ndarray:
     return data.is_cluster_project & (data.n_partners < params.min_cluster_partners)

@@ -9,6 +9,10 @@ import scipy.sparse as sp
 from allocsim.optimise.problem import PortfolioData, RuleParams
 from allocsim.optimise.rules.base import RuleRows
 
+#: A scenario's ``[rules] committed = false`` (and ``allocsim select --without committed``) switches this
+#: rule off; ``RuleParams.committed`` carries the switch.
+SWITCHABLE = True
+
 
 def rows(data: PortfolioData, params: RuleParams) -> RuleRows | None:
     must = np.flatnonzero(data.committed)

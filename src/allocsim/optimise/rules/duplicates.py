@@ -9,6 +9,10 @@ import scipy.sparse as sp
 from allocsim.optimise.problem import PortfolioData, RuleParams
 from allocsim.optimise.rules.base import RuleRows
 
+#: A scenario's ``[rules] duplicates = false`` (and ``allocsim select --without duplicates``) switches this
+#: rule off; ``RuleParams.duplicates`` carries the switch.
+SWITCHABLE = True
+
 
 def rows(data: PortfolioData, params: RuleParams) -> RuleRows | None:
     if not params.duplicates or not data.groups:

@@ -14,6 +14,9 @@ import scipy.sparse as sp
 from allocsim.optimise.problem import PortfolioData, RuleParams
 from allocsim.optimise.rules.base import RuleRows
 
+#: Not a scenario switch: set by the multi-year and area-based-budgeting levers.
+SWITCHABLE = False
+
 
 def reasons(data: PortfolioData, params: RuleParams) -> dict[str, np.ndarray]:
     out = {}

@@ -9,6 +9,10 @@ import scipy.sparse as sp
 from allocsim.optimise.problem import PortfolioData, RuleParams
 from allocsim.optimise.rules.base import RuleRows
 
+#: A scenario's ``[rules] follow_on = false`` (and ``allocsim select --without follow_on``) switches this
+#: rule off; ``RuleParams.follow_on`` carries the switch.
+SWITCHABLE = True
+
 
 def rows(data: PortfolioData, params: RuleParams) -> RuleRows | None:
     follow = np.flatnonzero(data.requires >= 0)

@@ -15,6 +15,10 @@ import numpy as np
 from allocsim.optimise.problem import PortfolioData, RuleParams
 from allocsim.optimise.rules.base import RuleRows, mthb
 
+#: A scenario's ``[rules] matching = false`` (and ``allocsim select --without matching``) switches this
+#: rule off; ``RuleParams.matching`` carries the switch.
+SWITCHABLE = True
+
 
 def rows(data: PortfolioData, params: RuleParams) -> RuleRows | None:
     if not params.matching:

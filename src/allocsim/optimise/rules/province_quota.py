@@ -14,6 +14,9 @@ import scipy.sparse as sp
 from allocsim.optimise.problem import PortfolioData, RuleParams
 from allocsim.optimise.rules.base import RuleRows, mthb
 
+#: Not a scenario switch: set by the allocation-rule lever.
+SWITCHABLE = False
+
 
 def rows(data: PortfolioData, params: RuleParams) -> RuleRows | None:
     q = params.quota

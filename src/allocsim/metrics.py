@@ -1,0 +1,166 @@
+"""The metric catalogue: every number the simulation records, declared once (name, unit, which
+direction is better, how a run's years reduce to one headline number, what it means, Thai label).
+
+A metric is one object, as EMA Workbench's ``ScalarOutcome`` is: the recorder's tables are checked
+against this catalogue (``tests/test_catalogues.py``), ``run_metrics`` reduces a run with each
+entry's ``aggregation``, ``compare`` reads ``better`` to call a difference better or worse, the
+formatter shows a value by its ``unit`` and the Thai report labels it with ``label_th``.
+
+Adding a column to the simulation's tables means adding an entry here; the tests fail otherwise.
+This module imports nothing from allocsim, so every layer may read it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+#: How a value is shown: money in THB (shown as million THB), a share 0–1 (shown as %), days,
+#: a count, a 0–1 index (need, satisfaction, Gini) or a ratio (benefit per baht).
+Unit = Literal["thb", "share", "days", "count", "index", "ratio"]
+UNITS: tuple[str, ...] = ("thb", "share", "days", "count", "index", "ratio")
+#: Which direction of change is an improvement; "neither" for figures that only describe a run.
+Better = Literal["higher", "lower", "neither"]
+#: How one run's fiscal years reduce to its headline number (``run_metrics``):
+#: ``year_mean`` mean of the national yearly values; ``final_year`` the last year's value (stocks
+#: such as need); ``pooled_ratio`` Σ numerator / Σ denominator over the years (``ratio_of``);
+#: ``province_year_mean`` unweighted mean over province-years of ``sim_years``;
+#: ``budget_weighted`` mean over province-years weighted by allocated money;
+#: ``recorded`` in the tables only, no headline number.
+Aggregation = Literal["year_mean", "final_year", "pooled_ratio", "province_year_mean",
+                      "budget_weighted", "recorded"]
+AGGREGATIONS: tuple[str, ...] = ("year_mean", "final_year", "pooled_ratio", "province_year_mean",
+                                 "budget_weighted", "recorded")
+
+
+@dataclass(frozen=True)
+class Metric:
+    name: str
+    unit: Unit
+    better: Better
+    aggregation: Aggregation
+    description: str
+    label_th: str
+    by_province: bool = False                 # also in the per-province breakdown of a run
+    ratio_of: tuple[str, str] | None = None   # (numerator, denominator) for ``pooled_ratio``
+
+    @property
+    def headline(self) -> bool:
+        """Reported per run, summarised over replicates and compared between scenarios."""
+        return self.aggregation != "recorded"
+
+    def reading(self, difference: float) -> str:
+        """"better" or "worse" for a clear (non-zero) reform − baseline difference; "changed"
+        when the metric has no better direction."""
+        if self.better == "neither":
+            return "changed"
+        return "better" if (difference > 0) == (self.better == "higher") else "worse"
+
+
+def _q(q: int) -> Metric:
+    months = {1: "Oct–Dec", 2: "Oct–Mar", 3: "Oct–Jun", 4: "the whole year"}[q]
+    return Metric(f"q{q}_disbursement_rate", "share", "higher", "budget_weighted",
+                  f"share of the year's provincial budget disbursed by the end of quarter {q} "
+                  f"({months}); national figure weighted by budgets",
+                  f"อัตราการเบิกจ่ายสะสม ไตรมาส {q}")
+
+
+METRICS_LIST: tuple[Metric, ...] = (
+    # --- headline metrics, in the order results list them ---
+    Metric("disbursed_thb", "thb", "higher", "year_mean",
+           "money paid out to projects in the fiscal year", "เงินที่เบิกจ่าย"),
+    Metric("lapsed_thb", "thb", "lower", "year_mean",
+           "money allocated for the year that was neither disbursed nor carried over",
+           "งบประมาณที่ตกพับ", by_province=True),
+    Metric("effective_benefit_thb", "thb", "higher", "year_mean",
+           "benefit that reached citizens' needs: spending × potential benefit, less for wants, "
+           "late spending and duplicates", "ประโยชน์ที่เกิดขึ้นจริง", by_province=True),
+    Metric("value_for_money", "ratio", "higher", "year_mean",
+           "effective benefit per baht disbursed", "ความคุ้มค่าของเงิน"),
+    Metric("duplicates_approved", "count", "lower", "year_mean",
+           "funded copies of a project idea that another channel also funded",
+           "โครงการซ้ำซ้อนที่อนุมัติ", by_province=True),
+    Metric("duplicate_money_thb", "thb", "lower", "year_mean",
+           "money committed to duplicate copies", "เงินของโครงการซ้ำซ้อน"),
+    Metric("wasted_on_duplicates_thb", "thb", "lower", "year_mean",
+           "money disbursed on duplicate copies in the year (it meets no need)",
+           "เงินที่สูญเปล่าจากโครงการซ้ำซ้อน"),
+    Metric("mean_days_to_disbursement", "days", "lower", "year_mean",
+           "mean days from the Budget Act to a project's first payment",
+           "จำนวนวันเฉลี่ยถึงการเบิกจ่ายครั้งแรก", by_province=True),
+    Metric("mean_change_approval_days", "days", "lower", "year_mean",
+           "mean days a change or cancellation request waited for its decision",
+           "จำนวนวันเฉลี่ยในการอนุมัติเปลี่ยนแปลงโครงการ"),
+    Metric("escalations", "count", "lower", "year_mean",
+           "stuck projects escalated by six-monthly reports (cumulative count)",
+           "เรื่องที่ส่งขึ้นไปพิจารณาระดับสูง"),
+    Metric("equity_gini_per_capita_benefit", "index", "lower", "year_mean",
+           "Gini coefficient of effective benefit per head across provinces (0 = equal)",
+           "ค่าสัมประสิทธิ์จีนีของประโยชน์ต่อหัว"),
+    Metric("plan_achievement", "share", "higher", "year_mean",
+           "share of each province's planned strategies whose need fell in the year "
+           "(national: population-weighted)", "ผลสัมฤทธิ์ตามแผน"),
+    Metric("cluster_targets_met_share", "share", "higher", "year_mean",
+           "share of provinces that met the disbursement target their cluster cascades",
+           "สัดส่วนเป้าหมายกลุ่มจังหวัดที่บรรลุ"),
+    Metric("unmet_need", "index", "lower", "final_year",
+           "citizens' mean unmet need (0–1) after the last year's services (population-weighted)",
+           "ความต้องการที่ยังไม่ได้รับการตอบสนอง", by_province=True),
+    Metric("satisfaction", "index", "higher", "final_year",
+           "citizens' mean satisfaction (0–1) after the last year (population-weighted)",
+           "ความพึงพอใจของประชาชน", by_province=True),
+    Metric("lapse_rate", "share", "lower", "pooled_ratio",
+           "share of all allocated money that lapsed over the run", "อัตรางบประมาณตกพับ",
+           ratio_of=("lapsed_thb", "allocated_thb")),
+    Metric("alignment_share", "share", "higher", "province_year_mean",
+           "share of committed money on projects aligned with the provincial plan",
+           "สัดส่วนที่สอดคล้องกับยุทธศาสตร์"),
+    *(_q(q) for q in (1, 2, 3, 4)),
+    # --- recorded in the simulation's tables, no headline number ---
+    Metric("allocated_thb", "thb", "neither", "recorded",
+           "money available to the budget holder in the year (new budget + carried in)",
+           "งบประมาณที่จัดสรร"),
+    Metric("committed_thb", "thb", "neither", "recorded",
+           "money committed to funded projects so far this year", "งบประมาณที่ผูกพันแล้ว"),
+    Metric("carried_over_thb", "thb", "neither", "recorded",
+           "money of multi-year commitments carried into the next fiscal year",
+           "เงินกันไว้เบิกเหลื่อมปี"),
+    Metric("disbursement_rate", "share", "higher", "recorded",
+           "share of the year's budget disbursed so far", "อัตราการเบิกจ่าย"),
+    Metric("p90_days_to_disbursement", "days", "lower", "recorded",
+           "90th percentile of days from the Budget Act to a project's first payment",
+           "จำนวนวันถึงการเบิกจ่ายครั้งแรก (เปอร์เซ็นไทล์ที่ 90)"),
+    Metric("change_requests", "count", "neither", "recorded",
+           "change and cancellation requests decided in the year", "คำขอเปลี่ยนแปลงโครงการ"),
+    Metric("equity_gini", "index", "lower", "recorded",
+           "Gini of effective benefit per head across provinces, on each year's closing week",
+           "ค่าสัมประสิทธิ์จีนีของประโยชน์ต่อหัว"),
+    Metric("cluster_target_met", "count", "higher", "recorded",
+           "whether the province met the disbursement target its cluster cascades (1 = yes)",
+           "บรรลุเป้าหมายการเบิกจ่ายของกลุ่มจังหวัด"),
+)
+
+METRICS: dict[str, Metric] = {m.name: m for m in METRICS_LIST}
+#: Columns of the simulation's tables that identify a row rather than measure something.
+KEY_COLUMNS: frozenset[str] = frozenset({"step", "fiscal_year", "day", "province", "holder"})
+
+
+def metric(name: str) -> Metric:
+    """The catalogue entry of ``name`` (a KeyError naming the catalogue if there is none)."""
+    try:
+        return METRICS[name]
+    except KeyError:
+        raise KeyError(f"{name!r} is not in the metric catalogue (allocsim/metrics.py); known: "
+                       f"{', '.join(METRICS)}") from None
+
+
+def unit_of(name: str) -> str:
+    """How to show a value: the metric's unit; a unit name stands for itself; any other column
+    (solver tables, hindcast errors) is a plain number."""
+    if name in METRICS:
+        return METRICS[name].unit
+    return name if name in UNITS else "number"
+
+
+def headline() -> tuple[Metric, ...]:
+    return tuple(m for m in METRICS_LIST if m.headline)

@@ -29,12 +29,14 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_optimise.py
 	$(BIN)/python benchmarks/bench_simulate.py
 	$(BIN)/python benchmarks/bench_sweep.py
+	$(BIN)/python benchmarks/bench_robust.py
 
 fuzz: $(STAMP)
 	$(BIN)/python -m pytest -q tests/test_fuzz.py --hypothesis-profile=long
 
+# `make app` opens the simulation page; `make app RESULTS=results/robust-...` the committee page
 app: $(STAMP)
-	$(BIN)/solara run src/allocsim/simulate/app.py
+	$(if $(RESULTS),$(BIN)/allocsim serve $(RESULTS),$(BIN)/solara run src/allocsim/simulate/app.py)
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info

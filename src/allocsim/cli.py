@@ -113,6 +113,26 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_robust(args: argparse.Namespace) -> int:
+    """Baseline and reforms across sampled futures: robustness, PRIM boxes, feature scores."""
+    from allocsim.robust.commands import robust_command
+
+    return robust_command(args, Path(args.out) if args.out else _default_out("robust-" + Path(args.baseline).stem))
+
+
+def cmd_packages(args: argparse.Namespace) -> int:
+    """Exhaustive search over lever combinations: the Pareto front against reform effort."""
+    from allocsim.robust.commands import packages_command
+
+    return packages_command(args, Path(args.out) if args.out else _default_out("packages-" + Path(args.baseline).stem))
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from allocsim.robust.commands import serve_command
+
+    return serve_command(args)
+
+
 SELECT_EXIT = """exit codes:
   0  a portfolio: proven optimal within --gap, or labelled NOT OPTIMAL (e.g. time limit reached
      with a solution; the label gives HiGHS's gap and bound)
@@ -352,6 +372,31 @@ def build_parser() -> argparse.ArgumentParser:
     _batch_options(p, "seeds per design point")
     p.set_defaults(func=cmd_sweep)
 
+    p = sub.add_parser("robust", help="baseline and reforms across sampled futures: robustness, PRIM, feature scores")
+    p.add_argument("baseline", metavar="BASELINE")
+    p.add_argument("reforms", metavar="REFORM", nargs="+")
+    p.add_argument("--futures", type=int, default=200, metavar="N",
+                   help="futures sampled over [uncertainty.parameters] (Latin hypercube; default 200)")
+    _batch_options(p, "seeds per future (default: the baseline's [uncertainty] replicates)")
+    p.set_defaults(func=cmd_robust)
+
+    p = sub.add_parser("packages", help="search lever combinations for the Pareto front of benefit, "
+                       "duplicate money, delay and reform effort")
+    p.add_argument("baseline", metavar="BASELINE")
+    p.add_argument("--levers", metavar="A,B,...", help="only these [packages.levers] (dotted or short "
+                   "names, e.g. single_gateway,data_sharing); default all")
+    p.add_argument("--futures", type=int, metavar="N", help="futures per front package for its robustness "
+                   "share (default: [packages] futures; 0 skips)")
+    _batch_options(p, "seeds per package (default: [packages] replicates)")
+    p.set_defaults(func=cmd_packages)
+
+    p = sub.add_parser("serve", help="open a compare/robust/packages result folder in the committee page")
+    p.add_argument("folder", metavar="RESULTS")
+    p.add_argument("--port", type=int, default=8765)
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--no-open", action="store_true", help="do not open a browser")
+    p.set_defaults(func=cmd_serve)
+
     for name, text in (("optimise", "run only a scenario's optimisation (allocation LP + portfolio MILP)"),
                        ("simulate", "run only a scenario's budget-cycle simulation (Mesa)")):
         p = sub.add_parser(name, help=text)
@@ -406,7 +451,7 @@ def build_parser() -> argparse.ArgumentParser:
         sub.choices[name].add_argument("--lang", choices=["en", "th"], default="en",
                                        help="language of report.html and its charts (default en)")
 
-    for name in ("validate", "run", "optimise", "simulate", "compare", "sweep"):
+    for name in ("validate", "run", "optimise", "simulate", "compare", "sweep", "robust", "packages"):
         sub.choices[name].add_argument(
             "--allow-path", action="append", default=[], metavar="DIR",
             help="also allow extends/data files inside DIR (default: only the scenario's own folder)")
@@ -434,6 +479,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if getattr(args, "seed", None) is not None and args.seed < 0:
         parser.error("--seed must be a non-negative integer")
+    if getattr(args, "futures", None) is not None and args.futures < (1 if args.command == "robust" else 0):
+        parser.error("--futures must be a positive integer" if args.command == "robust" else "--futures must be >= 0")
     for opt in ("replicates", "workers"):
         if getattr(args, opt, None) is not None and getattr(args, opt) < 1:
             parser.error(f"--{opt} must be a positive integer")
@@ -450,7 +497,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(str(prob), file=sys.stderr)
         return err.exit_code
     except KeyboardInterrupt:
-        print("interrupted; earlier results are untouched (finished runs of a compare/sweep are kept: "
+        print("interrupted; earlier results are untouched (finished runs of a compare/sweep/robust/packages are kept: "
               "re-run to resume)", file=sys.stderr)
         return 130
     except RunError as err:

@@ -32,7 +32,7 @@ def _read(folder: Path, name: str) -> dict:
 
 def verify(folder: Path) -> tuple[bool, list[str]]:
     manifest = _read(folder, "manifest.json")
-    if manifest.get("command") in ("compare", "sweep"):
+    if manifest.get("command") in ("compare", "sweep", "robust", "packages"):
         raise UserError(Problem(str(folder / "manifest.json"), "command", f"verify re-runs `allocsim run` folders; "
                                 f"for a {manifest['command']} folder, run the same command into a new --out and "
                                 "compare its CSV files (they are byte-identical for the same inputs)"))

@@ -15,6 +15,7 @@ from pydantic import (
     ConfigDict,
     Field,
     PrivateAttr,
+    ValidationInfo,
     create_model,
     field_validator,
     model_validator,
@@ -22,6 +23,12 @@ from pydantic import (
 
 from allocsim.data.catalogue import CatalogueParams
 from allocsim.scenario.levers import LEVERS, Lever
+from allocsim.scenario.uncertainty import (
+    PackagesConfig,
+    UncertaintyConfig,
+    check_packages,
+    check_uncertainty,
+)
 
 SOURCES = ("province_budget", "ministry_budget", "local_grant", "private")
 Source = Literal["province_budget", "ministry_budget", "local_grant", "private"]
@@ -315,6 +322,18 @@ class Scenario(Section):
     levers: LeversConfig = LeversConfig()
     simulation: SimulationConfig = SimulationConfig()
     experiments: ExperimentsConfig = ExperimentsConfig()
+    uncertainty: UncertaintyConfig = UncertaintyConfig()  # last: checked against the sections above
+    packages: PackagesConfig = PackagesConfig()
+
+    @field_validator("uncertainty")
+    @classmethod
+    def _uncertainty(cls, v: UncertaintyConfig, info: ValidationInfo) -> UncertaintyConfig:
+        return check_uncertainty(v, info.data)
+
+    @field_validator("packages")
+    @classmethod
+    def _packages(cls, v: PackagesConfig, info: ValidationInfo) -> PackagesConfig:
+        return check_packages(v, info.data)
 
     _source: Path | None = PrivateAttr(default=None)
     _chain: tuple[Path, ...] = PrivateAttr(default=())

@@ -1,0 +1,287 @@
+"""Robust decisions: baseline and reforms across many plausible futures.
+
+A *future* is one set of values for the uncertain parameters of ``[uncertainty.parameters]``,
+drawn by a Latin hypercube seeded from the baseline's seed (the sweep's sampler). In each future,
+the baseline and every reform run on the same seeds (common random numbers), so their
+difference in that future is the reform's effect, not luck. A field a reform sets itself
+(``levers.data_sharing = 0.9``) keeps the reform's value: the reform is the lever, the future
+only says what today's world is like.
+
+Runs go through the experiment machinery (:class:`~allocsim.experiments.batch.Batch`: local
+processes or Dask, a progress bar, one file per finished run), so an interrupted ``robust``
+resumes without repeating finished runs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from allocsim.errors import Problem, UserError
+from allocsim.experiments.batch import Batch, evaluate_run, scenario_task
+from allocsim.experiments.executors import Evaluate
+from allocsim.experiments.metrics import LOWER_IS_BETTER
+from allocsim.experiments.seeds import replicate_seeds
+from allocsim.experiments.store import Task
+from allocsim.experiments.sweep import apply_params, design_points, typed
+from allocsim.robust.prim import PrimResult, prim
+from allocsim.scenario.schema import Scenario, SweepConfig
+
+
+@dataclass
+class RobustResult:
+    design: pd.DataFrame       # future + one column per uncertain parameter (as sampled)
+    futures: pd.DataFrame      # future, scenario, parameters, metrics (mean over replicates)
+    robustness: pd.DataFrame   # scenario × metric: shares, quantiles, worst case, regret
+    boxes: pd.DataFrame        # PRIM box per reform × headline metric (one row per restriction)
+    trajectories: pd.DataFrame  # PRIM peeling trajectories
+    scores: pd.DataFrame       # feature scores: rank correlation of each parameter with the difference
+    baseline: str
+    reforms: list[str]
+    replicates: int
+    held: dict[str, list[str]] = field(default_factory=dict)  # reform -> parameters it sets itself
+    prim: dict[tuple[str, str], PrimResult] = field(default_factory=dict)
+
+
+def get_field(sc: Scenario, dotted: str) -> object:
+    """The value of a dotted scenario field (dict keys included), as JSON data."""
+    return _lookup(sc.model_dump(mode="json"), dotted)
+
+
+def sample_futures(baseline: Scenario, n: int) -> pd.DataFrame:
+    """N futures over the baseline's uncertain parameters (Latin hypercube seeded from the
+    baseline's seed). Integer fields are sampled over [low - 0.5, high + 0.5] and rounded, so
+    every integer in the range is equally likely."""
+    unc = baseline.uncertainty.parameters
+    file = str(baseline.source) if baseline.source else "scenario"
+    if not unc:
+        raise UserError(Problem(file, "uncertainty.parameters", "no uncertain parameters; add ranges "
+                                "such as \"simulation.procurement_days\" = {low = 20, high = 45, reason = \"...\"}"))
+    if n < 1:
+        raise UserError(Problem(file, "--futures", "needs at least one future"))
+    like = {k: get_field(baseline, k) for k in unc}
+    ranges = {k: ([r.low - 0.5, r.high + 0.5] if isinstance(like[k], int) else [r.low, r.high])
+              for k, r in unc.items()}
+    points = design_points(SweepConfig(design="lhs", samples=n, parameters=ranges), baseline.seed, file)
+    rows = []
+    for f, p in enumerate(points):
+        row: dict[str, object] = {"future": f}
+        for k, v in p.items():
+            t = typed(v, like[k])
+            if isinstance(t, int) and not isinstance(t, bool):
+                t = int(min(max(t, round(unc[k].low)), round(unc[k].high)))
+            row[k] = t
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def held_fields(sc: Scenario, baseline: Scenario) -> list[str]:
+    """Uncertain parameters this scenario sets to a value of its own (kept in every future)."""
+    a, b = sc.model_dump(mode="json"), baseline.model_dump(mode="json")
+    return [k for k in baseline.uncertainty.parameters if _lookup(a, k) != _lookup(b, k)]
+
+
+def _lookup(data: dict, dotted: str) -> object:
+    for part in dotted.split("."):
+        data = data[part]
+    return data
+
+
+def in_future(sc: Scenario, baseline: Scenario, values: dict[str, object],
+              held: set[str] | None = None) -> Scenario:
+    """The scenario in one future: uncertain values applied except the fields it sets itself
+    (``held``, computed once per scenario by the caller when given), at the per-future
+    simulation size."""
+    held = set(held_fields(sc, baseline)) if held is None else held
+    params = {k: v for k, v in values.items() if k not in held}
+    cpp = baseline.uncertainty.citizens_per_province
+    if cpp is not None:
+        params["simulation.citizens_per_province"] = cpp
+    file = str(sc.source) if sc.source else "scenario"
+    return apply_params(sc, params, file)
+
+
+def robust_tasks(baseline: Scenario, reforms: list[Scenario], design: pd.DataFrame, replicates: int) -> list[Task]:
+    """Every scenario × future × replicate, with common random numbers: in future f every
+    scenario runs on the same seeds."""
+    n = len(design)
+    seeds = replicate_seeds(baseline.seed, n * replicates)
+    params = [c for c in design.columns if c != "future"]
+    tasks = []
+    for k, sc in enumerate([baseline, *reforms]):
+        held = set(held_fields(sc, baseline))
+        for f, row in enumerate(design.itertuples(index=False)):
+            fsc = in_future(sc, baseline, dict(zip(params, row[1:], strict=True)), held)
+            for r in range(replicates):
+                s = seeds[f * replicates + r]
+                tasks.append(scenario_task(fsc, s, (k * n + f) * replicates + r, label=sc.name,
+                                           params={"future": f, "replicate": r}))
+    return tasks
+
+
+def robust(baseline: Scenario, reforms: list[Scenario], futures: int, *, replicates: int | None = None,
+           workers: int | None = None, scheduler: str | None = None, folder: Path | None = None,
+           progress: bool = True, evaluate: Evaluate = evaluate_run,
+           metrics: list[str] | None = None) -> RobustResult:
+    """Run baseline and reforms across ``futures`` sampled futures; tables of robustness, PRIM
+    boxes and feature scores."""
+    names = [baseline.name] + [r.name for r in reforms]
+    if len(set(names)) != len(names):
+        raise UserError(Problem("robust", "name", f"scenario names must differ to be compared: {names}"))
+    R = replicates or baseline.uncertainty.replicates
+    design = sample_futures(baseline, futures)
+    tasks = robust_tasks(baseline, reforms, design, R)
+    batch = Batch(tasks, folder)
+    batch.run(evaluate, workers=workers or baseline.experiments.workers,
+              scheduler=scheduler or baseline.experiments.scheduler, progress=progress,
+              description=f"robust ({futures} futures x {len(names)} scenarios x {R} seeds)")
+    table = futures_table(batch.results, design, names)
+    all_metrics = [c for c in table.columns if c not in design.columns and c != "scenario"]
+    metrics = metrics or all_metrics
+    rob = robustness_table(table, baseline.name, metrics)
+    head = [m for m in baseline.uncertainty.headline_metrics if m in all_metrics]
+    params = [c for c in design.columns if c != "future"]
+    boxes, trajs, found = [], [], {}
+    u = baseline.uncertainty
+    for reform in names[1:]:
+        for m in head:
+            fail = failures(table, baseline.name, reform, m)
+            X = design.set_index("future").loc[fail.index, params]
+            res = prim(X, fail.to_numpy(), peel_alpha=u.prim_peel_alpha, mass_min=u.prim_mass_min,
+                       min_coverage=u.prim_min_coverage)
+            found[(reform, m)] = res
+            boxes.append(box_rows(reform, m, res))
+            if len(res.trajectory):
+                trajs.append(res.trajectory.assign(scenario=reform, metric=m))
+    cols = ["scenario", "metric", "box", "coverage", "density", "mass", "n_futures", "parameter",
+            "low", "high", "p_value", "note"]
+    box_df = pd.concat(boxes, ignore_index=True) if boxes else pd.DataFrame(columns=cols)
+    traj_df = (pd.concat(trajs, ignore_index=True)[["scenario", "metric", "step", "coverage", "density",
+                                                      "mass", "n_restricted", "chosen"]]
+               if trajs else pd.DataFrame(columns=["scenario", "metric", "step", "coverage", "density",
+                                                   "mass", "n_restricted", "chosen"]))
+    scores = feature_scores(table, design, baseline.name, names[1:], head)
+    held = {r.name: held_fields(r, baseline) for r in reforms}
+    return RobustResult(design, table, rob, box_df, traj_df, scores, baseline.name, names[1:], R, held, found)
+
+
+def futures_table(results: list[dict], design: pd.DataFrame, names: list[str]) -> pd.DataFrame:
+    """One row per future × scenario: the sampled parameters and each metric's mean over the
+    future's replicates."""
+    rows = [{"scenario": r["label"], "future": r["params"]["future"], **r["national"]} for r in results]
+    df = pd.DataFrame(rows)
+    metrics = [c for c in df.columns if c not in ("scenario", "future")]
+    df[metrics] = df[metrics].apply(pd.to_numeric, errors="coerce")
+    mean = df.groupby(["scenario", "future"], sort=False)[metrics].mean().reset_index()
+    mean["scenario"] = pd.Categorical(mean["scenario"], names, ordered=True)
+    mean = mean.sort_values(["scenario", "future"]).reset_index(drop=True)
+    mean["scenario"] = mean["scenario"].astype(str)
+    out = mean.merge(design, on="future", how="left")
+    return out[["future", "scenario", *[c for c in design.columns if c != "future"], *metrics]]
+
+
+def sign(metric: str) -> float:
+    """+1 where more is better, -1 where less is better."""
+    return -1.0 if metric in LOWER_IS_BETTER else 1.0
+
+
+def differences(table: pd.DataFrame, baseline: str, reform: str, metric: str) -> pd.Series:
+    """Reform minus baseline per future (same seeds in both)."""
+    b = table[table["scenario"] == baseline].set_index("future")[metric]
+    r = table[table["scenario"] == reform].set_index("future")[metric]
+    return (r - b).dropna()
+
+
+def failures(table: pd.DataFrame, baseline: str, reform: str, metric: str) -> pd.Series:
+    """True in the futures where the reform is not better than the baseline on ``metric``."""
+    d = differences(table, baseline, reform, metric)
+    return ~(sign(metric) * d > 0)
+
+
+def robustness_table(table: pd.DataFrame, baseline: str, metrics: list[str]) -> pd.DataFrame:
+    """Per scenario × metric: share of futures better / worse than the baseline, median and
+    10th/90th percentiles of the difference, the worst difference, and regret (how far each
+    option falls short of the best option in the same future; the baseline is an option too)."""
+    names = list(dict.fromkeys(table["scenario"]))
+    rows = []
+    for m in metrics:
+        s = sign(m)
+        wide = table.pivot(index="future", columns="scenario", values=m)[names]
+        best = (s * wide).max(axis=1, skipna=False)
+        for name in names:
+            regret = (best - s * wide[name]).dropna()
+            row = {"scenario": name, "metric": m, "better_is": "lower" if s < 0 else "higher",
+                   "n_futures": int(regret.size),
+                   "mean_regret": float(regret.mean()) if len(regret) else np.nan,
+                   "max_regret": float(regret.max()) if len(regret) else np.nan}
+            if name == baseline:
+                row.update({k: np.nan for k in ("share_better", "share_worse", "median_difference",
+                                                "p10_difference", "p90_difference", "worst_difference")})
+            else:
+                d = (wide[name] - wide[baseline]).dropna().to_numpy(float)
+                row.update(_difference_stats(d, s))
+                row["n_futures"] = int(d.size)
+            rows.append(row)
+    cols = ["scenario", "metric", "better_is", "n_futures", "share_better", "share_worse",
+            "median_difference", "p10_difference", "p90_difference", "worst_difference",
+            "mean_regret", "max_regret"]
+    return pd.DataFrame(rows)[cols]
+
+
+def _difference_stats(d: np.ndarray, s: float) -> dict:
+    if d.size == 0:
+        return {k: np.nan for k in ("share_better", "share_worse", "median_difference", "p10_difference",
+                                    "p90_difference", "worst_difference")}
+    return {"share_better": float(np.mean(s * d > 0)), "share_worse": float(np.mean(s * d < 0)),
+            "median_difference": float(np.median(d)), "p10_difference": float(np.percentile(d, 10)),
+            "p90_difference": float(np.percentile(d, 90)),
+            "worst_difference": float(d[np.argmin(s * d)])}
+
+
+def box_rows(reform: str, metric: str, res: PrimResult) -> pd.DataFrame:
+    """The chosen PRIM box as rows: one per restricted parameter (one row with a note when there
+    is no box)."""
+    base = {"scenario": reform, "metric": metric}
+    if res.box is None:
+        return pd.DataFrame([{**base, "box": "", "coverage": np.nan, "density": np.nan, "mass": np.nan,
+                              "n_futures": 0, "parameter": "", "low": np.nan, "high": np.nan,
+                              "p_value": np.nan, "note": res.note}])
+    b = res.box
+    head = {**base, "box": b.describe(), "coverage": b.coverage, "density": b.density, "mass": b.mass,
+            "n_futures": b.n}
+    if not b.limits:
+        return pd.DataFrame([{**head, "parameter": "", "low": np.nan, "high": np.nan, "p_value": np.nan,
+                              "note": "no parameter restriction explains the failures"}])
+    return pd.DataFrame([{**head, "parameter": p, "low": lo, "high": hi, "p_value": b.p_values.get(p, np.nan),
+                          "note": ""} for p, (lo, hi) in b.limits.items()])
+
+
+def feature_scores(table: pd.DataFrame, design: pd.DataFrame, baseline: str, reforms: list[str],
+                   metrics: list[str]) -> pd.DataFrame:
+    """Which uncertainties drive each reform's effect: Spearman rank correlation of every
+    parameter with the reform-minus-baseline difference across futures (robust to scale and
+    monotone transforms; the sign says in which direction the effect moves)."""
+    params = [c for c in design.columns if c != "future"]
+    X = design.set_index("future")
+    rows = []
+    for reform in reforms:
+        for m in metrics:
+            d = differences(table, baseline, reform, m)
+            for p in params:
+                x = X.loc[d.index, p].to_numpy(float)
+                if len(d) < 3 or np.ptp(x) == 0 or np.ptp(d.to_numpy(float)) == 0:
+                    rho, pv = np.nan, np.nan
+                else:
+                    rho, pv = stats.spearmanr(x, d.to_numpy(float))
+                rows.append({"scenario": reform, "metric": m, "parameter": p, "spearman_rho": float(rho),
+                             "p_value": float(pv)})
+    df = pd.DataFrame(rows, columns=["scenario", "metric", "parameter", "spearman_rho", "p_value"])
+    if len(df):
+        df["rank"] = (df.assign(a=df["spearman_rho"].abs()).groupby(["scenario", "metric"])["a"]
+                      .rank(ascending=False, method="first", na_option="bottom").astype(int))
+        df = df.sort_values(["scenario", "metric", "rank"], kind="stable").reset_index(drop=True)
+    return df

@@ -1,0 +1,269 @@
+"""Reform packages: which combinations of levers are worth their effort?
+
+Every combination of the ``[packages.levers]`` levels (each lever at the baseline's own value or
+one of its levels) is a package. Search is exhaustive (the shipped space is 2^7 × 2 × 2 = 512
+packages); a larger space is refused with a message rather than searched badly. Every package
+runs on the same seeds (common random numbers), so two packages differ by their levers, not by
+luck; objectives are means over ``replicates`` seeds. The Pareto front keeps the packages no
+other package beats on all four objectives at once: delivered benefit (higher), duplicate money
+(lower), delay to first payment (lower) and reform effort (lower; the scenario's illustrative
+score per lever). Each front package then runs across sampled futures (``allocsim robust``'s
+machinery) for its robustness share: how often it beats today's rules when the illustrative
+parameters take other plausible values.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from allocsim.errors import Problem, UserError  # noqa: E402
+from allocsim.experiments.batch import Batch, evaluate_run, scenario_task  # noqa: E402
+from allocsim.experiments.batch import confidence_interval as ci  # noqa: E402
+from allocsim.experiments.executors import Evaluate  # noqa: E402
+from allocsim.experiments.seeds import replicate_seeds  # noqa: E402
+from allocsim.report.format import fmt, label  # noqa: E402
+from allocsim.robust.futures import RobustResult, get_field, robust, sign  # noqa: E402
+from allocsim.scenario.schema import Scenario  # noqa: E402
+from allocsim.store import atomic_write_csv  # noqa: E402
+
+#: The package objectives besides effort (the headline metrics of a committee).
+OBJECTIVES = ("effective_benefit_thb", "duplicate_money_thb", "mean_days_to_disbursement")
+
+
+@dataclass
+class PackageResult:
+    packages: pd.DataFrame   # every package: levers, effort, objective means and CIs, on_front
+    front: pd.DataFrame      # the non-dominated packages, with robustness shares
+    levers: list[str]
+    replicates: int
+    futures: int
+    robust: RobustResult | None = None
+
+
+def _resolve_levers(baseline: Scenario, names: list[str] | None) -> list[str]:
+    cfg = baseline.packages.levers
+    file = str(baseline.source) if baseline.source else "scenario"
+    if not cfg:
+        raise UserError(Problem(file, "packages.levers", 'no levers to combine; add e.g. '
+                                '"levers.single_gateway" = {levels = [true], effort = 3.0}'))
+    if not names:
+        return list(cfg)
+    out = []
+    for n in names:
+        full = n if n.startswith("levers.") else f"levers.{n}"
+        if full not in cfg:
+            raise UserError(Problem(file, "--levers", f"{n!r} is not in [packages.levers]; valid: "
+                                    f"{', '.join(k.removeprefix('levers.') for k in cfg)}"))
+        out.append(full)
+    return out
+
+
+def package_space(baseline: Scenario, levers: list[str]) -> list[dict[str, object]]:
+    """Every combination: each lever at the baseline's value or one of its levels."""
+    options = []
+    for k in levers:
+        base = get_field(baseline, k)
+        options.append(list(dict.fromkeys([base, *baseline.packages.levers[k].levels])))
+    space = [dict(zip(levers, combo, strict=True)) for combo in itertools.product(*options)]
+    if len(space) > baseline.packages.max_packages:
+        file = str(baseline.source) if baseline.source else "scenario"
+        raise UserError(Problem(file, "packages.max_packages", f"{len(space)} packages exceed the "
+                                f"exhaustive-search limit {baseline.packages.max_packages}; choose fewer "
+                                "levers with --levers or fewer levels"))
+    return space
+
+
+def effort(baseline: Scenario, values: dict[str, object]) -> float:
+    """Illustrative reform effort: per lever, its effort score × how far it moves from the baseline
+    (a boolean switched on moves 1)."""
+    return float(sum(baseline.packages.levers[k].effort * abs(float(v) - float(get_field(baseline, k)))
+                     for k, v in values.items()))
+
+
+def describe(baseline: Scenario, values: dict[str, object]) -> str:
+    parts = []
+    for k, v in values.items():
+        if v == get_field(baseline, k):
+            continue
+        short = k.removeprefix("levers.")
+        parts.append(short if v is True else f"{short}={v}")
+    return ", ".join(parts) or "today's rules"
+
+
+def pareto_mask(values: np.ndarray) -> np.ndarray:
+    """Non-dominated rows of ``values`` where every column is to be maximised: a row is dominated
+    when another is at least as good everywhere and strictly better somewhere."""
+    n = len(values)
+    keep = np.ones(n, bool)
+    for i in range(n):
+        ge = np.all(values >= values[i], axis=1)
+        gt = np.any(values > values[i], axis=1)
+        if np.any(ge & gt):
+            keep[i] = False
+    return keep
+
+
+def search_packages(baseline: Scenario, *, levers: list[str] | None = None, replicates: int | None = None,
+                    futures: int | None = None, workers: int | None = None, scheduler: str | None = None,
+                    folder: Path | None = None, progress: bool = True,
+                    evaluate: Evaluate = evaluate_run) -> PackageResult:
+    """Exhaustive package search with common random numbers, the Pareto front, and each front
+    package's robustness share across sampled futures."""
+    keys = _resolve_levers(baseline, levers)
+    space = package_space(baseline, keys)
+    R = replicates or baseline.packages.replicates
+    F = baseline.packages.futures if futures is None else futures
+    seeds = replicate_seeds(baseline.seed, R)
+    cpp = baseline.uncertainty.citizens_per_province
+    scenarios, tasks = [], []
+    for p, values in enumerate(space):
+        changes: dict[str, object] = {"name": f"pkg{p:04d}", **values}
+        if cpp is not None:
+            changes["simulation.citizens_per_province"] = cpp
+        psc = baseline.updated(changes)
+        scenarios.append(psc)
+        for r, s in enumerate(seeds):
+            tasks.append(scenario_task(psc, s, p * R + r, label=psc.name, params={"package": p, "replicate": r}))
+    batch = Batch(tasks, folder / "search" if folder else None)
+    batch.run(evaluate, workers=workers or baseline.experiments.workers,
+              scheduler=scheduler or baseline.experiments.scheduler, progress=progress,
+              description=f"packages ({len(space)} x {R} seeds)")
+    conf = baseline.experiments.confidence
+    by: dict[int, list[dict]] = {}
+    for res in batch.results:
+        by.setdefault(res["params"]["package"], []).append(res["national"])
+    rows = []
+    for p, values in enumerate(space):
+        row: dict[str, object] = {"package": f"pkg{p:04d}", "levers": describe(baseline, values)}
+        row.update({k.removeprefix("levers."): v for k, v in values.items()})
+        row["effort"] = effort(baseline, values)
+        for m in OBJECTIVES:
+            x = np.array([np.nan if r.get(m) is None else r[m] for r in by[p]], float)
+            mean, lo, hi = ci(x, conf)
+            row.update({m: mean, f"{m}_ci_low": lo, f"{m}_ci_high": hi})
+        rows.append(row)
+    table = pd.DataFrame(rows)
+    table["clearly_better_on"] = [_clearly_better(by[p], by[0], conf) for p in range(len(space))]
+    goals = np.column_stack([sign(m) * table[m].to_numpy(float) for m in OBJECTIVES] + [-table["effort"].to_numpy(float)])
+    goals = np.where(np.isfinite(goals), goals, -np.inf)
+    table["on_front"] = pareto_mask(goals)
+    table["seeds"] = R
+    front = table[table["on_front"]].sort_values("effort", kind="stable").reset_index(drop=True)
+    rres = None
+    if F > 0:
+        reforms = [scenarios[int(p[3:])] for p in front["package"] if front.loc[front["package"] == p, "effort"].iloc[0] > 0]
+        if reforms:
+            rres = robust(baseline, reforms, F, workers=workers, scheduler=scheduler,
+                          folder=folder / "futures" if folder else None, progress=progress, evaluate=evaluate,
+                          metrics=list(OBJECTIVES))
+            rob = rres.robustness.set_index(["scenario", "metric"])["share_better"]
+            for m in OBJECTIVES:
+                front[f"share_better_{m}"] = [rob.get((p, m), np.nan) for p in front["package"]]
+            front["share_better_all"] = [_share_all(rres, p) for p in front["package"]]
+    return PackageResult(table, front, keys, R, F, rres)
+
+
+def _clearly_better(runs: list[dict], today: list[dict], conf: float) -> str:
+    """Objectives on which the package beats today's rules beyond noise: the paired (same-seed)
+    confidence interval of the difference lies wholly on the better side."""
+    out = []
+    for m in OBJECTIVES:
+        d = np.array([np.nan if (a.get(m) is None or b.get(m) is None) else a[m] - b[m]
+                      for a, b in zip(runs, today, strict=True)], float)
+        _, lo, hi = ci(d, conf)
+        if np.isfinite(lo) and ((sign(m) > 0 and lo > 0) or (sign(m) < 0 and hi < 0)):
+            out.append(m)
+    return ", ".join(out)
+
+
+def _share_all(res: RobustResult, package: str) -> float:
+    """Share of futures in which the package beats the baseline on every objective at once."""
+    t = res.futures
+    b = t[t["scenario"] == res.baseline].set_index("future")
+    p = t[t["scenario"] == package].set_index("future")
+    if len(p) == 0:
+        return np.nan
+    ok = np.ones(len(p), bool)
+    for m in OBJECTIVES:
+        ok &= (sign(m) * (p[m] - b.loc[p.index, m])).to_numpy(float) > 0
+    return float(ok.mean())
+
+
+def chart_front(res: PackageResult) -> plt.Figure:
+    t = res.packages
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
+    for ax, m in zip(axes, OBJECTIVES, strict=True):
+        scale = 1e6 if m.endswith("_thb") else 1.0
+        off = t[~t["on_front"]]
+        on = t[t["on_front"]].sort_values("effort")
+        ax.scatter(off["effort"], off[m] / scale, s=10, color="#bbb", label="dominated")
+        ax.scatter(on["effort"], on[m] / scale, s=28, color="#d7191c", label="Pareto front")
+        ax.set_xlabel("reform effort (illustrative score)")
+        ax.set_ylabel(label(m) + (" (M THB)" if scale > 1 else ""))
+        ax.set_title(f"{label(m)} ({'lower' if sign(m) < 0 else 'higher'} is better)", fontsize=9)
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def write_packages(res: PackageResult, folder: Path) -> None:
+    from allocsim.report import charts
+    from allocsim.report.html import Report
+
+    atomic_write_csv(res.packages, folder / "packages.csv")
+    atomic_write_csv(res.front, folder / "package_front.csv")
+    if res.robust is not None:
+        from allocsim.robust.report import write_tables
+
+        write_tables(res.robust, folder / "futures")
+    rep = Report("allocsim packages — reform packages against effort", folder)
+    rep.p(front_paragraph(res), "summary")
+    rep.h2("The Pareto front", "front")
+    rep.figure(chart_front(res), "package_front", "package objectives against effort")
+    cols = ["package", "levers", "effort", *OBJECTIVES, "clearly_better_on",
+            *[c for c in res.front.columns if c.startswith("share_better")]]
+    rep.table(res.front[cols])
+    rep.p(f"Every package ran on the same {res.replicates} seeds (common random numbers); objectives are "
+          f"means over those seeds, with confidence intervals in packages.csv; clearly_better_on names the objectives on which the package beats today's rules beyond seed noise (paired interval). Robustness shares: share of "
+          f"{res.futures} sampled futures in which the package beats today's rules (share_better_all: on "
+          "all three objectives at once).", "muted")
+    rep.write()
+    charts.save(chart_front(res), folder / "charts" / "package_front.png")
+
+
+def front_paragraph(res: PackageResult) -> str:
+    t, f = res.packages, res.front
+    base = t[t["effort"] == 0].iloc[0] if (t["effort"] == 0).any() else None
+    s = (f"{len(t)} packages of {len(res.levers)} levers were run on {res.replicates} common seeds each; "
+         f"{len(f)} are on the Pareto front of delivered benefit, duplicate money, delay and reform effort "
+         "(no other package is at least as good on all four and better on one).")
+    if base is not None and len(f) > 1:
+        cheap = f[f["effort"] > 0].iloc[0]
+        s += (f" The cheapest front package ({cheap['levers']}, effort {cheap['effort']:g}) changes duplicate "
+              f"money by {fmt('duplicate_money_thb', cheap['duplicate_money_thb'] - base['duplicate_money_thb'], signed=True)} "
+              f"and delay by {fmt('mean_days_to_disbursement', cheap['mean_days_to_disbursement'] - base['mean_days_to_disbursement'], signed=True)}")
+        if "share_better_all" in f.columns and pd.notna(cheap.get("share_better_all")):
+            s += f"; it beats today's rules on all three in {cheap['share_better_all']:.0%} of {res.futures} futures"
+        s += "."
+    return s
+
+
+def package_lines(res: PackageResult) -> list[str]:
+    lines = [front_paragraph(res), ""]
+    for r in res.front.itertuples():
+        d = r._asdict()
+        extra = f"  robust (all three) {d['share_better_all']:.0%}" if "share_better_all" in d and pd.notna(d["share_better_all"]) else ""
+        lines.append(f"  {r.package} effort {r.effort:5.2f}  benefit {fmt('effective_benefit_thb', d['effective_benefit_thb'])}"
+                     f"  duplicates {fmt('duplicate_money_thb', d['duplicate_money_thb'])}"
+                     f"  delay {fmt('mean_days_to_disbursement', d['mean_days_to_disbursement'])}{extra}  [{r.levers}]")
+    return lines

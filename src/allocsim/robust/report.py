@@ -1,0 +1,197 @@
+"""What ``allocsim robust`` writes: the tables (CSV), charts and report.html, which opens with
+one plain paragraph a committee can read aloud."""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from allocsim.report.format import fmt, label  # noqa: E402
+from allocsim.report.html import Report  # noqa: E402
+from allocsim.robust.futures import RobustResult, sign  # noqa: E402
+from allocsim.store import atomic_write_csv  # noqa: E402
+
+#: Files of a robust result folder (the committee page reads them).
+FILES = {"robustness": "robustness.csv", "futures": "futures.csv", "boxes": "prim_boxes.csv",
+         "trajectories": "prim_trajectories.csv", "scores": "feature_scores.csv"}
+
+
+def write_tables(res: RobustResult, folder: Path) -> None:
+    atomic_write_csv(res.robustness, folder / FILES["robustness"])
+    atomic_write_csv(res.futures, folder / FILES["futures"])
+    atomic_write_csv(res.boxes, folder / FILES["boxes"])
+    atomic_write_csv(res.trajectories, folder / FILES["trajectories"])
+    atomic_write_csv(res.scores, folder / FILES["scores"])
+
+
+def verb(metric: str) -> str:
+    return ("reduced " if sign(metric) < 0 else "raised ") + label(metric)
+
+
+def plain_paragraph(res: RobustResult) -> str:
+    """'Across 200 futures, the single gateway reduced duplicate money in 97 % of them; it failed
+    when ...' — one sentence per reform, on the headline metric it is most reliably better at."""
+    n = int(res.design.shape[0])
+    rob = res.robustness.set_index(["scenario", "metric"])
+    heads = list(dict.fromkeys(res.boxes["metric"])) if len(res.boxes) else []
+    out = [f"Across {n} plausible futures (each run on {res.replicates} common seed{'s' if res.replicates > 1 else ''} for "
+           f"{res.baseline} and every reform),"]
+    sentences = []
+    for reform in res.reforms:
+        ms = [m for m in heads if (reform, m) in rob.index]
+        if not ms:
+            continue
+        shares = {m: float(rob.loc[(reform, m), "share_better"]) for m in ms}
+        best = max(ms, key=lambda m: (shares[m], -ms.index(m)))
+        s = f"{reform} {verb(best)} in {shares[best]:.0%} of them"
+        others = [f"{label(m)} in {shares[m]:.0%}" for m in ms if m != best]
+        if others:
+            s += " (it was better on " + " and ".join(others) + ")"
+        box = res.prim.get((reform, best))
+        if box is not None and box.box is not None and box.box.limits:
+            b = box.box
+            s += (f"; it failed when {b.describe()} (that box holds {b.coverage:.0%} of its failures, "
+                  f"and {b.density:.0%} of the futures in it are failures)")
+        elif shares[best] < 1 and box is not None and box.box is not None:
+            s += "; its failures are scattered, no range of the uncertain parameters explains them"
+        sentences.append(s)
+    if not sentences:
+        return "No reform was compared."
+    return out[0] + " " + "; ".join(sentences) + "."
+
+
+def chart_shares(res: RobustResult, metrics: list[str]) -> plt.Figure:
+    rob = res.robustness
+    fig, ax = plt.subplots(figsize=(7, 0.5 + 0.45 * len(res.reforms) * len(metrics)))
+    labels, vals = [], []
+    for reform in res.reforms:
+        for m in metrics:
+            r = rob[(rob["scenario"] == reform) & (rob["metric"] == m)]
+            if len(r):
+                labels.append(f"{reform}: {label(m)}")
+                vals.append(float(r["share_better"].iloc[0]) * 100)
+    ax.barh(range(len(vals)), vals, color="#2c7fb8")
+    ax.set_yticks(range(len(vals)), labels, fontsize=8)
+    ax.invert_yaxis()
+    ax.axvline(50, color="#999", lw=0.8, ls="--")
+    ax.set_xlim(0, 100)
+    ax.set_xlabel("share of futures in which the reform is better than the baseline (%)")
+    return fig
+
+
+def chart_trajectory(traj: pd.DataFrame, title: str) -> plt.Figure:
+    fig, ax = plt.subplots(figsize=(4.5, 3.4))
+    sc = ax.scatter(traj["coverage"], traj["density"], c=traj["n_restricted"], cmap="viridis", s=14)
+    ch = traj[traj["chosen"].astype(bool)]
+    ax.scatter(ch["coverage"], ch["density"], s=90, facecolors="none", edgecolors="#d7191c", lw=1.5)
+    ax.set_xlabel("coverage (share of failures in the box)")
+    ax.set_ylabel("density (failures among futures in box)")
+    ax.set_title(title, fontsize=9)
+    fig.colorbar(sc, ax=ax, label="parameters restricted")
+    ax.grid(alpha=0.3)
+    return fig
+
+
+def robust_report(folder: Path, res: RobustResult, packages: pd.DataFrame | None = None) -> Path:
+    """report.html: the plain paragraph, the robustness table, PRIM boxes, feature scores."""
+    heads = list(dict.fromkeys(res.boxes["metric"])) if len(res.boxes) else []
+    rep = Report(f"allocsim robust — {res.baseline} vs {', '.join(res.reforms)}", folder)
+    rep.p(html.escape(plain_paragraph(res)), "summary")
+    held = {k: v for k, v in res.held.items() if v}
+    if held:
+        rep.p("Uncertain parameters a reform sets itself keep the reform's value in every future: "
+              + "; ".join(f"{html.escape(k)}: {', '.join(map(html.escape, v))}" for k, v in held.items()) + ".",
+              "muted")
+    rep.h2("How often each reform beats the baseline", "robustness")
+    if heads:
+        rep.figure(chart_shares(res, heads), "robustness_shares", "share of futures better")
+    rob = res.robustness
+    shown = rob[rob["metric"].isin(heads)] if heads else rob
+    rep.raw(_robust_table(shown))
+    rep.p(f"difference = reform − baseline in the same future; p10/p90 = 10th and 90th percentile over "
+          f"futures; worst = the least favourable difference; regret = how far an option falls short of "
+          f"the best of all options in the same future. All {rob['metric'].nunique()} metrics are in "
+          "robustness.csv.", "muted")
+    rep.h2("Where each reform fails (PRIM scenario discovery)", "prim")
+    rep.p("A failure is a future in which the reform is not better than the baseline. PRIM peels the "
+          "range of the uncertain parameters down to a box where failures concentrate; coverage = share "
+          "of all failures inside the box, density = share of futures in the box that are failures. "
+          "The chart shows the peeling trade-off; the circled point is the box chosen.", "muted")
+    if len(res.boxes):
+        b = res.boxes.drop_duplicates(["scenario", "metric"])[["scenario", "metric", "box", "coverage",
+                                                                "density", "mass", "n_futures", "note"]]
+        rep.raw(_boxes_table(b))
+        rep.raw('<div class="grid">')
+        for (reform, m), grp in res.trajectories.groupby(["scenario", "metric"], sort=False):
+            rep.figure(chart_trajectory(grp, f"{reform}: {label(m)}"), f"prim_{reform}_{m}",
+                       f"PRIM peeling trajectory for {reform}, {m}")
+        rep.raw("</div>")
+    rep.h2("Which uncertainties drive each reform's effect", "scores")
+    rep.p("Spearman rank correlation of each uncertain parameter with the reform − baseline difference "
+          "across futures (top 5 per reform and metric; all in feature_scores.csv).", "muted")
+    if len(res.scores):
+        top = res.scores[res.scores["rank"] <= 5][["scenario", "metric", "rank", "parameter", "spearman_rho",
+                                                   "p_value"]]
+        rep.table(top.assign(spearman_rho=top["spearman_rho"].round(3), p_value=top["p_value"].round(4)),
+                  formats={"spearman_rho": "x", "p_value": "x", "rank": "x"})
+    if packages is not None and len(packages):
+        rep.h2("Reform packages", "packages")
+        rep.table(packages)
+    return rep.write()
+
+
+def _robust_table(rob: pd.DataFrame) -> str:
+    heads = ["scenario", "metric", "better is", "futures", "share better", "median difference",
+             "p10 to p90", "worst", "mean regret", "max regret"]
+    rows = []
+    for r in rob.itertuples():
+        m = r.metric
+        rows.append(
+            f'<tr data-scenario="{html.escape(r.scenario)}" data-metric="{m}" data-share="{r.share_better!r}">'
+            f"<td>{html.escape(r.scenario)}</td><td>{html.escape(label(m))}</td><td>{r.better_is}</td>"
+            f'<td class="num">{r.n_futures}</td>'
+            f'<td class="num">{"–" if pd.isna(r.share_better) else f"{r.share_better:.0%}"}</td>'
+            f'<td class="num">{fmt(m, r.median_difference, signed=True)}</td>'
+            f'<td class="num">{fmt(m, r.p10_difference, signed=True)} to {fmt(m, r.p90_difference, signed=True)}</td>'
+            f'<td class="num">{fmt(m, r.worst_difference, signed=True)}</td>'
+            f'<td class="num">{fmt(m, r.mean_regret)}</td><td class="num">{fmt(m, r.max_regret)}</td></tr>')
+    return ('<table id="robustness-table"><thead><tr>' + "".join(f"<th>{h}</th>" for h in heads)
+            + "</tr></thead><tbody>" + "".join(rows) + "</tbody></table>")
+
+
+def _boxes_table(b: pd.DataFrame) -> str:
+    heads = ["scenario", "metric", "fails when", "coverage", "density", "mass", "futures in box", "note"]
+    def pct(v: float) -> str:
+        return "–" if pd.isna(v) else f"{v:.0%}"
+
+    rows = []
+    for r in b.itertuples():
+        rows.append(f"<tr><td>{html.escape(r.scenario)}</td><td>{html.escape(label(r.metric))}</td>"
+                    f"<td>{html.escape(str(r.box) if isinstance(r.box, str) else '')}</td>"
+                    f'<td class="num">{pct(r.coverage)}</td><td class="num">{pct(r.density)}</td>'
+                    f'<td class="num">{pct(r.mass)}</td><td class="num">{r.n_futures}</td>'
+                    f"<td>{html.escape(str(r.note) if isinstance(r.note, str) else '')}</td></tr>")
+    return ('<table id="prim-table"><thead><tr>' + "".join(f"<th>{h}</th>" for h in heads)
+            + "</tr></thead><tbody>" + "".join(rows) + "</tbody></table>")
+
+
+def robust_lines(res: RobustResult) -> list[str]:
+    """Console summary: the plain paragraph and the headline shares."""
+    lines = [plain_paragraph(res), ""]
+    rob = res.robustness
+    heads = list(dict.fromkeys(res.boxes["metric"])) if len(res.boxes) else []
+    for r in rob[rob["metric"].isin(heads) & (rob["scenario"] != res.baseline)].itertuples():
+        lines.append(f"  {r.scenario:>28} {r.metric:>28}: better in {r.share_better:4.0%}, median "
+                     f"{fmt(r.metric, r.median_difference, signed=True)} "
+                     f"[p10 {fmt(r.metric, r.p10_difference, signed=True)}, p90 "
+                     f"{fmt(r.metric, r.p90_difference, signed=True)}]")
+    return lines
+
+
+__all__ = ["FILES", "plain_paragraph", "robust_lines", "robust_report", "write_tables"]

@@ -1,0 +1,177 @@
+"""Uncertainty as data: the ``[uncertainty]`` and ``[packages]`` sections of a scenario.
+
+``[uncertainty.parameters]`` gives every illustrative parameter a plausible ``[low, high]`` range
+and a one-line reason; ``allocsim robust`` samples futures over these ranges. ``[packages]`` lists
+the levers a package search combines, the levels it tries and an illustrative reform-effort score
+per lever. A reform file inherits both from the baseline it extends.
+
+Validation is the scenario's own: a range must name an existing numeric field, sit inside that
+field's valid values (the field's own validator decides), and may not make a REAL figure or a
+rule set by law uncertain (see :data:`FIXED_FIELDS`).
+"""
+
+from __future__ import annotations
+
+import functools
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+
+class Section(BaseModel):  # the same settings as scenario.schema.Section (no import cycle)
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+#: Fields that are not assumptions and therefore never uncertain: real FY2569 budget figures
+#: (allocsim/data/reference/SOURCES.md) and deadlines set by regulation (`000` Del-3, `004` §3.4).
+FIXED_FIELDS = {
+    "allocation.cluster_envelope_mthb": "the REAL FY2569 cluster envelope (budget bill)",
+    "allocation.envelope_mthb.province_budget": "the REAL FY2569 provincial envelope (budget bill)",
+    "allocation.actual_year": "a verified budget year, not an assumption",
+    "allocation.fit_year": "a verified budget year, not an assumption",
+    "simulation.notify_deadline_days": "set by regulation (000 Del-3)",
+    "simulation.plan_deadline_days": "set by regulation (000 Del-3)",
+    "simulation.report_every_days": "set by regulation (004 §3.4)",
+    "simulation.years": "the horizon of the experiment, not an assumption",
+    "simulation.step_days": "the model's time step, not an assumption",
+    "simulation.citizens_per_province": "the sample size, not an assumption",
+    "seed": "the random seed",
+    "first_fiscal_year": "the calendar",
+}
+
+#: The headline metrics a committee reads first (the package-search objectives).
+HEADLINE_METRICS = ("effective_benefit_thb", "duplicate_money_thb", "mean_days_to_disbursement")
+
+
+class UncertainRange(Section):
+    """A plausible range for one illustrative parameter, and why."""
+
+    low: float
+    high: float
+    reason: str = Field(min_length=3, description="one line: why this range is plausible")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> UncertainRange:
+        if not self.low < self.high:
+            raise ValueError(f"low ({self.low}) must be below high ({self.high})")
+        return self
+
+
+class UncertaintyConfig(Section):
+    parameters: dict[str, UncertainRange] = Field(
+        default_factory=dict, description='dotted scenario field -> {low, high, reason}, e.g. '
+        '"simulation.procurement_days" = {low = 20, high = 45, reason = "..."}')
+    replicates: int = Field(1, ge=1, le=1000, description="seeds per future (common random numbers: "
+                            "every scenario in a future runs on the same seeds)")
+    citizens_per_province: int | None = Field(
+        50, ge=1, le=1_000_000, description="simulation size per future (None: the scenario's own); "
+        "a small sample keeps hundreds of futures affordable")
+    headline_metrics: list[str] = Field(default_factory=lambda: list(HEADLINE_METRICS),
+                                        description="metrics PRIM and the report explain")
+    prim_min_coverage: float = Field(0.5, gt=0, le=1, description="method setting: PRIM picks the "
+                                     "densest box on the peeling trajectory that still covers this "
+                                     "share of the failures")
+    prim_peel_alpha: float = Field(0.05, gt=0, lt=0.5, description="method setting: share of "
+                                   "futures removed per peeling step")
+    prim_mass_min: float = Field(0.05, gt=0, lt=1, description="method setting: smallest box, as "
+                                 "a share of all futures")
+
+
+class PackageLever(Section):
+    """One lever a package search may pull: the levels to try and its effort score."""
+
+    levels: list[bool | float] = Field(min_length=1, description="values to try (booleans or "
+                                       "numbers); the baseline's own value is always tried")
+    effort: float = Field(ge=0, le=1e6, description="illustrative reform effort per unit of change "
+                          "from the baseline (a boolean switched on counts 1)")
+    reason: str = Field("", description="one line: why this effort score")
+
+
+class PackagesConfig(Section):
+    levers: dict[str, PackageLever] = Field(default_factory=dict, description="dotted lever field "
+                                            "-> levels and effort")
+    replicates: int = Field(4, ge=1, le=1000, description="seeds per package (common random numbers)")
+    futures: int = Field(20, ge=0, le=100_000, description="futures each front package is run in "
+                         "for its robustness share (0: skip)")
+    max_packages: int = Field(4096, ge=1, le=1_000_000, description="largest exhaustive search")
+
+
+def check_uncertainty(cfg: UncertaintyConfig, sections: dict[str, BaseModel | object]) -> UncertaintyConfig:
+    """Cross-check ranges against the scenario they belong to (``sections``: the validated
+    sections by name). Raises ValueError naming the field and what is valid."""
+    problems, dumps = [], {}
+    for dotted, rng in cfg.parameters.items():
+        why = _field_problem(dotted, [rng.low, rng.high], sections, True, dumps)
+        if why:
+            problems.append(f"uncertainty.parameters.{dotted}: {why}")
+    if problems:
+        raise ValueError("; ".join(problems))
+    return cfg
+
+
+def check_packages(cfg: PackagesConfig, sections: dict[str, BaseModel | object]) -> PackagesConfig:
+    problems, dumps = [], {}
+    for dotted, lever in cfg.levers.items():
+        if not dotted.startswith("levers."):
+            problems.append(f"packages.levers.{dotted}: a package combines reform levers "
+                            "(fields under levers., see `allocsim levers`)")
+            continue
+        why = _field_problem(dotted, list(lever.levels), sections, False, dumps)
+        if why:
+            problems.append(f"packages.levers.{dotted}: {why}")
+    if problems:
+        raise ValueError("; ".join(problems))
+    return cfg
+
+
+@functools.lru_cache(maxsize=8192)
+def _value_problem(cls: type[BaseModel], path: tuple[str, ...], value: object) -> str | None:
+    """Whether the section accepts ``value`` at ``path``, judged on the section's defaults (field
+    limits do not depend on the other fields; cached, because every scenario validation — one per
+    run of a batch — checks every range)."""
+    data = cls().model_dump(mode="json")
+    node = data
+    for part in path[:-1]:
+        node = node.setdefault(part, {})
+    node[path[-1]] = value
+    try:
+        cls.model_validate(data)
+    except ValidationError as err:
+        return str(err.errors()[0]["msg"])
+    except ValueError as err:
+        return str(err)
+    return None
+
+
+def _field_problem(dotted: str, values: list, sections: dict, numeric: bool,
+                   dumps: dict[str, dict]) -> str | None:
+    """Why ``dotted`` cannot take ``values`` (None when it can)."""
+    if dotted in FIXED_FIELDS:
+        return f"cannot be uncertain: {FIXED_FIELDS[dotted]}"
+    head, *rest = dotted.split(".")
+    if head not in sections or not rest:
+        return f"no such scenario field (sections: {', '.join(sorted(sections))})"
+    section = sections[head]
+    if not isinstance(section, BaseModel):
+        return "no such scenario field"
+    if head not in dumps:
+        dumps[head] = section.model_dump(mode="json")
+    node = dumps[head]
+    for part in rest[:-1]:
+        if not isinstance(node.get(part), dict):
+            return "no such scenario field"
+        node = node[part]
+    leaf = rest[-1]
+    if leaf not in node:
+        valid = ", ".join(sorted(k for k, v in node.items() if isinstance(v, int | float)))
+        return f"no such scenario field; numeric fields here: {valid}"
+    current = node[leaf]
+    if numeric and (isinstance(current, bool) or not isinstance(current, int | float)):
+        return f"not a numeric field (its value is {current!r}); only numbers can have a range"
+    if isinstance(current, bool) and not all(isinstance(v, bool) for v in values):
+        return f"a true/false field; levels must be true or false (got {values})"
+    for v in values:
+        v = round(v) if isinstance(current, int) and not isinstance(current, bool) else v
+        why = _value_problem(type(section), tuple(rest), v)
+        if why:
+            return f"value {v} is outside what the field accepts: {why}"
+    return None
+

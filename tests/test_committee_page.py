@@ -1,0 +1,122 @@
+"""The committee page in a real browser: open a real `robust` result folder, switch the reform,
+and check that the numbers shown are the ones in robustness.csv."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from tests.conftest import write
+from tests.test_app import ARGS, CHROMIUM, free_port
+
+ROOT = Path(__file__).resolve().parents[1]
+TINY = """name = "tiny"
+seed = 5
+[catalogue]
+projects_per_province = 4
+projects_per_cluster = 1
+[simulation]
+years = 1
+[uncertainty]
+replicates = 1
+citizens_per_province = 10
+[uncertainty.parameters]
+"simulation.procurement_days" = { low = 20.0, high = 45.0, reason = "test" }
+"levers.data_sharing" = { low = 0.1, high = 0.5, reason = "test" }
+"""
+
+
+@pytest.fixture(scope="module")
+def robust_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from allocsim.cli import main
+
+    d = tmp_path_factory.mktemp("sc")
+    write(d / "tiny.toml", TINY)
+    write(d / "tiny_gateway.toml", 'extends = "tiny.toml"\nname = "tiny_gateway"\n[levers]\nsingle_gateway = true\n')
+    write(d / "tiny_delegated.toml", 'extends = "tiny.toml"\nname = "tiny_delegated"\n[levers]\ndelegated_changes = true\n')
+    out = d / "robust"
+    assert main(["robust", str(d / "tiny.toml"), str(d / "tiny_gateway.toml"), str(d / "tiny_delegated.toml"),
+                 "--futures", "4", "--workers", "1", "--out", str(out), "--quiet"]) == 0
+    return out
+
+
+@pytest.fixture
+def server(robust_folder: Path):
+    port = free_port()
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src") + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    proc = subprocess.Popen([sys.executable, "-m", "allocsim", "serve", str(robust_folder), "--port", str(port),
+                             "--no-open"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.time() + 90
+    while time.time() < deadline:
+        try:
+            if urllib.request.urlopen(url, timeout=2).status == 200:
+                break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        proc.kill()
+        pytest.fail("committee page did not start: " + proc.stderr.read().decode()[-2000:])
+    yield url
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def test_serve_refuses_a_folder_that_is_not_a_result(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    from allocsim.cli import main
+
+    assert main(["serve", str(tmp_path)]) == 2
+    assert "not a compare, robust or packages result folder" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="no Chromium on this machine (apt-get install chromium); .ci/run installs it")
+@pytest.mark.skipif(shutil.which("solara", path=str(Path(sys.executable).parent)) is None, reason="Solara not installed")
+def test_page_shows_the_csv_numbers_for_the_chosen_reform(server: str, robust_folder: Path, tmp_path: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    rob = pd.read_csv(robust_folder / "robustness.csv")
+    metrics = ["effective_benefit_thb", "duplicate_money_thb", "mean_days_to_disbursement"]
+    seen = {}
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        page = browser.new_page(viewport={"width": 1300, "height": 1400})
+        page.goto(server, timeout=90_000)
+        page.wait_for_selector("#robust-table", timeout=90_000)
+        for reform in ("tiny_gateway", "tiny_delegated"):
+            if page.get_attribute("#robust-table", "data-reform") != reform:
+                page.get_by_role("button", name=reform).click()
+                page.wait_for_selector(f'#robust-table[data-reform="{reform}"]', timeout=30_000)
+            seen[reform] = {(k, m): (page.get_attribute(f"#{k}-{m}", "data-value"), page.inner_text(f"#{k}-{m}"))
+                            for m in metrics for k in ("share", "median", "p10", "p90", "worst")}
+            seen[reform]["box"] = page.inner_text(f"#box-{metrics[1]}")
+        page.screenshot(path=str(tmp_path / "committee.png"), full_page=True)
+        browser.close()
+    from allocsim.report.format import fmt
+
+    cols = {"share": "share_better", "median": "median_difference", "p10": "p10_difference",
+            "p90": "p90_difference", "worst": "worst_difference"}
+    for reform, vals in seen.items():
+        for m in metrics:
+            row = rob[(rob.scenario == reform) & (rob.metric == m)].iloc[0]
+            for k, col in cols.items():
+                raw, text = vals[(k, m)]
+                assert float(raw) == pytest.approx(float(row[col]), rel=1e-12, abs=1e-9), (reform, m, k)
+                want = f"{row[col]:.1%}" if k == "share" else fmt(m, row[col], signed=True)
+                assert text.strip() == want, (reform, m, k, text)
+    # the two reforms differ somewhere, so the page really switched
+    assert seen["tiny_gateway"] != seen["tiny_delegated"]
+    boxes = pd.read_csv(robust_folder / "prim_boxes.csv")
+    b = boxes[(boxes.scenario == "tiny_delegated") & (boxes.metric == metrics[1])].iloc[0]
+    want_box = b["box"] if isinstance(b["box"], str) else b["note"]
+    assert seen["tiny_delegated"]["box"].strip() == want_box

@@ -1,0 +1,368 @@
+"""Robust decisions: uncertainty ranges, futures with common random numbers, robustness tables,
+PRIM scenario discovery, reform packages. Most tests use a toy evaluator (a formula of the
+scenario, known answer) so they are fast and have an independent oracle; one runs the real
+simulation end to end through the CLI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from allocsim.errors import UserError
+from allocsim.experiments.store import Task
+from allocsim.robust.futures import robust, sample_futures
+from allocsim.robust.packages import OBJECTIVES, pareto_mask, search_packages
+from allocsim.robust.prim import prim
+from allocsim.robust.report import write_tables
+from allocsim.scenario import load_scenario
+from tests.conftest import SCENARIOS, write
+
+# A standalone scenario (no extends: the shipped ranges would be inherited) with three uncertain
+# parameters; the toy evaluator below reads them.
+TOY = """name = "toy"
+seed = 7
+[levers]
+single_gateway = false
+[simulation]
+years = 1
+citizens_per_province = 10
+[uncertainty]
+replicates = 2
+citizens_per_province = 10
+headline_metrics = ["duplicate_money_thb"]
+[uncertainty.parameters]
+"simulation.procurement_days" = { low = 20.0, high = 45.0, reason = "toy" }
+"simulation.late_effect" = { low = 0.2, high = 0.8, reason = "toy" }
+"levers.data_sharing" = { low = 0.1, high = 0.5, reason = "toy" }
+"""
+TOY_REFORM = """extends = "toy.toml"
+name = "toy_gateway"
+[levers]
+single_gateway = true
+"""
+#: The planted failure: the toy gateway lowers duplicate money only while procurement_days < 32.
+THRESHOLD = 32.0
+
+
+def toy_evaluate(task: Task) -> dict:
+    """Duplicate money = 100 − gateway effect (32 − procurement days) × 5 + seed noise (the same
+    for baseline and reform on the same seed: common random numbers); benefit rises with
+    late_effect; delay is data-sharing noise."""
+    sc = task.scenario
+    pdays = sc["simulation"]["procurement_days"]
+    noise = np.random.default_rng(task.seed).normal(0, 3)
+    gate = sc["levers"]["single_gateway"]
+    dup = 100.0 + noise - (5.0 * (THRESHOLD - pdays) if gate else 0.0)
+    nat = {"duplicate_money_thb": dup, "effective_benefit_thb": 50 * sc["simulation"]["late_effect"] + noise,
+           "mean_days_to_disbursement": 200 + noise + (2 if gate else 0) * sc["levers"]["data_sharing"]}
+    return {"index": task.index, "key": task.key, "label": task.label, "seed": task.seed,
+            "params": task.params, "national": nat, "provinces": {}}
+
+
+@pytest.fixture
+def toy(tmp_path: Path) -> tuple:
+    d = tmp_path / "toy"
+    d.mkdir()
+    base = load_scenario(write(d / "toy.toml", TOY))
+    reform = load_scenario(write(d / "toy_gateway.toml", TOY_REFORM))
+    return base, reform
+
+
+# --- uncertainty ranges ---------------------------------------------------------------------------
+def test_shipped_ranges_cover_illustrative_fields_and_are_inherited() -> None:
+    base = load_scenario(SCENARIOS / "baseline.toml")
+    reform = load_scenario(SCENARIOS / "reform_single_gateway.toml")
+    unc = base.uncertainty.parameters
+    assert len(unc) >= 50
+    assert reform.uncertainty == base.uncertainty  # inherited, not restated
+    # every range contains the baseline's own value: today's assumption is one plausible future
+    from allocsim.robust.futures import get_field
+
+    outside = [k for k, r in unc.items() if not r.low <= float(get_field(base, k)) <= r.high]
+    assert not outside, outside
+    # the REAL FY2569 envelopes stay fixed
+    assert "allocation.cluster_envelope_mthb" not in unc
+    assert "allocation.envelope_mthb.province_budget" not in unc
+
+
+def test_every_illustrative_number_has_a_range_or_is_fixed_on_purpose() -> None:
+    """A new illustrative parameter must get a range (or a reason in FIXED_FIELDS): numeric
+    fields labelled illustrative, and every numeric simulation field (the simulation section
+    declares all its numbers illustrative except the ones set by regulation)."""
+    from allocsim.scenario.uncertainty import FIXED_FIELDS
+
+    base = load_scenario(SCENARIOS / "baseline.toml")
+    unc = base.uncertainty.parameters
+    missing = []
+    for sec in ("catalogue", "allocation", "rules", "levers", "simulation"):
+        model = getattr(base, sec)
+        for name, f in type(model).model_fields.items():
+            v = getattr(model, name)
+            key = f"{sec}.{name}"
+            numeric = isinstance(v, int | float) and not isinstance(v, bool)
+            wanted = numeric and ("illustrative" in (f.description or "") or sec == "simulation")
+            if wanted and key not in unc and key not in FIXED_FIELDS:
+                missing.append(key)
+    env = base.allocation.envelope_mthb
+    missing += [f"allocation.envelope_mthb.{k}" for k in env if k != "province_budget"
+                and f"allocation.envelope_mthb.{k}" not in unc]
+    assert not missing, f"illustrative parameters without an [uncertainty] range: {missing}"
+
+
+@pytest.mark.parametrize("entry, words", [
+    ('"simulation.procurement_days" = { low = -5.0, high = 45.0, reason = "bad" }',
+     ["uncertainty.parameters.simulation.procurement_days", "greater than 0"]),
+    ('"simulation.late_effect" = { low = 0.7, high = 0.3, reason = "bad" }',
+     ["uncertainty.parameters.simulation.late_effect", "must be below high"]),
+    ('"allocation.cluster_envelope_mthb" = { low = 5000.0, high = 8000.0, reason = "bad" }',
+     ["allocation.cluster_envelope_mthb", "REAL FY2569"]),
+    ('"simulation.no_such_thing" = { low = 1.0, high = 2.0, reason = "bad" }',
+     ["simulation.no_such_thing", "no such scenario field", "procurement_days"]),
+    ('"levers.single_gateway" = { low = 0.0, high = 1.0, reason = "bad" }',
+     ["levers.single_gateway", "not a numeric field"]),
+    ('"catalogue.max_duplicate_copies" = { low = 1, high = 3 }',  # a new range needs its reason
+     ["uncertainty.parameters.catalogue.max_duplicate_copies.reason", "required"]),
+])
+def test_bad_range_is_a_clear_error_naming_the_field(scenario_dir: Path, entry: str, words: list[str]) -> None:
+    f = write(scenario_dir / "bad.toml", f'extends = "baseline.toml"\nname = "bad"\n[uncertainty.parameters]\n{entry}\n')
+    with pytest.raises(UserError) as err:
+        load_scenario(f)
+    text = str(err.value)
+    assert "bad.toml" in text
+    for w in words:
+        assert w in text, (w, text)
+
+
+def test_bad_package_lever_is_a_clear_error(scenario_dir: Path) -> None:
+    f = write(scenario_dir / "bad.toml", 'extends = "baseline.toml"\nname = "bad"\n[packages.levers]\n'
+              '"levers.data_sharing" = { levels = [1.5], effort = 1.0 }\n')
+    with pytest.raises(UserError, match=r"packages.levers.levers.data_sharing: value 1.5"):
+        load_scenario(f)
+
+
+# --- futures ----------------------------------------------------------------------------------------
+def test_futures_are_a_latin_hypercube_and_integers_are_uniform() -> None:
+    base = load_scenario(SCENARIOS / "baseline.toml")
+    d = sample_futures(base, 40)
+    assert list(d["future"]) == list(range(40))
+    # Latin hypercube: each of the 40 equal strata of a continuous range holds exactly one future
+    r = base.uncertainty.parameters["simulation.procurement_days"]
+    strata = np.floor((d["simulation.procurement_days"] - r.low) / (r.high - r.low) * 40).astype(int)
+    assert sorted(strata) == list(range(40))
+    staff = d["simulation.province_staff"]  # integer range 1..3, each value about a third
+    assert set(staff) == {1, 2, 3} and staff.value_counts().min() >= 12
+    assert sample_futures(base, 40).equals(d)  # seeded from the scenario seed
+
+
+def test_reform_keeps_the_lever_it_sets_and_runs_on_common_seeds(tmp_path: Path) -> None:
+    from allocsim.robust.futures import robust_tasks
+
+    base = load_scenario(SCENARIOS / "baseline.toml")
+    reform = load_scenario(SCENARIOS / "reform_data_sharing.toml")
+    design = sample_futures(base, 3)
+    tasks = robust_tasks(base, [reform], design, 2)
+    b = [t for t in tasks if t.label == base.name]
+    r = [t for t in tasks if t.label == reform.name]
+    assert [t.seed for t in b] == [t.seed for t in r]  # common random numbers
+    assert len({t.seed for t in b}) == 6  # distinct seeds across futures and replicates
+    for tb, tr, (_, row) in zip(b[::2], r[::2], design.iterrows(), strict=True):
+        assert tb.scenario["levers"]["data_sharing"] == pytest.approx(row["levers.data_sharing"])
+        assert tr.scenario["levers"]["data_sharing"] == reform.levers.data_sharing  # the reform's own value
+        assert tr.scenario["simulation"]["procurement_days"] == pytest.approx(row["simulation.procurement_days"])
+        assert tb.scenario["simulation"]["citizens_per_province"] == base.uncertainty.citizens_per_province
+
+
+# --- robustness table = recomputation from futures.csv ---------------------------------------------------
+def test_robustness_csv_equals_recomputation_from_futures_csv(toy: tuple, tmp_path: Path) -> None:
+    base, reform = toy
+    out = tmp_path / "out"
+    res = robust(base, [reform], 60, workers=1, folder=out, progress=False, evaluate=toy_evaluate)
+    write_tables(res, out)
+    fut = pd.read_csv(out / "futures.csv")
+    rob = pd.read_csv(out / "robustness.csv")
+    assert len(fut) == 2 * 60
+    lower = {"duplicate_money_thb", "mean_days_to_disbursement"}
+    for m in OBJECTIVES:
+        b = fut[fut.scenario == "toy"].set_index("future")[m]
+        r = fut[fut.scenario == "toy_gateway"].set_index("future")[m]
+        d = (r - b).to_numpy()
+        s = -1 if m in lower else 1
+        row = rob[(rob.scenario == "toy_gateway") & (rob.metric == m)].iloc[0]
+        assert row.share_better == pytest.approx(np.mean(s * d > 0))
+        assert row.median_difference == pytest.approx(np.median(d))
+        assert row.p10_difference == pytest.approx(np.percentile(d, 10))
+        assert row.p90_difference == pytest.approx(np.percentile(d, 90))
+        assert row.worst_difference == pytest.approx((s * d).min() * s)
+        best = np.maximum(s * b.to_numpy(), s * r.to_numpy())
+        assert row.max_regret == pytest.approx((best - s * r.to_numpy()).max())
+        brow = rob[(rob.scenario == "toy") & (rob.metric == m)].iloc[0]
+        assert brow.mean_regret == pytest.approx((best - s * b.to_numpy()).mean())
+    # the toy's planted truth: the gateway helps exactly where procurement_days < 32
+    pd_days = fut[fut.scenario == "toy"].set_index("future")["simulation.procurement_days"]
+    share = rob[(rob.scenario == "toy_gateway") & (rob.metric == "duplicate_money_thb")].share_better.iloc[0]
+    assert share == pytest.approx(np.mean(pd_days < THRESHOLD))
+
+
+# --- PRIM -----------------------------------------------------------------------------------------------
+def test_prim_recovers_a_planted_box_within_tolerance() -> None:
+    """Failures exactly where x0 > 0.6 and x1 < 0.3; three parameters are irrelevant. PRIM must
+    find both thresholds within 0.05 (a peel step is 5 % of the box) and restrict nothing else."""
+    rng = np.random.default_rng(3)
+    X = pd.DataFrame(rng.random((400, 5)), columns=[f"x{i}" for i in range(5)])
+    y = ((X.x0 > 0.6) & (X.x1 < 0.3)).to_numpy()
+    box = prim(X, y).box
+    assert set(box.limits) == {"x0", "x1"}
+    assert abs(box.limits["x0"][0] - 0.6) <= 0.05 and box.limits["x0"][1] == X.x0.max()
+    assert abs(box.limits["x1"][1] - 0.3) <= 0.05 and box.limits["x1"][0] == X.x1.min()
+    assert box.coverage >= 0.9 and box.density >= 0.9
+
+
+def test_prim_with_label_noise_still_finds_the_threshold() -> None:
+    rng = np.random.default_rng(5)
+    X = pd.DataFrame(rng.random((500, 4)), columns=list("abcd"))
+    y = (X.b > 0.7).to_numpy() ^ (rng.random(500) < 0.05)  # 5 % of outcomes flipped
+    box = prim(X, y).box
+    assert set(box.limits) == {"b"}
+    assert abs(box.limits["b"][0] - 0.7) <= 0.05
+
+
+def test_prim_reports_no_box_when_the_reform_never_fails() -> None:
+    X = pd.DataFrame({"a": np.linspace(0, 1, 20)})
+    res = prim(X, np.zeros(20, bool))
+    assert res.box is None and res.note == "never fails"
+
+
+def test_robust_finds_the_planted_failure_region_of_a_reform(toy: tuple) -> None:
+    """End to end through robust(): the toy gateway fails to reduce duplicate money when
+    procurement_days >= 32; the PRIM box must say so within 1.5 days (6 % of the range)."""
+    base, reform = toy
+    res = robust(base, [reform], 200, workers=1, progress=False, evaluate=toy_evaluate)
+    rows = res.boxes[(res.boxes.scenario == "toy_gateway") & (res.boxes.metric == "duplicate_money_thb")]
+    assert list(rows.parameter) == ["simulation.procurement_days"]
+    assert abs(rows.low.iloc[0] - THRESHOLD) <= 1.5
+    assert rows.coverage.iloc[0] >= 0.9 and rows.density.iloc[0] >= 0.9
+    # feature scoring ranks the planted driver first, with a positive sign (more days, more money)
+    sc = res.scores[(res.scores.metric == "duplicate_money_thb")].iloc[0]
+    assert sc.parameter == "simulation.procurement_days" and sc.spearman_rho > 0.9
+    from allocsim.robust.report import plain_paragraph
+
+    text = plain_paragraph(res)
+    assert "Across 200 plausible futures" in text and "simulation.procurement_days >= " in text
+
+
+# --- resume -------------------------------------------------------------------------------------------
+class Interrupt:
+    """Evaluate ``limit`` runs, then raise KeyboardInterrupt (Ctrl-C); count every call."""
+
+    def __init__(self, limit: int | None = None) -> None:
+        self.limit, self.calls = limit, []
+
+    def __call__(self, task: Task) -> dict:
+        if self.limit is not None and len(self.calls) >= self.limit:
+            raise KeyboardInterrupt
+        self.calls.append(task.filename)
+        return toy_evaluate(task)
+
+
+def test_resume_after_interrupt_does_not_repeat_finished_runs(toy: tuple, tmp_path: Path) -> None:
+    base, reform = toy
+    out = tmp_path / "out"
+    first = Interrupt(limit=13)
+    with pytest.raises(KeyboardInterrupt):
+        robust(base, [reform], 10, workers=1, folder=out, progress=False, evaluate=first)
+    assert len(list((out / "runs").glob("*.json"))) == 13
+    second = Interrupt()
+    res = robust(base, [reform], 10, workers=1, folder=out, progress=False, evaluate=second)
+    assert len(second.calls) == 2 * 10 * 2 - 13
+    assert not set(first.calls) & set(second.calls)
+    fresh = robust(base, [reform], 10, workers=1, progress=False, evaluate=toy_evaluate)
+    pd.testing.assert_frame_equal(res.robustness, fresh.robustness)
+    pd.testing.assert_frame_equal(res.futures, fresh.futures)
+
+
+# --- packages -------------------------------------------------------------------------------------------
+def test_pareto_mask_equals_brute_force() -> None:
+    rng = np.random.default_rng(1)
+    v = rng.integers(0, 4, size=(60, 3)).astype(float)  # many ties
+    mask = pareto_mask(v)
+    for i in range(len(v)):
+        dominated = any(np.all(v[j] >= v[i]) and np.any(v[j] > v[i]) for j in range(len(v)) if j != i)
+        assert mask[i] == (not dominated)
+
+
+def test_package_front_on_shipped_levers_has_no_dominated_package(tmp_path: Path) -> None:
+    """All 512 combinations of the shipped [packages.levers] (toy outcomes so the test is fast):
+    no front package is dominated by any package, every other package is dominated by one."""
+    base = load_scenario(SCENARIOS / "baseline.toml")
+    res = search_packages(base, replicates=2, futures=0, workers=1, progress=False, evaluate=_toy_package)
+    t = res.packages
+    assert len(t) == 2 ** 7 * 2 * 2
+    goals = np.column_stack([-t["duplicate_money_thb"], -t["mean_days_to_disbursement"],
+                             t["effective_benefit_thb"], -t["effort"]]).astype(float)
+    # dominance matrix by broadcasting (a different computation from pareto_mask's loop):
+    # dom[j, i] = package j is at least as good as i everywhere and better somewhere
+    dom = np.all(goals[:, None, :] >= goals[None, :, :], axis=2) & np.any(goals[:, None, :] > goals[None, :, :], axis=2)
+    on = t["on_front"].to_numpy()
+    assert on.sum() >= 2
+    assert not dom[:, on].any()          # no front package is dominated by any package
+    assert dom[:, ~on].any(axis=0).all()  # every other package is dominated by some package
+    # effort is the sum of the shipped scores of the levers moved (data sharing: per unit)
+    row = t[(t.single_gateway == True) & (t.levers == "single_gateway, data_sharing=0.9")].iloc[0]  # noqa: E712
+    assert row.effort == pytest.approx(3.0 + 5.0 * (0.9 - 0.3))
+
+
+def _toy_package(task: Task) -> dict:
+    lv = task.scenario["levers"]
+    noise = np.random.default_rng(task.seed).normal(0, 1)
+    nat = {"effective_benefit_thb": 10 * lv["participation"] + 3 * lv["area_based_budgeting"] + noise,
+           "duplicate_money_thb": 50 - 20 * lv["single_gateway"] * lv["data_sharing"] - 5 * lv["staggered_calendar"] + noise,
+           "mean_days_to_disbursement": 200 - 8 * lv["delegated_changes"] - 3 * lv["personnel_delegation"] + noise}
+    return {"index": task.index, "key": task.key, "label": task.label, "seed": task.seed,
+            "params": task.params, "national": nat, "provinces": {}}
+
+
+# --- the real simulation, end to end ---------------------------------------------------------------------
+REAL = """name = "tiny"
+seed = 11
+[catalogue]
+projects_per_province = 4
+projects_per_cluster = 1
+[simulation]
+years = 1
+[uncertainty]
+replicates = 1
+citizens_per_province = 10
+[uncertainty.parameters]
+"simulation.procurement_days" = { low = 20.0, high = 45.0, reason = "test" }
+"levers.data_sharing" = { low = 0.1, high = 0.5, reason = "test" }
+[packages]
+replicates = 1
+futures = 2
+[packages.levers]
+"levers.single_gateway" = { levels = [true], effort = 3.0 }
+"levers.delegated_changes" = { levels = [true], effort = 2.0 }
+"""
+
+
+def test_cli_robust_and_packages_on_the_real_simulation(tmp_path: Path) -> None:
+    from allocsim.cli import main
+
+    d = tmp_path / "sc"
+    d.mkdir()
+    write(d / "tiny.toml", REAL)
+    write(d / "tiny_gateway.toml", 'extends = "tiny.toml"\nname = "tiny_gateway"\n[levers]\nsingle_gateway = true\n')
+    out = tmp_path / "rob"
+    assert main(["robust", str(d / "tiny.toml"), str(d / "tiny_gateway.toml"), "--futures", "3",
+                 "--workers", "1", "--out", str(out), "--quiet"]) == 0
+    for f in ("robustness.csv", "futures.csv", "prim_boxes.csv", "feature_scores.csv", "report.html"):
+        assert (out / f).is_file(), f
+    assert json.loads((out / "manifest.json").read_text())["futures"] == 3
+    assert "Across 3 plausible futures" in (out / "report.html").read_text()
+    pk = tmp_path / "pk"
+    assert main(["packages", str(d / "tiny.toml"), "--workers", "1", "--out", str(pk), "--quiet"]) == 0
+    t = pd.read_csv(pk / "packages.csv")
+    assert len(t) == 4 and (pk / "package_front.csv").is_file() and (pk / "charts" / "package_front.png").is_file()

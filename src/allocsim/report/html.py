@@ -109,7 +109,10 @@ def _scenario_section(rep: Report, scenario: dict, chain: list[str], only: set[s
     rep.h2(t("Scenario as run", rep.lang), "scenario")
     rep.p(t("Files (base first): {files}. Inherited values are resolved below.", rep.lang).format(
         files=" → ".join(html.escape(c) for c in chain)))
-    rows = [(k, v) for k, v in _flatten(scenario) if only is None or k in only]
+    # the uncertainty ranges and package efforts belong to `robust`/`packages` reports (their own
+    # section there); a run or compare report lists the values the run used
+    rows = [(k, v) for k, v in _flatten(scenario) if (only is None or k in only)
+            and not k.startswith(("uncertainty", "packages"))]
     rep.table(pd.DataFrame(rows, columns=["field", "value"]), table_id="scenario-table")
 
 

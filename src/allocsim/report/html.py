@@ -176,8 +176,7 @@ def money_provenance(sc, lang: str = "en") -> str:  # sc: scenario.schema.Scenar
     return head + " " + t("Assumed (illustrative): ministries' function budgets, grants to local governments, "
                           "private money, floors, ceilings, absorption capacities, and every project's cost "
                           "and benefit.", lang) + " " + t(
-        "The simulation's yearly money is set separately (budget tightness × the cost of the year's "
-        "proposals, split by the allocation rule) and is illustrative.", lang)
+        "The simulation spends the same envelopes, to the baht.", lang)
 
 
 def run_report(folder: Path, result, lang: str = "en") -> Path:  # result: experiments.run.RunResult

@@ -189,10 +189,7 @@ TH: dict[str, str] = {
         "{source} ที่เพิ่มขึ้นไม่ให้ประโยชน์เพิ่ม (ยังใช้วงเงินไม่เต็ม)",
     "more {source} buys nothing although its envelope is spent in full (other "
     "rules bind first)": "{source} ที่เพิ่มขึ้นไม่ให้ประโยชน์เพิ่ม แม้จะใช้วงเงินเต็มแล้ว (หลักเกณฑ์อื่นจำกัดก่อน)",
-    "The simulation's yearly money is set separately (budget tightness × the cost of the year's "
-    "proposals, split by the allocation rule) and is illustrative.":
-        "เงินรายปีในแบบจำลองสถานการณ์กำหนดแยกต่างหาก (สัดส่วนความตึงของงบ × ต้นทุนของโครงการที่เสนอในปีนั้น "
-        "แบ่งตามหลักเกณฑ์การจัดสรร) และเป็นตัวเลขสมมติ",
+    "The simulation spends the same envelopes, to the baht.": "แบบจำลองสถานการณ์ใช้วงเงินเดียวกัน ครบทุกบาท",
     "Licence of these figures: CC BY-NC 4.0 (WeVis).": "สัญญาอนุญาตของตัวเลขเหล่านี้: CC BY-NC 4.0 (WeVis)",
     "raising {area}'s {rule} limit by one million THB buys {value} M THB of benefit":
         "การเพิ่มวงเงิน{rule}ของ{area} 1 ล้านบาทให้ประโยชน์เพิ่ม {value} ล้านบาท",

@@ -145,3 +145,46 @@ def test_real_budget_changes_are_fat_tailed() -> None:
     assert dist["kurtosis"] == pytest.approx((d ** 4).mean() / (d ** 2).mean() ** 2)
     assert dist["kurtosis"] == pytest.approx(5.219, abs=1e-3) and dist["kurtosis"] > 3
     assert kurtosis(np.random.default_rng(0).standard_normal(200_000)) == pytest.approx(3.0, abs=0.05)
+
+
+def test_incremental_rule_follows_last_years_use() -> None:
+    """Year 1: the real shares; year 2: last year's money less clawback × lapse, per province
+    (recomputed here from the ledger), and the cluster pots likewise."""
+    from allocsim.experiments.loop import run_world
+
+    sc = load_scenario(SCENARIOS / "baseline.toml")
+    sc = sc.model_copy(update={
+        "levers": sc.levers.model_copy(update={"allocation_rule": "incremental"}),
+        "catalogue": sc.catalogue.model_copy(update={"projects_per_province": 6, "projects_per_cluster": 4}),
+        "simulation": sc.simulation.model_copy(update={"years": 2, "citizens_per_province": 10})})
+    tables, model = run_world(sc, None, 5)
+    led = tables["sim_ledger"]
+    fy = sorted(led["fiscal_year"].unique())
+    real = raw_budgets(2569)
+    y1 = led[led["fiscal_year"] == fy[0]]
+    prov1 = y1[~y1["holder"].str.startswith("cluster")].assign(p=lambda d: d["holder"].str.split(":").str[0])
+    prov1 = prov1[prov1["holder"].str.endswith(":province_budget")].set_index("p")["money_thb"]
+    expect = np.array([real[c] for c in prov1.index])
+    assert np.abs(prov1 / prov1.sum() - expect / expect.sum()).max() < 2.0 / prov1.sum()
+    claw = sc.allocation.lapse_clawback
+    keep = (y1["money_thb"] - claw * y1["lapsed_thb"]).clip(lower=0)
+    unit = y1["holder"].map(lambda h: h if h.startswith("cluster") else h.split(":")[0])
+    w = keep.groupby(unit).sum()
+    y2 = led[led["fiscal_year"] == fy[1]]
+    got = y2[y2["holder"].str.endswith(":province_budget")].assign(p=lambda d: d["holder"].str.split(":").str[0])
+    got = got.set_index("p")["money_thb"]
+    wp = w.reindex(got.index)
+    assert np.abs(got / got.sum() - wp / wp.sum()).max() < 2.0 / got.sum()
+    assert (y1["lapsed_thb"] > 0).any()  # the clawback had something to act on
+
+
+def test_simulated_changes_summary_matches_its_table() -> None:
+    from allocsim.experiments.hindcast import simulated_changes
+
+    sc = load_scenario(SCENARIOS / "baseline.toml")
+    sc = sc.model_copy(update={
+        "catalogue": sc.catalogue.model_copy(update={"projects_per_province": 6, "projects_per_cluster": 4}),
+        "simulation": sc.simulation.model_copy(update={"citizens_per_province": 10})})
+    ch, dist = simulated_changes(sc, 3)
+    assert dist["units"] == 94 and dist["changes"] == len(ch) == 94 * 3
+    assert dist["kurtosis"] == pytest.approx(kurtosis(ch["change_pct"].to_numpy()))

@@ -89,4 +89,28 @@ def budget_changes() -> tuple[pd.DataFrame, dict[str, float]]:
                 "kurtosis": kurtosis(x), "min_pct": float(x.min()), "max_pct": float(x.max())}
 
 
-__all__ = ["budget_changes", "hindcast_table", "predictions"]
+#: simulated years for the incremental-rule distribution (three year-on-year transitions)
+SIMULATED_YEARS = 4
+
+
+def simulated_changes(sc: Scenario, seed: int) -> tuple[pd.DataFrame, dict[str, float]]:
+    """Year-on-year changes of every province's and cluster's money when the simulation runs the
+    ``incremental`` rule (last year's money less a share of its lapse) for ``SIMULATED_YEARS``
+    years on this scenario, to set next to the real distribution."""
+    from allocsim.experiments.loop import run_world
+
+    inc = sc.model_copy(update={
+        "levers": sc.levers.model_copy(update={"allocation_rule": "incremental"}),
+        "simulation": sc.simulation.model_copy(update={"years": SIMULATED_YEARS})})
+    tables, _model = run_world(inc, None, seed)
+    led = tables["sim_ledger"]
+    unit = led["holder"].map(lambda h: h if h.startswith("cluster") else h.split(":")[0])
+    money = led.assign(unit=unit).groupby(["unit", "fiscal_year"])["money_thb"].sum().unstack()
+    ch = (money.pct_change(axis=1) * 100).iloc[:, 1:].stack().rename("change_pct").reset_index()
+    x = ch["change_pct"].to_numpy(float)
+    return ch, {"units": int(money.shape[0]), "changes": len(x), "mean_pct": float(x.mean()),
+                "sd_pct": float(x.std()), "kurtosis": kurtosis(x), "min_pct": float(x.min()),
+                "max_pct": float(x.max())}
+
+
+__all__ = ["budget_changes", "hindcast_table", "predictions", "simulated_changes"]

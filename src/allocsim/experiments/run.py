@@ -132,6 +132,11 @@ def run_scenario(sc: Scenario, out: Path | None = None, *, overwrite: bool = Fal
             result.tables["hindcast"] = hindcast_table(pred)
             result.tables["hindcast_provinces"] = pred.reset_index()
             result.tables["budget_changes"] = budget_changes()[0]
+            from allocsim.experiments.hindcast import simulated_changes
+
+            sim_ch, sim_dist = simulated_changes(sc, loop_seed(sc.seed))
+            result.tables["simulated_budget_changes"] = sim_ch
+            result.manifest_extra["incremental_simulation"] = sim_dist
     if simulate:
         result.tables.update(sim_tables)
         if replicates > 1:

@@ -199,7 +199,7 @@ def rule_params(sc: Scenario, data: PortfolioData, scores: np.ndarray,
     if lv.allocation_rule != "optimal":
         w = formula_weights(lv.allocation_rule, data, scores, actual_year=sc.allocation.actual_year,
                             fit_year=sc.allocation.fit_year)
-        cw = actual_cluster_weights(sc, data, geo) if lv.allocation_rule == "actual" else None
+        cw = actual_cluster_weights(sc, data, geo) if lv.allocation_rule in ("actual", "incremental") else None
         params = replace(params, quota=quota_matrix(data, w, cw), quota_rule=lv.allocation_rule)
     return params
 

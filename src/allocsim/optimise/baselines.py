@@ -280,6 +280,8 @@ def formula_weights(rule: str, data: PortfolioData, scores: np.ndarray, *, actua
     ``actual`` is each province's real share of ``actual_year``'s provincial budgets and ``fitted``
     the formula fitted on ``fit_year`` (``allocsim.data.formula``); both are applied to every
     source, since the provincial budget is the only allocation the budget bills measure."""
+    if rule == "incremental":  # one year ahead, last year's amounts are the latest real allocation
+        rule = "actual"
     if rule in ("actual", "fitted"):
         from allocsim.data.budget import real_envelopes
         from allocsim.data.formula import fitted_shares

@@ -171,3 +171,18 @@ def sensitivity(indices: pd.DataFrame, metric: str) -> plt.Figure:
     ax.set_title(f"Sensitivity of {metric.replace('_', ' ')}")
     ax.legend(fontsize=8)
     return fig
+
+
+@localised
+def change_distributions(real: pd.Series, simulated: pd.Series, lang: str = "en") -> plt.Figure:
+    """Histograms of year-on-year budget changes: the real FY2568→FY2569 ones and the
+    simulation's under the incremental rule (same bins, densities)."""
+    fig, ax = plt.subplots(figsize=(7, 3.2))
+    both = np.concatenate([real.to_numpy(float), simulated.to_numpy(float)])
+    bins = np.linspace(np.floor(both.min()), np.ceil(both.max()), 30)
+    ax.hist(real, bins=bins, density=True, alpha=0.6, label=t("real FY2568→FY2569", lang))
+    ax.hist(simulated, bins=bins, density=True, alpha=0.6, label=t("simulated, incremental rule", lang))
+    ax.set_xlabel(t("Year-on-year budget changes (%)", lang))
+    ax.legend()
+    fig.tight_layout()
+    return fig

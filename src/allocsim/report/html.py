@@ -300,6 +300,18 @@ def _run_report(folder: Path, result, lang: str) -> Path:
                 best=html.escape(str(best["rule"])), mape=best["mape_pct"], rho=best["spearman"],
                 kurt=dist["kurtosis"], lo=dist["min_pct"], hi=dist["max_pct"]))
             rep.table(hc, table_id="hindcast")
+            sim_ch = tb.get("simulated_budget_changes")
+            if sim_ch is not None and len(sim_ch):
+                from allocsim.data.formula import kurtosis
+
+                x = sim_ch["change_pct"].to_numpy(float)
+                rep.p(t("Next to it, the simulation under the incremental rule (last year's money less a share of "
+                        "what lapsed, {n} year-on-year changes of {units} provinces and clusters): kurtosis "
+                        "{kurt:.1f}, standard deviation {sd:.1f} % (real: {rkurt:.1f} and {rsd:.1f} %).", lang).format(
+                    n=len(x), units=sim_ch.iloc[:, 0].nunique(), kurt=kurtosis(x), sd=float(x.std()),
+                    rkurt=dist["kurtosis"], rsd=dist["sd_pct"]))
+                rep.figure(charts.change_distributions(_ch["change_pct"], sim_ch["change_pct"], lang=lang),
+                           "budget_changes", "distribution of year-on-year budget changes")
             hp = tb.get("hindcast_provinces")
             if hp is not None and best["rule"] in hp:
                 err = (100 * (hp[best["rule"]] - hp["actual"]) / hp["actual"]).set_axis(hp["iso_code"])

@@ -206,6 +206,16 @@ TH: dict[str, str] = {
     "Real provincial budget per head, FY{year} (THB)": "งบจังหวัดจริงต่อหัว ปีงบประมาณ {year} (บาท)",
     "Hindcast error of the best rule ({rule}), % of the real FY2569 budget":
         "ความคลาดเคลื่อนของการพยากรณ์ย้อนหลังของหลักเกณฑ์ที่ดีที่สุด ({rule}) เป็น % ของงบจริงปี 2569",
+    "Next to it, the simulation under the incremental rule (last year's money less a share of "
+    "what lapsed, {n} year-on-year changes of {units} provinces and clusters): kurtosis "
+    "{kurt:.1f}, standard deviation {sd:.1f} % (real: {rkurt:.1f} and {rsd:.1f} %).":
+        "เทียบกับแบบจำลองสถานการณ์ภายใต้หลักเกณฑ์แบบส่วนเพิ่ม (เงินปีก่อนหักส่วนหนึ่งของเงินที่ตกพับ "
+        "การเปลี่ยนแปลงรายปี {n} ค่า ของ {units} จังหวัดและกลุ่มจังหวัด): ค่าความโด่ง {kurt:.1f} "
+        "ส่วนเบี่ยงเบนมาตรฐาน {sd:.1f} % (ของจริง: {rkurt:.1f} และ {rsd:.1f} %)",
+    "Year-on-year budget changes (%)": "การเปลี่ยนแปลงงบประมาณรายปี (%)",
+    "real FY2568→FY2569": "ของจริง ปี 2568→2569",
+    "simulated, incremental rule": "แบบจำลอง หลักเกณฑ์แบบส่วนเพิ่ม",
+    "units": "หน่วย",
     "In the allocation LP, {sentences}.": "ในแบบจำลองการจัดสรร (LP): {sentences}",
     "the provincial envelope ({amount}) is the real FY{year} total of the 76 provinces' "
     "own budgets": "วงเงินจังหวัด ({amount}) คือยอดรวมงบจังหวัดจริงของ 76 จังหวัด ปีงบประมาณ {year}",

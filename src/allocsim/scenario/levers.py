@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 #: switch: on/off; share: a number in [0, 1]; choice: one of ``choices``; provinces: a list of
 #: ISO 3166-2:TH codes; cluster_map: "2017", "2009" or a CSV path.
 LeverKind = Literal["switch", "share", "choice", "provinces", "cluster_map"]
-ALLOCATION_RULES = ("actual", "plan_score", "need", "per_capita", "fitted", "optimal")
+ALLOCATION_RULES = ("actual", "plan_score", "need", "per_capita", "fitted", "incremental", "optimal")
 CLUSTER_MAPS = ("2017", "2009")
 
 
@@ -103,7 +103,8 @@ LEVERS: tuple[Lever, ...] = (
           ("simulate",)),
     Lever("allocation_rule", "Allocation rule",
           "how provincial budgets are split: the real shares of a verified year ('actual'), "
-          "plan-quality score, need, per capita, the fitted formula, or the optimiser's LP shares",
+          "plan-quality score, need, per capita, the fitted formula, incremental (last year's money "
+          "less a share of its lapse, starting from the real shares), or the optimiser's LP",
           "Provincial budgets follow need and strategy instead of a centrally assessed plan-quality "
           "score.", "003 §5.3.2", "actual", "choice", "allocation_by_need", "need",
           ("optimise", "simulate"), choices=ALLOCATION_RULES),

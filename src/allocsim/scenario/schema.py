@@ -93,6 +93,9 @@ class AllocationConfig(Section):
     actual_year: int = Field(2569, description="fiscal year (B.E.) whose real provincial and cluster "
                              "shares the 'actual' allocation rule uses (a verified year)")
     fit_year: int = Field(2568, description="fiscal year (B.E.) the 'fitted' formula is estimated on")
+    lapse_clawback: float = Field(0.5, ge=0, le=1, description="illustrative: under the 'incremental' "
+                                  "rule, the share of a holder's lapsed money taken off its next "
+                                  "year's allocation (money follows last year's use)")
 
     @field_validator("actual_year", "fit_year")
     @classmethod

@@ -265,6 +265,8 @@ class BudgetModel(mesa.Model):
     def rule_weights(self) -> tuple[np.ndarray, np.ndarray]:
         """(province, cluster) weights of a formula allocation rule: plan scores, citizens' unmet
         need, population, or the real (``actual``) / fitted shares."""
+        if self.levers.allocation_rule == "incremental":
+            return self._incremental()
         if self.levers.allocation_rule in ("actual", "fitted"):
             cw = self._real_weights()[1]
         else:
@@ -282,9 +284,32 @@ class BudgetModel(mesa.Model):
             w = self.population * self.citizens.unmet_need()
         elif rule in ("actual", "fitted"):  # measured: the budget bills' shares or the fitted formula
             w = self._real_weights()[0]
+        elif rule == "incremental":
+            w = self._incremental()[0]
         else:
             w = self.population.copy()
         return w / w.sum()
+
+    def _incremental(self) -> tuple[np.ndarray, np.ndarray]:
+        """(province, cluster) shares of the ``incremental`` rule: last year's money of each
+        holder less ``allocation.lapse_clawback`` × what it lapsed (money follows use), scaled to
+        this year's envelopes; the first year starts from the real shares of ``actual_year``."""
+        if not self.recorder.ledger_rows:
+            from allocsim.data.formula import actual_cluster_shares, actual_shares
+
+            cfg = self.scenario.allocation
+            clu = actual_cluster_shares(cfg.actual_year, self.cluster_ids)
+            if np.isnan(clu).any():
+                cpop = np.bincount(self.cluster_of, weights=self.population, minlength=self.n_clusters)
+                clu = cpop / cpop.sum()
+            return actual_shares(cfg.actual_year, self.iso), clu
+        led = self.recorder.ledger_rows[-1]
+        keep = np.maximum(led["money_thb"].to_numpy(float)
+                          - self.scenario.allocation.lapse_clawback * led["lapsed_thb"].to_numpy(float), 0.0)
+        n, k = self.n_provinces, self.n_sources * self.n_provinces
+        prov, clu = keep[:k].reshape(self.n_sources, n).sum(axis=0), keep[k:]
+        return (prov / prov.sum() if prov.sum() > 0 else np.full(n, 1 / n),
+                clu / clu.sum() if clu.sum() > 0 else np.full(len(clu), 1 / max(len(clu), 1)))
 
     def _real_weights(self) -> tuple[np.ndarray, np.ndarray]:
         """(province, cluster) shares of the ``actual`` or ``fitted`` rule, computed once. Clusters

@@ -244,7 +244,11 @@ def _run_report(folder: Path, result, lang: str) -> Path:
             "ministries' projects, local grants co-funded local projects, province and cluster budgets area "
             "projects, private money projects with a private partner), and benefit comes only from money "
             "spent on candidate projects, so its optimum bounds what any portfolio can deliver with the "
-            "same money.", lang) + " " + html.escape(money_provenance(sc, lang)))
+            "same money.", lang) + " " + html.escape(money_provenance(sc, lang)) + (" " + t(
+            "This run's allocation rule is '{rule}': the simulation's budget holders get that rule's "
+            "split of the envelopes, and the LP's allocation shown here is what the optimiser would do "
+            "with the same money (the table of formula allocations below compares them).", lang).format(
+            rule=sc.levers.allocation_rule) if sc.levers.allocation_rule != "optimal" else ""))
         if len(a.table):
             rep.figure(charts.allocation_by_province(a.table, names, lang=lang), "allocation",
                        "allocation by province and source")

@@ -216,6 +216,12 @@ TH: dict[str, str] = {
     "real FY2568→FY2569": "ของจริง ปี 2568→2569",
     "simulated, incremental rule": "แบบจำลอง หลักเกณฑ์แบบส่วนเพิ่ม",
     "units": "หน่วย",
+    "This run's allocation rule is '{rule}': the simulation's budget holders get that rule's "
+    "split of the envelopes, and the LP's allocation shown here is what the optimiser would do "
+    "with the same money (the table of formula allocations below compares them).":
+        "หลักเกณฑ์การจัดสรรของการรันนี้คือ '{rule}': ผู้ถือวงเงินในแบบจำลองสถานการณ์ได้รับเงินตามการแบ่งของหลักเกณฑ์นั้น "
+        "ส่วนการจัดสรรของ LP ที่แสดงนี้คือสิ่งที่แบบจำลองหาค่าที่ดีที่สุดจะทำด้วยเงินจำนวนเดียวกัน "
+        "(ตารางการจัดสรรตามสูตรด้านล่างเปรียบเทียบทั้งสอง)",
     "In the allocation LP, {sentences}.": "ในแบบจำลองการจัดสรร (LP): {sentences}",
     "the provincial envelope ({amount}) is the real FY{year} total of the 76 provinces' "
     "own budgets": "วงเงินจังหวัด ({amount}) คือยอดรวมงบจังหวัดจริงของ 76 จังหวัด ปีงบประมาณ {year}",

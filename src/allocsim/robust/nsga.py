@@ -151,8 +151,14 @@ def nsga2(decisions: Sequence[Decision], objectives: Callable[[list[tuple]], lis
     problem.types[:] = types
     with rng:
         evaluate_new(list(initial))
+        # SBX + polynomial mutation for the continuous levels, half-uniform crossover + bit flip
+        # for switches and discrete choices (platypus's operators for each type)
+        ops = ([SBX()] if any(d.continuous for d in decisions) else []) \
+            + ([HUX()] if not all(d.continuous for d in decisions) else []) \
+            + ([PM()] if any(d.continuous for d in decisions) else []) \
+            + ([BitFlip()] if not all(d.continuous for d in decisions) else [])
         algo = NSGAII(problem, population_size=population, evaluator=CachedEvaluator(),
-                      variator=CompoundOperator(SBX(), HUX(), PM(), BitFlip()))
+                      variator=CompoundOperator(*ops))
         stall = 0
         while len(cache) < budget and stall < max_stall:
             before = len(cache)

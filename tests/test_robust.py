@@ -137,10 +137,19 @@ def test_bad_range_is_a_clear_error_naming_the_field(scenario_dir: Path, entry: 
         assert w in text, (w, text)
 
 
-def test_bad_package_lever_is_a_clear_error(scenario_dir: Path) -> None:
-    f = write(scenario_dir / "bad.toml", 'extends = "baseline.toml"\nname = "bad"\n[packages.levers]\n'
-              '"levers.data_sharing" = { levels = [1.5], effort = 1.0 }\n')
-    with pytest.raises(UserError, match=r"packages.levers.levers.data_sharing: value 1.5"):
+@pytest.mark.parametrize("entry, pattern", [
+    ('"levers.data_sharing" = { levels = [1.5], effort = 1.0 }', r"packages.levers.levers.data_sharing: value 1.5"),
+    ('"levers.data_sharing" = { levels = [0.9], range = [0.3, 1.5], effort = 1.0 }',
+     r"packages.levers.levers.data_sharing: value 1.5"),
+    ('"levers.data_sharing" = { levels = [0.9], range = [0.9, 0.3], effort = 1.0 }', r"low \(0.9\) must be below"),
+    ('"levers.data_sharing" = { levels = [0.9], range = [0.3, 0.4], step = 0.5, effort = 1.0 }',
+     r"step \(0.5\) is larger than the range"),
+    ('"levers.single_gateway" = { levels = [true], range = [0.0, 1.0], effort = 1.0 }',
+     r"levers.single_gateway: not a numeric field"),
+])
+def test_bad_package_lever_is_a_clear_error(scenario_dir: Path, entry: str, pattern: str) -> None:
+    f = write(scenario_dir / "bad.toml", f'extends = "baseline.toml"\nname = "bad"\n[packages.levers]\n{entry}\n')
+    with pytest.raises(UserError, match=pattern):
         load_scenario(f)
 
 

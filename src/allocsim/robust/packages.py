@@ -337,6 +337,9 @@ def chart_front(res: PackageResult) -> plt.Figure:
         ax.set_title(f"{label(m)} ({'lower' if sign(m) < 0 else 'higher'} is better)", fontsize=9)
         ax.grid(alpha=0.3)
     axes[0].legend(fontsize=8)
+    how = "exhaustive search" if res.search == "exhaustive" else f"NSGA-II, {res.generations} generations"
+    fig.suptitle(f"{len(t)} packages ({how}) x {res.replicates} common seeds; front: {int(t['on_front'].sum())}",
+                 fontsize=10)
     fig.tight_layout()
     return fig
 

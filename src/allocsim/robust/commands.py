@@ -53,6 +53,8 @@ def robust_command(args: argparse.Namespace, out: Path) -> int:
 
 
 def packages_command(args: argparse.Namespace, out: Path) -> int:
+    from importlib.metadata import version
+
     from allocsim.robust.packages import package_lines, search_packages, write_packages
 
     (base,) = _load([args.baseline], tuple(args.allow_path))
@@ -65,7 +67,9 @@ def packages_command(args: argparse.Namespace, out: Path) -> int:
                                 "replicates": res.replicates, "futures": res.futures, "seed": base.seed,
                                 "search": res.search, "search_text": res.search_text(),
                                 "evaluations": res.evaluations, "budget": res.budget,
-                                "population": res.population, "generations": res.generations})
+                                "population": res.population, "generations": res.generations,
+                                # the front depends on the search library's version too
+                                **({"platypus_opt": version("platypus-opt")} if res.search == "nsga2" else {})})
     for line in package_lines(res):
         print(line)
     print(f"\nresults written to {out} (open {out / 'report.html'} in a browser, or `allocsim serve {out}`)")

@@ -58,11 +58,13 @@ class PackageResult:
     population: int | None = None
     generations: int | None = None
     proposals: int | None = None    # NSGA-II: candidates proposed, cache hits included
+    levels_only: bool = False       # exhaustive search although some lever has a continuous range
 
     def search_text(self) -> str:
         """Which search produced the front, in words."""
         if self.search == "exhaustive":
-            return f"exhaustive search of all {self.evaluations} packages"
+            return (f"exhaustive search of all {self.evaluations} packages"
+                    + (" of the listed levels; continuous ranges were not searched" if self.levels_only else ""))
         return (f"NSGA-II (platypus-opt, seeded from the scenario seed): {self.evaluations} distinct packages "
                 f"simulated (budget {self.budget}) over {self.generations} generations of {self.population}; "
                 f"{self.proposals} candidates proposed, repeats taken from the cache")
@@ -235,6 +237,7 @@ def search_packages(baseline: Scenario, *, levers: list[str] | None = None, repl
                   description=f"packages ({len(space)} x {R} seeds)")
         runner.collect(batch.results)
         info["evaluations"] = len(space)
+        info["levels_only"] = any(baseline.packages.levers[k].range is not None for k in keys)
     else:
         info.update(_evolve(baseline, keys, runner, evaluations, population))
     space, scenarios, by = runner.space, runner.scenarios, runner.runs

@@ -137,10 +137,19 @@ def test_bad_range_is_a_clear_error_naming_the_field(scenario_dir: Path, entry: 
         assert w in text, (w, text)
 
 
-def test_bad_package_lever_is_a_clear_error(scenario_dir: Path) -> None:
-    f = write(scenario_dir / "bad.toml", 'extends = "baseline.toml"\nname = "bad"\n[packages.levers]\n'
-              '"levers.data_sharing" = { levels = [1.5], effort = 1.0 }\n')
-    with pytest.raises(UserError, match=r"packages.levers.levers.data_sharing: value 1.5"):
+@pytest.mark.parametrize("entry, pattern", [
+    ('"levers.data_sharing" = { levels = [1.5], effort = 1.0 }', r"packages.levers.levers.data_sharing: value 1.5"),
+    ('"levers.data_sharing" = { levels = [0.9], range = [0.3, 1.5], effort = 1.0 }',
+     r"packages.levers.levers.data_sharing: value 1.5"),
+    ('"levers.data_sharing" = { levels = [0.9], range = [0.9, 0.3], effort = 1.0 }', r"low \(0.9\) must be below"),
+    ('"levers.data_sharing" = { levels = [0.9], range = [0.3, 0.4], step = 0.5, effort = 1.0 }',
+     r"step \(0.5\) is larger than the range"),
+    ('"levers.single_gateway" = { levels = [true], range = [0.0, 1.0], effort = 1.0 }',
+     r"levers.single_gateway: not a numeric field"),
+])
+def test_bad_package_lever_is_a_clear_error(scenario_dir: Path, entry: str, pattern: str) -> None:
+    f = write(scenario_dir / "bad.toml", f'extends = "baseline.toml"\nname = "bad"\n[packages.levers]\n{entry}\n')
+    with pytest.raises(UserError, match=pattern):
         load_scenario(f)
 
 
@@ -295,10 +304,12 @@ def test_pareto_mask_equals_brute_force() -> None:
 
 
 def test_package_front_on_shipped_levers_has_no_dominated_package(tmp_path: Path) -> None:
-    """All 512 combinations of the shipped [packages.levers] (toy outcomes so the test is fast):
-    no front package is dominated by any package, every other package is dominated by one."""
+    """All 512 combinations of the shipped [packages.levers] levels (exhaustive search; toy outcomes
+    so the test is fast): no front package is dominated by any package, every other package is
+    dominated by one."""
     base = load_scenario(SCENARIOS / "baseline.toml")
-    res = search_packages(base, replicates=2, futures=0, workers=1, progress=False, evaluate=_toy_package)
+    res = search_packages(base, replicates=2, futures=0, workers=1, progress=False, evaluate=_toy_package,
+                          search="exhaustive")
     t = res.packages
     assert len(t) == 2 ** 7 * 2 * 2
     goals = np.column_stack([-t["duplicate_money_thb"], -t["mean_days_to_disbursement"],
@@ -355,14 +366,204 @@ def test_cli_robust_and_packages_on_the_real_simulation(tmp_path: Path) -> None:
     d.mkdir()
     write(d / "tiny.toml", REAL)
     write(d / "tiny_gateway.toml", 'extends = "tiny.toml"\nname = "tiny_gateway"\n[levers]\nsingle_gateway = true\n')
+    pk = tmp_path / "pk"
+    # NSGA-II on the real simulation (the 4-package space is exhausted within the budget)
+    assert main(["packages", str(d / "tiny.toml"), "--workers", "1", "--out", str(pk), "--quiet",
+                 "--search", "nsga2", "--evaluations", "4", "--population", "4"]) == 0
+    t = pd.read_csv(pk / "packages.csv")
+    assert len(t) == 4 and (pk / "package_front.csv").is_file() and (pk / "charts" / "package_front.png").is_file()
+    man = json.loads((pk / "manifest.json").read_text())
+    assert man["search"] == "nsga2" and man["evaluations"] == 4 and man["platypus_opt"] >= "1.4"
+    assert "NSGA-II" in (pk / "report.html").read_text()
     out = tmp_path / "rob"
     assert main(["robust", str(d / "tiny.toml"), str(d / "tiny_gateway.toml"), "--futures", "3",
-                 "--workers", "1", "--out", str(out), "--quiet"]) == 0
+                 "--workers", "1", "--out", str(out), "--quiet", "--packages", str(pk)]) == 0
     for f in ("robustness.csv", "futures.csv", "prim_boxes.csv", "feature_scores.csv", "report.html"):
         assert (out / f).is_file(), f
     assert json.loads((out / "manifest.json").read_text())["futures"] == 3
-    assert "Across 3 plausible futures" in (out / "report.html").read_text()
-    pk = tmp_path / "pk"
-    assert main(["packages", str(d / "tiny.toml"), "--workers", "1", "--out", str(pk), "--quiet"]) == 0
-    t = pd.read_csv(pk / "packages.csv")
-    assert len(t) == 4 and (pk / "package_front.csv").is_file() and (pk / "charts" / "package_front.png").is_file()
+    page = (out / "report.html").read_text()
+    assert "Across 3 plausible futures" in page and 'id="package-front-table"' in page and "NSGA-II" in page
+
+
+# --- NSGA-II package search ---------------------------------------------------------------------------
+def _grid_toy() -> tuple[list, object, set]:
+    """Two objectives with a known Pareto set: f1 = x + pen, f2 = (1 − x)² + pen, pen = y + 0.2 c +
+    0.2 s ≥ 0. Any pen > 0 is dominated by the same x with pen = 0, and along pen = 0 the two
+    objectives trade off strictly, so the Pareto set is exactly {y = 0, s off, c = 0} × 21 x."""
+    from allocsim.robust.nsga import Decision
+
+    dec = [Decision("x", low=0.0, high=1.0, step=0.05), Decision("y", low=0.0, high=1.0, step=0.1),
+           Decision("s", values=(False, True)), Decision("c", values=(0, 1, 2))]
+
+    def f(c: tuple) -> tuple[float, float]:
+        x, y, s, k = c
+        pen = y + 0.2 * k + 0.2 * s
+        return (x + pen, (1 - x) ** 2 + pen)
+
+    true = {(round(0.05 * i, 10), 0.0, False, 0) for i in range(21)}
+    return dec, f, true
+
+
+def test_nsga2_recovers_a_known_front_and_never_evaluates_a_candidate_twice() -> None:
+    from allocsim.robust.nsga import nsga2
+
+    dec, f, true = _grid_toy()
+    # brute force over the whole grid (21 × 11 × 2 × 3 = 1,386 points) agrees with the analysis
+    grid = [(round(0.05 * i, 10), round(0.1 * j, 10), s, k) for i in range(21) for j in range(11)
+            for s in (False, True) for k in (0, 1, 2)]
+    brute = {c for c, m in zip(grid, pareto_mask(-np.array([f(c) for c in grid])), strict=True) if m}
+    assert brute == true
+    seen: list[tuple] = []
+
+    def objectives(cands: list[tuple]) -> list[tuple[float, float]]:
+        seen.extend(cands)
+        return [f(c) for c in cands]
+
+    log = nsga2(dec, objectives, 2, budget=300, population=20, seed=3)
+    assert len(seen) == len(set(seen)) == len(log.candidates)      # cache: nothing evaluated twice
+    assert 300 <= len(log.candidates) < 300 + 20                    # the budget, within one population
+    assert log.proposals > len(log.candidates)                      # ... while repeats were proposed
+    for x, y, _, _ in log.candidates:                               # continuous levels on their grid
+        assert 0 <= x <= 1 and abs(x / 0.05 - round(x / 0.05)) < 1e-9 and abs(y / 0.1 - round(y / 0.1)) < 1e-9
+    front = {c for c, m in zip(log.candidates, pareto_mask(-np.array(log.objectives)), strict=True) if m}
+    assert front <= true                           # nothing returned is off the true Pareto set
+    assert len(front) >= 0.8 * len(true)           # and it recovers most of it (21 points)
+
+
+def test_nsga2_same_seed_same_search_and_its_own_random_stream() -> None:
+    """platypus draws from the global `random`: the search must be seeded from its seed alone,
+    leave the caller's global state as it was, and not be disturbed by an evaluation that uses it."""
+    import random
+
+    from allocsim.robust.nsga import nsga2
+
+    dec, f, _ = _grid_toy()
+    random.seed(123)
+    before = random.getstate()
+    a = nsga2(dec, lambda cs: [f(c) for c in cs], 2, budget=80, population=12, seed=5)
+    assert random.getstate() == before             # the caller's stream is untouched
+
+    def noisy(cs: list[tuple]) -> list[tuple[float, float]]:
+        random.random()                            # an evaluation that consumes the global stream
+        return [f(c) for c in cs]
+
+    b = nsga2(dec, noisy, 2, budget=80, population=12, seed=5)
+    c = nsga2(dec, lambda cs: [f(c) for c in cs], 2, budget=80, population=12, seed=6)
+    assert a.candidates == b.candidates and a.objectives == b.objectives
+    assert a.candidates != c.candidates            # the seed matters
+
+
+def _discrete(base: object) -> object:
+    """The shipped baseline with data sharing and participation at their listed levels only
+    (no continuous range): the 512-package space that exhaustive search covers."""
+    from allocsim.scenario.schema import Scenario
+
+    d = base.model_dump(mode="json")
+    for k in ("levers.data_sharing", "levers.participation"):
+        d["packages"]["levers"][k].update(range=None, step=None)
+    return Scenario.model_validate(d)
+
+
+class Counting:
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    def __call__(self, task: Task) -> dict:
+        self.calls.append(task.key)
+        return _toy_package(task)
+
+
+def test_nsga2_package_front_on_shipped_levers_is_undominated_and_inside_the_exhaustive_front(tmp_path: Path) -> None:
+    """The shipped levers (toy outcomes): NSGA-II over half the 512-package budget returns a front
+    in which no package is dominated by any package it evaluated, every package on it is on the
+    exhaustive front, and most of the exhaustive front is found; the packages are evaluated with
+    the same common-random-number runs as exhaustive search, each exactly once."""
+    disc = _discrete(load_scenario(SCENARIOS / "baseline.toml"))
+    ex = search_packages(disc, replicates=2, futures=0, workers=1, progress=False, evaluate=_toy_package)
+    assert ex.search == "exhaustive" and len(ex.packages) == 512
+    count = Counting()
+    res = search_packages(disc, replicates=2, futures=0, workers=1, progress=False, evaluate=count,
+                          search="nsga2", evaluations=256, population=32, folder=tmp_path / "pk")
+    t = res.packages
+    assert res.search == "nsga2" and len(t) == res.evaluations >= 256
+    assert len(count.calls) == len(set(count.calls)) == 2 * len(t)  # each package simulated once (2 seeds)
+    assert t.levers.iloc[0] == "today's rules"
+    goals = np.column_stack([t["effective_benefit_thb"], -t["duplicate_money_thb"],
+                             -t["mean_days_to_disbursement"], -t["effort"]]).astype(float)
+    dom = np.all(goals[:, None, :] >= goals[None, :, :], axis=2) & np.any(goals[:, None, :] > goals[None, :, :], axis=2)
+    on = t["on_front"].to_numpy()
+    assert not dom[:, on].any() and dom[:, ~on].any(axis=0).all()
+    exf = set(ex.front.levers)
+    assert set(res.front.levers) <= exf and len(res.front) >= 0.8 * len(exf)
+    # same CRN evaluation as exhaustive: a package's means are the exhaustive table's
+    ext = ex.packages.set_index("levers")
+    for r in t.itertuples():
+        for m in OBJECTIVES:
+            assert getattr(r, m) == pytest.approx(ext.loc[r.levers, m])
+    # resumable: the same search into the same folder simulates nothing again, same table
+    again = Counting()
+    res2 = search_packages(disc, replicates=2, futures=0, workers=1, progress=False, evaluate=again,
+                           search="nsga2", evaluations=256, population=32, folder=tmp_path / "pk")
+    assert again.calls == []
+    pd.testing.assert_frame_equal(res2.packages, t)
+
+
+def test_shipped_continuous_levels_are_searched_by_nsga2_deterministically() -> None:
+    """With data sharing and participation continuous (the shipped ranges), auto picks NSGA-II; the
+    levels it tries lie on the stated grid inside the stated ranges; same seed, same front."""
+    base = load_scenario(SCENARIOS / "baseline.toml")
+    kw = dict(replicates=2, futures=0, workers=1, progress=False, evaluate=_toy_package, evaluations=60,
+              population=12)
+    a = search_packages(base, **kw)
+    assert a.search == "nsga2" and a.budget == 60
+    for k, (low, high) in (("data_sharing", (0.3, 0.9)), ("participation", (0.2, 0.6))):
+        v = a.packages[k].to_numpy(float)
+        assert ((v >= low - 1e-12) & (v <= high + 1e-12)).all()
+        assert np.allclose((v - low) / 0.05, np.round((v - low) / 0.05))
+        assert len(set(v)) > 2                     # more than the two listed levels are tried
+    b = search_packages(base, **kw)
+    pd.testing.assert_frame_equal(a.packages, b.packages)
+    c = search_packages(base.with_seed(base.seed + 1), **kw)
+    assert not a.packages["levers"].equals(c.packages["levers"])
+
+
+def test_robust_report_shows_the_package_front_with_the_csv_numbers(toy: tuple, tmp_path: Path) -> None:
+    """A package search and a robust run into the same folder: report.html has the front, and
+    every number in it is the one in package_front.csv (raw in data attributes, shown formatted)."""
+    import html
+    import re
+
+    from allocsim.report.format import fmt
+    from allocsim.robust.packages import write_packages
+    from allocsim.robust.report import read_front, robust_report
+
+    base, reform = toy
+    out = tmp_path / "out"
+    shipped = _discrete(load_scenario(SCENARIOS / "baseline.toml"))
+    pk = search_packages(shipped, levers=["single_gateway", "staggered_calendar", "data_sharing"], replicates=2,
+                         futures=0, workers=1, progress=False, evaluate=_toy_package)
+    write_packages(pk, out)
+    res = robust(base, [reform], 20, workers=1, folder=out, progress=False, evaluate=toy_evaluate)
+    write_tables(res, out)
+    robust_report(out, res, read_front(out))
+    page = (out / "report.html").read_text()
+    csv = pd.read_csv(out / "package_front.csv")
+    # the order the issue asks for: paragraph, robustness table, PRIM boxes, then the front
+    pos = [page.index(s) for s in ('class="summary"', 'id="robustness-table"', 'id="prim-table"',
+                                   'id="package-front-table"')]
+    assert pos == sorted(pos)
+    table = page[page.index('id="package-front-table"'):]
+    table = table[:table.index("</table>")]
+    rows = re.findall(r"<tr (data-package=[^>]*)>(.*?)</tr>", table)
+    assert [re.search(r'data-package="([^"]+)"', a).group(1) for a, _ in rows] == list(csv["package"])
+    for (attrs, cells), r in zip(rows, csv.itertuples(), strict=True):
+        shown = [html.unescape(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", cells)]
+        assert shown[1] == r.levers and float(shown[2]) == r.effort
+        for i, m in enumerate(OBJECTIVES):
+            raw = float(re.search(rf'data-{m.replace("_", "-")}="([^"]+)"', attrs).group(1))
+            assert raw == getattr(r, m)
+            assert shown[3 + i] == fmt(m, getattr(r, m))
+    # a named folder without a front is a clear error, not a traceback
+    with pytest.raises(UserError, match="--packages.*package_front.csv"):
+        read_front(tmp_path / "nowhere", given=True)
+    assert read_front(tmp_path / "nowhere") is None

@@ -377,6 +377,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("reforms", metavar="REFORM", nargs="+")
     p.add_argument("--futures", type=int, default=200, metavar="N",
                    help="futures sampled over [uncertainty.parameters] (Latin hypercube; default 200)")
+    p.add_argument("--packages", metavar="DIR", help="a packages result folder whose front the report shows "
+                   "(default: the output folder's own package_front.csv, if a search was run into it)")
     _batch_options(p, "seeds per future (default: the baseline's [uncertainty] replicates)")
     p.set_defaults(func=cmd_robust)
 
@@ -387,6 +389,11 @@ def build_parser() -> argparse.ArgumentParser:
                    "names, e.g. single_gateway,data_sharing); default all")
     p.add_argument("--futures", type=int, metavar="N", help="futures per front package for its robustness "
                    "share (default: [packages] futures; 0 skips)")
+    p.add_argument("--search", choices=("auto", "exhaustive", "nsga2"), help="exhaustive, NSGA-II, or auto "
+                   "(default: [packages] search: exhaustive unless a lever has a range or the space is large)")
+    p.add_argument("--evaluations", type=int, metavar="N", help="NSGA-II budget of distinct packages "
+                   "(default: [packages] evaluations)")
+    p.add_argument("--population", type=int, metavar="N", help="NSGA-II population (default: [packages] population)")
     _batch_options(p, "seeds per package (default: [packages] replicates)")
     p.set_defaults(func=cmd_packages)
 
@@ -484,6 +491,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     for opt in ("replicates", "workers"):
         if getattr(args, opt, None) is not None and getattr(args, opt) < 1:
             parser.error(f"--{opt} must be a positive integer")
+    for opt, least in (("evaluations", 2), ("population", 4)):
+        if getattr(args, opt, None) is not None and getattr(args, opt) < least:
+            parser.error(f"--{opt} must be at least {least}")
     if getattr(args, "gap", None) is not None and not 0 <= args.gap <= 1:
         parser.error("--gap must be between 0 and 1")
     if getattr(args, "time_limit", None) is not None and not args.time_limit > 0:

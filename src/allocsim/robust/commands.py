@@ -34,13 +34,14 @@ def _manifest(out: Path, command: str, extra: dict) -> None:
 
 def robust_command(args: argparse.Namespace, out: Path) -> int:
     from allocsim.robust.futures import robust
-    from allocsim.robust.report import robust_lines, robust_report, write_tables
+    from allocsim.robust.report import read_front, robust_lines, robust_report, write_tables
 
     base, *reforms = _load([args.baseline, *args.reforms], tuple(args.allow_path))
+    front = read_front(Path(args.packages) if args.packages else out, given=bool(args.packages))
     res = robust(base, reforms, args.futures, replicates=args.replicates, workers=args.workers,
                  scheduler=args.scheduler, folder=out, progress=not args.quiet)
     write_tables(res, out)
-    robust_report(out, res)
+    robust_report(out, res, front)
     _manifest(out, "robust", {"baseline": str(base.source), "reforms": [str(r.source) for r in reforms],
                               "futures": args.futures, "replicates": res.replicates, "seed": base.seed,
                               "uncertain_parameters": sorted(base.uncertainty.parameters),
@@ -52,15 +53,23 @@ def robust_command(args: argparse.Namespace, out: Path) -> int:
 
 
 def packages_command(args: argparse.Namespace, out: Path) -> int:
+    from importlib.metadata import version
+
     from allocsim.robust.packages import package_lines, search_packages, write_packages
 
     (base,) = _load([args.baseline], tuple(args.allow_path))
     levers = [s.strip() for s in args.levers.split(",")] if args.levers else None
     res = search_packages(base, levers=levers, replicates=args.replicates, futures=args.futures,
-                          workers=args.workers, scheduler=args.scheduler, folder=out, progress=not args.quiet)
+                          workers=args.workers, scheduler=args.scheduler, folder=out, progress=not args.quiet,
+                          search=args.search, evaluations=args.evaluations, population=args.population)
     write_packages(res, out)
     _manifest(out, "packages", {"baseline": str(base.source), "levers": res.levers,
-                                "replicates": res.replicates, "futures": res.futures, "seed": base.seed})
+                                "replicates": res.replicates, "futures": res.futures, "seed": base.seed,
+                                "search": res.search, "search_text": res.search_text(),
+                                "evaluations": res.evaluations, "budget": res.budget,
+                                "population": res.population, "generations": res.generations,
+                                # the front depends on the search library's version too
+                                **({"platypus_opt": version("platypus-opt")} if res.search == "nsga2" else {})})
     for line in package_lines(res):
         print(line)
     print(f"\nresults written to {out} (open {out / 'report.html'} in a browser, or `allocsim serve {out}`)")

@@ -1,8 +1,11 @@
 """Reform packages: which combinations of levers are worth their effort?
 
 Every combination of the ``[packages.levers]`` levels (each lever at the baseline's own value or
-one of its levels) is a package. Search is exhaustive (the shipped space is 2^7 × 2 × 2 = 512
-packages); a larger space is refused with a message rather than searched badly. Every package
+one of its levels) is a package. Search is exhaustive when the space is small (the shipped levels:
+2^7 × 2 × 2 = 512 packages); when it is larger than ``max_packages``, or a lever has a continuous
+``range`` (data sharing, participation), NSGA-II (platypus-opt, :mod:`allocsim.robust.nsga`)
+searches it within a budget of distinct packages, never simulating a package twice; the front is
+then the non-dominated set of every package it evaluated. Every package
 runs on the same seeds (common random numbers), so two packages differ by their levers, not by
 luck; objectives are means over ``replicates`` seeds. The Pareto front keeps the packages no
 other package beats on all four objectives at once: delivered benefit (higher), duplicate money
@@ -15,7 +18,7 @@ parameters take other plausible values.
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import matplotlib
@@ -28,10 +31,12 @@ import pandas as pd  # noqa: E402
 from allocsim.errors import Problem, UserError  # noqa: E402
 from allocsim.experiments.batch import Batch, evaluate_run, scenario_task  # noqa: E402
 from allocsim.experiments.batch import confidence_interval as ci  # noqa: E402
-from allocsim.experiments.executors import Evaluate  # noqa: E402
+from allocsim.experiments.executors import Evaluate, execute  # noqa: E402
 from allocsim.experiments.seeds import replicate_seeds  # noqa: E402
+from allocsim.experiments.store import RunStore, Task  # noqa: E402
 from allocsim.report.format import fmt, label  # noqa: E402
 from allocsim.robust.futures import RobustResult, get_field, robust, sign  # noqa: E402
+from allocsim.robust.nsga import Decision, nsga2, search_seed  # noqa: E402
 from allocsim.scenario.schema import Scenario  # noqa: E402
 from allocsim.store import atomic_write_csv  # noqa: E402
 
@@ -47,6 +52,22 @@ class PackageResult:
     replicates: int
     futures: int
     robust: RobustResult | None = None
+    search: str = "exhaustive"      # exhaustive | nsga2
+    evaluations: int = 0            # distinct packages simulated (each on ``replicates`` seeds)
+    budget: int | None = None       # NSGA-II: the evaluation budget, population, generations run
+    population: int | None = None
+    generations: int | None = None
+    proposals: int | None = None    # NSGA-II: candidates proposed, cache hits included
+    levels_only: bool = False       # exhaustive search although some lever has a continuous range
+
+    def search_text(self) -> str:
+        """Which search produced the front, in words."""
+        if self.search == "exhaustive":
+            return (f"exhaustive search of all {self.evaluations} packages"
+                    + (" of the listed levels; continuous ranges were not searched" if self.levels_only else ""))
+        return (f"NSGA-II (platypus-opt, seeded from the scenario seed): {self.evaluations} distinct packages "
+                f"simulated (budget {self.budget}) over {self.generations} generations of {self.population}; "
+                f"{self.proposals} candidates proposed, repeats taken from the cache")
 
 
 def _resolve_levers(baseline: Scenario, names: list[str] | None) -> list[str]:
@@ -95,7 +116,7 @@ def describe(baseline: Scenario, values: dict[str, object]) -> str:
         if v == get_field(baseline, k):
             continue
         short = k.removeprefix("levers.")
-        parts.append(short if v is True else f"{short}={v}")
+        parts.append(short if v is True else f"{short}={v:g}" if isinstance(v, float) else f"{short}={v}")
     return ", ".join(parts) or "today's rules"
 
 
@@ -112,35 +133,115 @@ def pareto_mask(values: np.ndarray) -> np.ndarray:
     return keep
 
 
-def search_packages(baseline: Scenario, *, levers: list[str] | None = None, replicates: int | None = None,
-                    futures: int | None = None, workers: int | None = None, scheduler: str | None = None,
-                    folder: Path | None = None, progress: bool = True,
-                    evaluate: Evaluate = evaluate_run) -> PackageResult:
-    """Exhaustive package search with common random numbers, the Pareto front, and each front
-    package's robustness share across sampled futures."""
-    keys = _resolve_levers(baseline, levers)
-    space = package_space(baseline, keys)
-    R = replicates or baseline.packages.replicates
-    F = baseline.packages.futures if futures is None else futures
-    seeds = replicate_seeds(baseline.seed, R)
-    cpp = baseline.uncertainty.citizens_per_province
-    scenarios, tasks = [], []
-    for p, values in enumerate(space):
+def choose_search(baseline: Scenario, levers: list[str], search: str | None = None) -> str:
+    """``exhaustive`` or ``nsga2``: auto picks exhaustive when no lever has a continuous range and
+    the combinations fit ``max_packages``."""
+    search = search or baseline.packages.search
+    if search != "auto":
+        return search
+    cfg = baseline.packages.levers
+    if any(cfg[k].range is not None for k in levers):
+        return "nsga2"
+    n = 1
+    for k in levers:
+        n *= len(dict.fromkeys([get_field(baseline, k), *cfg[k].levels]))
+    return "exhaustive" if n <= baseline.packages.max_packages else "nsga2"
+
+
+def decisions(baseline: Scenario, levers: list[str]) -> list[Decision]:
+    """The NSGA-II decision space: a switch or a lever's discrete levels (the baseline's value
+    first) as a choice, a lever with a ``range`` as a continuous level on its grid."""
+    out = []
+    for k in levers:
+        lev = baseline.packages.levers[k]
+        base = get_field(baseline, k)
+        if lev.range is not None:
+            low, high = lev.range
+            integer = isinstance(base, int) and not isinstance(base, bool)
+            step = lev.step or (high - low) / 20
+            out.append(Decision(k, low=low, high=high, step=max(step, 1) if integer else step, integer=integer))
+        else:
+            out.append(Decision(k, values=tuple(dict.fromkeys([base, *lev.levels]))))
+    return out
+
+
+@dataclass
+class _Runner:
+    """Runs packages on common seeds (the same R seeds for every package) and keeps the results;
+    package ``p``'s runs are tasks ``p * R .. p * R + R - 1`` (resumable run files)."""
+
+    baseline: Scenario
+    seeds: list[int]
+    evaluate: Evaluate
+    workers: int | None
+    scheduler: str | None
+    folder: Path | None
+    progress: bool
+    space: list[dict[str, object]] = field(default_factory=list)
+    scenarios: list[Scenario] = field(default_factory=list)
+    runs: dict[int, list[dict]] = field(default_factory=dict)
+
+    def add(self, values: dict[str, object]) -> list[Task]:
+        p = len(self.space)
         changes: dict[str, object] = {"name": f"pkg{p:04d}", **values}
+        cpp = self.baseline.uncertainty.citizens_per_province
         if cpp is not None:
             changes["simulation.citizens_per_province"] = cpp
-        psc = baseline.updated(changes)
-        scenarios.append(psc)
-        for r, s in enumerate(seeds):
-            tasks.append(scenario_task(psc, s, p * R + r, label=psc.name, params={"package": p, "replicate": r}))
-    batch = Batch(tasks, folder / "search" if folder else None)
-    batch.run(evaluate, workers=workers or baseline.experiments.workers,
-              scheduler=scheduler or baseline.experiments.scheduler, progress=progress,
-              description=f"packages ({len(space)} x {R} seeds)")
+        psc = self.baseline.updated(changes)
+        self.space.append(values)
+        self.scenarios.append(psc)
+        R = len(self.seeds)
+        return [scenario_task(psc, s, p * R + r, label=psc.name, params={"package": p, "replicate": r})
+                for r, s in enumerate(self.seeds)]
+
+    def collect(self, results: list[dict]) -> None:
+        for res in results:
+            self.runs.setdefault(res["params"]["package"], []).append(res["national"])
+
+    def run(self, values: list[dict[str, object]], description: str) -> list[int]:
+        """Simulate new packages (one parallel batch); return their package numbers."""
+        first = len(self.space)
+        tasks = [t for v in values for t in self.add(v)]
+        store = RunStore(self.folder / "evolve" if self.folder else None)
+        self.collect(execute(tasks, self.evaluate, store, workers=self.workers or self.baseline.experiments.workers,
+                             scheduler=self.scheduler or self.baseline.experiments.scheduler,
+                             progress=self.progress, description=description))
+        return list(range(first, len(self.space)))
+
+    def means(self, p: int) -> list[float]:
+        """Objective means over the package's seeds (the table's means)."""
+        return [ci(np.array([np.nan if r.get(m) is None else r[m] for r in self.runs[p]], float), 0.5)[0]
+                for m in OBJECTIVES]
+
+
+def search_packages(baseline: Scenario, *, levers: list[str] | None = None, replicates: int | None = None,
+                    futures: int | None = None, workers: int | None = None, scheduler: str | None = None,
+                    folder: Path | None = None, progress: bool = True, search: str | None = None,
+                    evaluations: int | None = None, population: int | None = None,
+                    evaluate: Evaluate = evaluate_run) -> PackageResult:
+    """Package search with common random numbers — exhaustive, or NSGA-II when the space is large
+    or has continuous levels — the Pareto front over every package evaluated, and each front
+    package's robustness share across sampled futures."""
+    keys = _resolve_levers(baseline, levers)
+    method = choose_search(baseline, keys, search)
+    R = replicates or baseline.packages.replicates
+    F = baseline.packages.futures if futures is None else futures
+    runner = _Runner(baseline, replicate_seeds(baseline.seed, R), evaluate, workers, scheduler, folder, progress)
+    info: dict[str, object] = {"search": method}
+    if method == "exhaustive":
+        space = package_space(baseline, keys)
+        tasks = [t for values in space for t in runner.add(values)]
+        batch = Batch(tasks, folder / "search" if folder else None)
+        batch.run(evaluate, workers=workers or baseline.experiments.workers,
+                  scheduler=scheduler or baseline.experiments.scheduler, progress=progress,
+                  description=f"packages ({len(space)} x {R} seeds)")
+        runner.collect(batch.results)
+        info["evaluations"] = len(space)
+        info["levels_only"] = any(baseline.packages.levers[k].range is not None for k in keys)
+    else:
+        info.update(_evolve(baseline, keys, runner, evaluations, population))
+    space, scenarios, by = runner.space, runner.scenarios, runner.runs
     conf = baseline.experiments.confidence
-    by: dict[int, list[dict]] = {}
-    for res in batch.results:
-        by.setdefault(res["params"]["package"], []).append(res["national"])
     rows = []
     for p, values in enumerate(space):
         row: dict[str, object] = {"package": f"pkg{p:04d}", "levers": describe(baseline, values)}
@@ -152,6 +253,8 @@ def search_packages(baseline: Scenario, *, levers: list[str] | None = None, repl
             row.update({m: mean, f"{m}_ci_low": lo, f"{m}_ci_high": hi})
         rows.append(row)
     table = pd.DataFrame(rows)
+    if "generation" in info:
+        table["generation"] = info.pop("generation")
     table["clearly_better_on"] = [_clearly_better(by[p], by[0], conf) for p in range(len(space))]
     goals = np.column_stack([sign(m) * table[m].to_numpy(float) for m in OBJECTIVES] + [-table["effort"].to_numpy(float)])
     goals = np.where(np.isfinite(goals), goals, -np.inf)
@@ -169,7 +272,32 @@ def search_packages(baseline: Scenario, *, levers: list[str] | None = None, repl
             for m in OBJECTIVES:
                 front[f"share_better_{m}"] = [rob.get((p, m), np.nan) for p in front["package"]]
             front["share_better_all"] = [_share_all(rres, p) for p in front["package"]]
-    return PackageResult(table, front, keys, R, F, rres)
+    return PackageResult(table, front, keys, R, F, rres, **info)  # type: ignore[arg-type]
+
+
+def _evolve(baseline: Scenario, keys: list[str], runner: _Runner, evaluations: int | None,
+            population: int | None) -> dict[str, object]:
+    """NSGA-II (platypus-opt) over the package space; today's rules are package 0 (the
+    reference of clearly_better_on). Objectives to minimise: −benefit, duplicates, delay, effort."""
+    cfg = baseline.packages
+    budget = evaluations or cfg.evaluations
+    pop = population or cfg.population
+    dec = decisions(baseline, keys)
+    today = tuple(get_field(baseline, k) for k in keys)
+
+    def objectives(cands: list[tuple]) -> list[list[float]]:
+        values = [dict(zip(keys, c, strict=True)) for c in cands]
+        done = len(runner.space)
+        ps = runner.run(values, f"NSGA-II packages {done + 1}-{done + len(values)} (budget {budget}) x "
+                        f"{len(runner.seeds)} seeds")
+        return [[-sign(m) * v for m, v in zip(OBJECTIVES, runner.means(p), strict=True)]
+                + [effort(baseline, values[i])] for i, p in enumerate(ps)]
+
+    log = nsga2(dec, objectives, len(OBJECTIVES) + 1, budget=budget, population=pop,
+                seed=search_seed(baseline.seed), initial=[today])
+    assert [tuple(v.values()) for v in runner.space] == log.candidates
+    return {"evaluations": len(log.candidates), "budget": budget, "population": pop,
+            "generations": log.generations, "proposals": log.proposals, "generation": log.generation}
 
 
 def _clearly_better(runs: list[dict], today: list[dict], conf: float) -> str:
@@ -212,6 +340,9 @@ def chart_front(res: PackageResult) -> plt.Figure:
         ax.set_title(f"{label(m)} ({'lower' if sign(m) < 0 else 'higher'} is better)", fontsize=9)
         ax.grid(alpha=0.3)
     axes[0].legend(fontsize=8)
+    how = "exhaustive search" if res.search == "exhaustive" else f"NSGA-II, {res.generations} generations"
+    fig.suptitle(f"{len(t)} packages ({how}) x {res.replicates} common seeds; front: {int(t['on_front'].sum())}",
+                 fontsize=10)
     fig.tight_layout()
     return fig
 
@@ -233,6 +364,11 @@ def write_packages(res: PackageResult, folder: Path) -> None:
     cols = ["package", "levers", "effort", *OBJECTIVES, "clearly_better_on",
             *[c for c in res.front.columns if c.startswith("share_better")]]
     rep.table(res.front[cols])
+    if res.search != "exhaustive":
+        rep.p("NSGA-II searched the switches as binaries and data sharing / participation over their "
+              "ranges on a grid; the front is the non-dominated set of every package it simulated, so "
+              "a package outside it may be missing, never a dominated one on it. Same scenario seed, "
+              "same front.", "muted")
     rep.p(f"Every package ran on the same {res.replicates} seeds (common random numbers); objectives are "
           f"means over those seeds, with confidence intervals in packages.csv; clearly_better_on names the objectives on which the package beats today's rules beyond seed noise (paired interval). Robustness shares: share of "
           f"{res.futures} sampled futures in which the package beats today's rules (share_better_all: on "
@@ -244,9 +380,10 @@ def write_packages(res: PackageResult, folder: Path) -> None:
 def front_paragraph(res: PackageResult) -> str:
     t, f = res.packages, res.front
     base = t[t["effort"] == 0].iloc[0] if (t["effort"] == 0).any() else None
-    s = (f"{len(t)} packages of {len(res.levers)} levers were run on {res.replicates} common seeds each; "
-         f"{len(f)} are on the Pareto front of delivered benefit, duplicate money, delay and reform effort "
-         "(no other package is at least as good on all four and better on one).")
+    s = (f"{len(t)} packages of {len(res.levers)} levers were run on {res.replicates} common seeds each "
+         f"({res.search_text()}); {len(f)} are on the Pareto front of delivered benefit, duplicate money, "
+         "delay and reform effort (no other package evaluated is at least as good on all four and better "
+         "on one).")
     if base is not None and len(f) > 1:
         cheap = f[f["effort"] > 0].iloc[0]
         s += (f" The cheapest front package ({cheap['levers']}, effort {cheap['effort']:g}) changes duplicate "

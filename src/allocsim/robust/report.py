@@ -4,6 +4,8 @@ one plain paragraph a committee can read aloud."""
 from __future__ import annotations
 
 import html
+import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import matplotlib
@@ -12,9 +14,11 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from allocsim.errors import Problem, UserError  # noqa: E402
 from allocsim.report.format import fmt, label  # noqa: E402
 from allocsim.report.html import Report  # noqa: E402
 from allocsim.robust.futures import RobustResult, sign  # noqa: E402
+from allocsim.scenario.uncertainty import HEADLINE_METRICS  # noqa: E402
 from allocsim.store import atomic_write_csv  # noqa: E402
 
 #: Files of a robust result folder (the committee page reads them).
@@ -98,8 +102,90 @@ def chart_trajectory(traj: pd.DataFrame, title: str) -> plt.Figure:
     return fig
 
 
-def robust_report(folder: Path, res: RobustResult, packages: pd.DataFrame | None = None) -> Path:
-    """report.html: the plain paragraph, the robustness table, PRIM boxes, feature scores."""
+@dataclass
+class PackageFront:
+    """A package search's front as its folder holds it (package_front.csv and the manifest)."""
+
+    table: pd.DataFrame
+    folder: Path
+    search: str = ""        # which search produced it, in words (from the manifest)
+
+
+def read_front(folder: Path, given: bool = False) -> PackageFront | None:
+    """The front of a packages result folder; None when ``folder`` has none and was not named
+    explicitly (``--packages``), a clear error when it was."""
+    f = folder / "package_front.csv"
+    if not f.is_file():
+        if given:
+            raise UserError(Problem(str(folder), "--packages", "not a packages result folder (no "
+                                    "package_front.csv); run `allocsim packages BASELINE --out DIR` first"))
+        return None
+    try:
+        table = pd.read_csv(f)
+    except (OSError, ValueError) as err:
+        raise UserError(Problem(str(f), "package_front.csv", f"unreadable: {err}")) from None
+    missing = [c for c in ("package", "levers", "effort", *HEADLINE_METRICS) if c not in table.columns]
+    if missing:
+        raise UserError(Problem(str(f), "package_front.csv", f"missing columns: {', '.join(missing)}"))
+    search = ""
+    man = folder / "manifest.json"
+    if man.is_file():
+        try:
+            m = json.loads(man.read_text(encoding="utf-8"))
+        except ValueError:
+            m = {}
+        if m.get("command") == "packages":
+            search = str(m.get("search_text") or m.get("search") or "exhaustive search")
+    return PackageFront(table, folder, search)
+
+
+def front_section(rep: Report, front: PackageFront) -> None:
+    """The package front: one sentence, then the table (numbers as in package_front.csv)."""
+    t = front.table
+    seeds = int(t["seeds"].iloc[0]) if "seeds" in t.columns and len(t) else None
+    s = (f"{len(t)} reform packages are on the Pareto front of delivered benefit, duplicate money, delay "
+         "and reform effort" + (f" ({front.search})" if front.search else "")
+         + (f"; every package ran on the same {seeds} seeds (common random numbers)" if seeds else "")
+         + f". From {front.folder.name}/package_front.csv.")
+    rep.p(html.escape(s), "muted")
+    rep.raw(_front_table(t))
+
+
+def _front_table(t: pd.DataFrame) -> str:
+    share = "share_better_all" if "share_better_all" in t.columns else None
+    heads = ["package", "levers", "effort", *(label(m) for m in HEADLINE_METRICS), "clearly better on"]
+    if share:
+        heads.append("better on all three, share of futures")
+    rows = []
+    for r in t.to_dict("records"):
+        cells = [html.escape(str(r["package"])), html.escape(str(r["levers"]))]
+        attrs = f'data-package="{html.escape(str(r["package"]))}" data-effort="{float(r["effort"])!r}"'
+        nums = [f'<td class="num">{float(r["effort"]):g}</td>']
+        for m in HEADLINE_METRICS:
+            attrs += f' data-{m.replace("_", "-")}="{float(r[m])!r}"'
+            nums.append(f'<td class="num">{fmt(m, r[m])}</td>')
+        better = r.get("clearly_better_on")
+        tail = [f"<td>{html.escape(label_list(better))}</td>"]
+        if share:
+            v = r[share]
+            attrs += f' data-share-better-all="{float(v)!r}"'
+            tail.append(f'<td class="num">{"–" if pd.isna(v) else f"{v:.0%}"}</td>')
+        rows.append(f"<tr {attrs}>" + "".join(f"<td>{c}</td>" for c in cells) + "".join(nums)
+                    + "".join(tail) + "</tr>")
+    return ('<table id="package-front-table"><thead><tr>' + "".join(f"<th>{h}</th>" for h in heads)
+            + "</tr></thead><tbody>" + "".join(rows) + "</tbody></table>")
+
+
+def label_list(value: object) -> str:
+    """'duplicate_money_thb, effective_benefit_thb' -> their labels; empty for none."""
+    if not isinstance(value, str) or not value.strip():
+        return "–"
+    return ", ".join(label(v.strip()) for v in value.split(","))
+
+
+def robust_report(folder: Path, res: RobustResult, front: PackageFront | None = None) -> Path:
+    """report.html: the plain paragraph, the robustness table, PRIM boxes, the package front (when
+    a package search ran into the same folder or was named with --packages), feature scores."""
     heads = list(dict.fromkeys(res.boxes["metric"])) if len(res.boxes) else []
     rep = Report(f"allocsim robust — {res.baseline} vs {', '.join(res.reforms)}", folder)
     rep.p(html.escape(plain_paragraph(res)), "summary")
@@ -132,6 +218,9 @@ def robust_report(folder: Path, res: RobustResult, packages: pd.DataFrame | None
             rep.figure(chart_trajectory(grp, f"{reform}: {label(m)}"), f"prim_{reform}_{m}",
                        f"PRIM peeling trajectory for {reform}, {m}")
         rep.raw("</div>")
+    if front is not None:
+        rep.h2("Reform packages: the Pareto front", "packages")
+        front_section(rep, front)
     rep.h2("Which uncertainties drive each reform's effect", "scores")
     rep.p("Spearman rank correlation of each uncertain parameter with the reform − baseline difference "
           "across futures (top 5 per reform and metric; all in feature_scores.csv).", "muted")
@@ -140,9 +229,6 @@ def robust_report(folder: Path, res: RobustResult, packages: pd.DataFrame | None
                                                    "p_value"]]
         rep.table(top.assign(spearman_rho=top["spearman_rho"].round(3), p_value=top["p_value"].round(4)),
                   formats={"spearman_rho": "x", "p_value": "x", "rank": "x"})
-    if packages is not None and len(packages):
-        rep.h2("Reform packages", "packages")
-        rep.table(packages)
     return rep.write()
 
 
@@ -194,4 +280,4 @@ def robust_lines(res: RobustResult) -> list[str]:
     return lines
 
 
-__all__ = ["FILES", "plain_paragraph", "robust_lines", "robust_report", "write_tables"]
+__all__ = ["FILES", "PackageFront", "front_section", "plain_paragraph", "read_front", "robust_lines", "robust_report", "write_tables"]

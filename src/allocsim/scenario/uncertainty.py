@@ -13,6 +13,7 @@ rule set by law uncertain (see :data:`FIXED_FIELDS`).
 from __future__ import annotations
 
 import functools
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -83,6 +84,24 @@ class PackageLever(Section):
     effort: float = Field(ge=0, le=1e6, description="illustrative reform effort per unit of change "
                           "from the baseline (a boolean switched on counts 1)")
     reason: str = Field("", description="one line: why this effort score")
+    range: tuple[float, float] | None = Field(
+        None, description="[low, high]: a numeric lever's continuous levels, searched by the "
+        "evolutionary search (exhaustive search tries only `levels`)")
+    step: float | None = Field(None, gt=0, description="grid of the continuous levels (default: a "
+                               "twentieth of the range); a package is a point on this grid, so the "
+                               "same package is never simulated twice")
+
+    @model_validator(mode="after")
+    def _range(self) -> PackageLever:
+        if self.range is not None:
+            low, high = self.range
+            if not low < high:
+                raise ValueError(f"range: low ({low}) must be below high ({high})")
+            if self.step is not None and self.step > high - low:
+                raise ValueError(f"step ({self.step}) is larger than the range {high - low}")
+        elif self.step is not None:
+            raise ValueError("step needs a range = [low, high]")
+        return self
 
 
 class PackagesConfig(Section):
@@ -92,6 +111,13 @@ class PackagesConfig(Section):
     futures: int = Field(20, ge=0, le=100_000, description="futures each front package is run in "
                          "for its robustness share (0: skip)")
     max_packages: int = Field(4096, ge=1, le=1_000_000, description="largest exhaustive search")
+    search: Literal["auto", "exhaustive", "nsga2"] = Field(
+        "auto", description="auto: exhaustive when no lever has a continuous range and the "
+        "combinations fit max_packages, else NSGA-II (platypus-opt)")
+    evaluations: int = Field(400, ge=2, le=1_000_000, description="NSGA-II budget: distinct "
+                             "packages simulated (each on `replicates` seeds); the search stops "
+                             "at the first generation that reaches it")
+    population: int = Field(40, ge=4, le=10_000, description="NSGA-II population size")
 
 
 def check_uncertainty(cfg: UncertaintyConfig, sections: dict[str, BaseModel | object]) -> UncertaintyConfig:
@@ -114,7 +140,8 @@ def check_packages(cfg: PackagesConfig, sections: dict[str, BaseModel | object])
             problems.append(f"packages.levers.{dotted}: a package combines reform levers "
                             "(fields under levers., see `allocsim levers`)")
             continue
-        why = _field_problem(dotted, list(lever.levels), sections, False, dumps)
+        values = list(lever.levels) + (list(lever.range) if lever.range is not None else [])
+        why = _field_problem(dotted, values, sections, lever.range is not None, dumps)
         if why:
             problems.append(f"packages.levers.{dotted}: {why}")
     if problems:

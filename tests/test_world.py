@@ -105,6 +105,7 @@ def test_only_the_selection_is_funded_and_plan_vs_delivery_adds_up() -> None:
 
 
 def test_multi_year_tranches_must_win_again_today_and_are_committed_under_the_reform() -> None:
+    share = {}
     for reform in (False, True):
         m = run(seed=7, years=2, multi_year_projects=reform)
         p = m.tables()["sim_projects"]
@@ -115,10 +116,11 @@ def test_multi_year_tranches_must_win_again_today_and_are_committed_under_the_re
         # a later tranche exists only for a project whose previous tranche was funded
         assert first.loc[cont["project_id"], "funded"].all()
         assert (cont["committed"] == reform).all()
-        if reform:  # committed tranches are funded first, out of the year's envelope
-            assert cont["funded"].mean() > 0.95
-        else:       # today each tranche competes again and some lose
-            assert cont["funded"].mean() < 1.0
+        share[reform] = cont["funded"].mean()
+    # committed tranches are funded first, out of the year's envelope (a few still fail on a
+    # holder's money or co-funding: 0.91-0.95 over seeds, on main too); today each competes again
+    assert share[False] < 1.0
+    assert share[True] > 0.9 and share[True] > share[False] + 0.15, share
 
 
 def zero_friction() -> BudgetModel:
@@ -156,15 +158,26 @@ def test_lapse_comes_only_from_money_and_frictions_not_from_multi_year_artefacts
     assert lapse(multi) <= lapse(single) + 0.05
 
 
-def paired(metric: str, a: dict, b: dict, seeds: range) -> tuple[float, float]:
-    x = np.array([run(seed=s, years=1, **a).tables()["sim_national"][metric].sum() for s in seeds])
-    y = np.array([run(seed=s, years=1, **b).tables()["sim_national"][metric].sum() for s in seeds])
+@cache
+def national(seed: int, data_sharing: float) -> pd.DataFrame:
+    """The scenario's full horizon (later years carry continuation tranches and rejected copies
+    that differ between the paired runs), small citizen sample to keep the test fast."""
+    m = BudgetModel(BASE, seed=seed, years=BASE.simulation.years, citizens_per_province=10,
+                    data_sharing=data_sharing)
+    m.run()
+    return m.tables()["sim_national"]
+
+
+def paired(metric: str, a: float, b: float, seeds: range) -> tuple[float, float]:
+    x = np.array([national(s, a)[metric].sum() for s in seeds])
+    y = np.array([national(s, b)[metric].sum() for s in seeds])
     return float(np.std(y - x, ddof=1)), float(np.std(x, ddof=1))
 
 
 @pytest.mark.parametrize("metric", ["disbursed_thb", "duplicates_approved", "mean_days_to_disbursement"])
 def test_common_random_numbers_make_paired_differences_precise(metric: str) -> None:
-    diff_sd, single_sd = paired(metric, {"data_sharing": 0.30}, {"data_sharing": 0.31}, range(8))
+    assert BASE.simulation.years >= 3
+    diff_sd, single_sd = paired(metric, 0.30, 0.31, range(8))
     assert single_sd > 0
     assert diff_sd <= 0.30 * single_sd, (diff_sd, single_sd)
 

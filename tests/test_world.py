@@ -123,14 +123,18 @@ def test_multi_year_tranches_must_win_again_today_and_are_committed_under_the_re
     assert share[True] > 0.9 and share[True] > share[False] + 0.15, share
 
 
-def zero_friction() -> BudgetModel:
+def zero_friction(rule: str | None = None) -> BudgetModel:
     sim = BASE.simulation.model_copy(update={
         "change_hazard_per_week": 0.0, "change_hazard_construction": 0.0, "province_staff": 100,
         "staff_with_delegation": 100, "procurement_days": 1.0, "procurement_days_construction": 1.0,
         "years": 2, "citizens_per_province": 20})
     lv = BASE.levers.model_copy(update={"single_gateway": True, "data_sharing": 1.0, "delegated_changes": True,
-                                        "personnel_delegation": True, "multi_year_projects": True})
+                                        "personnel_delegation": True, "multi_year_projects": True,
+                                        **({"allocation_rule": rule} if rule else {})})
     sc = BASE.model_copy(update={"simulation": sim, "levers": lv})
+    if rule == "optimal":  # a small catalogue keeps two MILP solves quick
+        sc = sc.model_copy(update={"catalogue": BASE.catalogue.model_copy(
+            update={"projects_per_province": 6, "projects_per_cluster": 3})})
     m = BudgetModel(sc, seed=11)
     m.run()
     return m
@@ -146,6 +150,18 @@ def test_zero_friction_delivers_the_plan() -> None:
     assert (sel["disbursed_thb"] == sel["cost_thb"]).all()          # every planned baht paid
     assert int(sel["disbursed_thb"].sum()) == int(nat["planned_thb"])
     assert nat["duplicates_funded"] == 0 and nat["carried_over_thb"] == 0
+
+
+def test_zero_friction_optimal_rule_executes_its_own_selection_and_delivers_the_plan() -> None:
+    m = zero_friction("optimal")
+    t = m.tables()
+    assert (t["world_years"]["selection_status"] == "optimal").all()
+    p = t["sim_projects"]
+    nat = t["plan_vs_delivery"].set_index("area").loc["national"]
+    assert p["selected"].any()
+    assert (p["funded"] == p["selected"]).all()  # the optimiser's copy of an idea is no copy
+    assert nat["delivered_benefit_thb"] == pytest.approx(nat["planned_benefit_thb"], rel=1e-6)
+    assert nat["funded_thb"] == nat["planned_thb"]
 
 
 def test_lapse_comes_only_from_money_and_frictions_not_from_multi_year_artefacts() -> None:

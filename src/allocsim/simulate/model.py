@@ -265,7 +265,11 @@ class BudgetModel(mesa.Model):
             base = int(self.book["group"].max(initial=-1)) + 1
             gid[has] = base + codes
             seen: set[int] = set()
-            for k in np.flatnonzero(has):  # the first proposal of an idea is the original
+            # the first proposal of an idea is the original; when the optimiser's selection is
+            # executed, only selected proposals count: an unselected original makes no copy of
+            # the one the optimiser chose (it is a copy only if another member is selected too)
+            cand = has if plan.selected is None else has & plan.selected
+            for k in np.flatnonzero(cand):
                 copy[k] = gid[k] in seen
                 seen.add(int(gid[k]))
         share = p["min_local_share"].to_numpy(float)

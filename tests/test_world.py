@@ -97,7 +97,8 @@ def test_only_the_selection_is_funded_and_plan_vs_delivery_adds_up() -> None:
     for col in ("planned_benefit_thb", "planned_thb", "money_thb", "disbursed_thb", "lapsed_thb"):
         if col in ("money_thb", "disbursed_thb", "lapsed_thb"):  # national includes the cluster pots
             clusters = t["sim_ledger"][t["sim_ledger"]["holder"].str.startswith("cluster:")][col].sum()
-            assert nat[col] == pytest.approx(prov[col].sum() + clusters)
+            unalloc = nat["unallocated_thb"] if col == "lapsed_thb" else 0.0  # lapsed at source
+            assert nat[col] == pytest.approx(prov[col].sum() + clusters + unalloc)
         else:
             assert nat[col] == pytest.approx(prov[col].sum())
     assert nat["planned_benefit_thb"] == pytest.approx(p.loc[p["selected"], "planned_benefit_thb"].sum())
@@ -162,6 +163,37 @@ def test_zero_friction_optimal_rule_executes_its_own_selection_and_delivers_the_
     assert (p["funded"] == p["selected"]).all()  # the optimiser's copy of an idea is no copy
     assert nat["delivered_benefit_thb"] == pytest.approx(nat["planned_benefit_thb"], rel=1e-6)
     assert nat["funded_thb"] == nat["planned_thb"]
+
+
+def test_envelope_is_holders_money_plus_unallocated_every_year_and_unallocated_lapses() -> None:
+    env = sum(int(round(v * 1e6)) for v in BASE.allocation.envelope_mthb.values()) \
+        + int(round(BASE.allocation.cluster_envelope_mthb * 1e6))  # oracle: the scenario itself
+    for m in (zero_friction("optimal"), run()):
+        t = m.tables()
+        nat, led = t["sim_national"].set_index("fiscal_year"), t["sim_ledger"]
+        money = led.groupby("fiscal_year")["money_thb"].sum()
+        assert (nat["envelope_thb"] == env).all()
+        assert (nat["unallocated_thb"] >= 0).all()
+        assert (money + nat["unallocated_thb"] == env).all()  # no baht vanishes from the ledger
+        pvd = t["plan_vs_delivery"].set_index("area").loc["national"]
+        assert pvd["unallocated_thb"] == nat["unallocated_thb"].sum()
+        assert pvd["lapsed_thb"] == led["lapsed_thb"].sum() + nat["unallocated_thb"].sum()
+    assert zero_friction("optimal").tables()["sim_national"]["unallocated_thb"].sum() > 0  # the LP case
+
+
+class OverAllocate(BudgetModel):
+    """Gives one holder a baht more than its source's envelope."""
+
+    def start_year(self) -> None:
+        super().start_year()
+        self.budget_new[0] += 1
+        self.budget_left[0] += 1
+
+
+def test_money_beyond_the_envelope_stops_the_run_naming_the_year() -> None:
+    m = OverAllocate(BASE, seed=2, years=1, citizens_per_province=10)
+    with pytest.raises(InvariantError, match=f"FY{BASE.first_fiscal_year}.*{B.SOURCES[0]}"):
+        m.run()
 
 
 def test_lapse_comes_only_from_money_and_frictions_not_from_multi_year_artefacts() -> None:

@@ -184,6 +184,7 @@ class BudgetModel(mesa.Model):
         self.carry_in = np.zeros_like(self.budget_new)
         self.released = np.zeros_like(self.budget_new)
         self.cofund_left = np.zeros(self.n_provinces)
+        self.unallocated_thb = 0
         self.datacollector = mesa.DataCollector(model_reporters={
             "disbursed_mthb": lambda m: m.recorder.total("disbursed") / 1e6,
             "duplicates_approved": lambda m: m.recorder.total("duplicates_approved"),
@@ -576,6 +577,7 @@ class BudgetModel(mesa.Model):
             raise InvariantError(f"money not conserved in FY{fy} for budget holder {self.holder_names[i]}: "
                                  f"allocation {self.budget_new[i]} THB != funded {funded[i]} + unfunded "
                                  f"{self.budget_left[i]}")
+        self.unallocated_thb = self.unallocated(fy)
         self.money_rows.append((fy, self.budget_new.copy(), funded, self.budget_left.copy()))
         self.world.close_year(self.plans[-1], np.isin(st[this], (B.PROCUREMENT, B.EXECUTING, B.DONE, B.CANCELLED)),
                               (st[this] == B.CANCELLED) | bk["cancel"][this])
@@ -597,6 +599,28 @@ class BudgetModel(mesa.Model):
         self.citizens.update_satisfaction(relief, delay, sim.satisfaction_relief, sim.satisfaction_delay_per_100_days)
         self.recorder.close_year(y, allocated, disbursed, carry_out, lapsed, by.sum(axis=1), touched)
         self.budget_left[:] = 0
+
+    def envelopes_thb(self) -> np.ndarray:
+        """The scenario's envelope per money source (provincial sources, then the cluster pot),
+        in whole baht at the rounding rule of ``world.py``."""
+        a = self.scenario.allocation
+        return np.array([int(to_thb(a.envelope_mthb.get(s, 0.0))) for s in B.SOURCES]
+                        + [int(to_thb(a.cluster_envelope_mthb))], np.int64)
+
+    def unallocated(self, fy: int) -> int:
+        """Envelope money the allocation gave to no holder this year (the allocation LP may leave
+        some unassigned): it lapses at source. Checks envelope = holders' money + unallocated for
+        every source, i.e. no source's holders hold more than its envelope."""
+        n, k = self.n_provinces, self.n_sources * self.n_provinces
+        held = np.append(self.budget_new[:k].reshape(self.n_sources, n).sum(axis=1), self.budget_new[k:].sum())
+        env = self.envelopes_thb()
+        names = [*B.SOURCES, "cluster_budget"]
+        bad = np.flatnonzero(held > env)
+        if len(bad):
+            i = int(bad[0])
+            raise InvariantError(f"money not conserved in FY{fy} for source {names[i]}: holders hold "
+                                 f"{held[i]} THB but the envelope is {env[i]} THB")
+        return int((env - held).sum())
 
     def _effective(self, rows: np.ndarray, y: int) -> np.ndarray:
         """Benefit that reached needs this year: spending share × potential, less for wants, for

@@ -256,6 +256,32 @@ def test_optimal_rule_simulates_exactly_the_portfolio_the_run_reports(scenario_d
     assert (r.tables["loop_allocation"]["selection_status"] == "optimal").all()
 
 
+def test_run_reconciles_the_optimisers_written_tables_with_the_simulation(scenario_dir) -> None:
+    from allocsim.errors import RunError
+    from allocsim.experiments.loop import run_world
+    from allocsim.experiments.run import build_inputs, reconcile_engines, run_scenario
+    from allocsim.experiments.seeds import loop_seed
+    from tests.conftest import write
+
+    f = write(scenario_dir / "opt.toml", 'extends = "baseline.toml"\nname = "opt"\n[catalogue]\n'
+              'projects_per_province = 6\nprojects_per_cluster = 3\n[levers]\nallocation_rule = "optimal"\n'
+              "[simulation]\nyears = 1\ncitizens_per_province = 10\n")
+    sc = load_scenario(f)
+    r = run_scenario(sc)  # runs reconcile_engines itself: the two engines agree
+    _, model = run_world(sc, build_inputs(sc)[1], loop_seed(sc.seed))  # the same world again
+    reconcile_engines(r.tables, model)
+    alloc = r.tables["allocation"].copy()
+    k = int(np.flatnonzero((alloc["level"] == "province") & (alloc["amount_mthb"] > 0))[0])
+    alloc.loc[alloc.index[k], "amount_mthb"] += 1.0  # one province's money off by 1 M THB
+    with pytest.raises(RunError, match=f"holder {alloc['area'].iat[k]}:{alloc['source'].iat[k]}"):
+        reconcile_engines(r.tables | {"allocation": alloc}, model)
+    port = r.tables["portfolio"].copy()
+    j = int(np.flatnonzero(port["selected"])[0])
+    port.loc[port.index[j], "selected"] = False  # the report would list a project the sim did not run
+    with pytest.raises(RunError, match=str(port["project_id"].iat[j])):
+        reconcile_engines(r.tables | {"portfolio": port}, model)
+
+
 def test_user_projects_enter_the_book_in_their_fiscal_year_with_their_ids(scenario_dir) -> None:
     from allocsim.experiments.loop import run_loop
     from allocsim.experiments.run import build_inputs

@@ -97,7 +97,8 @@ def test_only_the_selection_is_funded_and_plan_vs_delivery_adds_up() -> None:
     for col in ("planned_benefit_thb", "planned_thb", "money_thb", "disbursed_thb", "lapsed_thb"):
         if col in ("money_thb", "disbursed_thb", "lapsed_thb"):  # national includes the cluster pots
             clusters = t["sim_ledger"][t["sim_ledger"]["holder"].str.startswith("cluster:")][col].sum()
-            assert nat[col] == pytest.approx(prov[col].sum() + clusters)
+            unalloc = nat["unallocated_thb"] if col == "lapsed_thb" else 0.0  # lapsed at source
+            assert nat[col] == pytest.approx(prov[col].sum() + clusters + unalloc)
         else:
             assert nat[col] == pytest.approx(prov[col].sum())
     assert nat["planned_benefit_thb"] == pytest.approx(p.loc[p["selected"], "planned_benefit_thb"].sum())
@@ -105,6 +106,7 @@ def test_only_the_selection_is_funded_and_plan_vs_delivery_adds_up() -> None:
 
 
 def test_multi_year_tranches_must_win_again_today_and_are_committed_under_the_reform() -> None:
+    share = {}
     for reform in (False, True):
         m = run(seed=7, years=2, multi_year_projects=reform)
         p = m.tables()["sim_projects"]
@@ -115,20 +117,25 @@ def test_multi_year_tranches_must_win_again_today_and_are_committed_under_the_re
         # a later tranche exists only for a project whose previous tranche was funded
         assert first.loc[cont["project_id"], "funded"].all()
         assert (cont["committed"] == reform).all()
-        if reform:  # committed tranches are funded first, out of the year's envelope
-            assert cont["funded"].mean() > 0.95
-        else:       # today each tranche competes again and some lose
-            assert cont["funded"].mean() < 1.0
+        share[reform] = cont["funded"].mean()
+    # committed tranches are funded first, out of the year's envelope (a few still fail on a
+    # holder's money or co-funding: 0.91-0.95 over seeds, on main too); today each competes again
+    assert share[False] < 1.0
+    assert share[True] > 0.9 and share[True] > share[False] + 0.15, share
 
 
-def zero_friction() -> BudgetModel:
+def zero_friction(rule: str | None = None) -> BudgetModel:
     sim = BASE.simulation.model_copy(update={
         "change_hazard_per_week": 0.0, "change_hazard_construction": 0.0, "province_staff": 100,
         "staff_with_delegation": 100, "procurement_days": 1.0, "procurement_days_construction": 1.0,
         "years": 2, "citizens_per_province": 20})
     lv = BASE.levers.model_copy(update={"single_gateway": True, "data_sharing": 1.0, "delegated_changes": True,
-                                        "personnel_delegation": True, "multi_year_projects": True})
+                                        "personnel_delegation": True, "multi_year_projects": True,
+                                        **({"allocation_rule": rule} if rule else {})})
     sc = BASE.model_copy(update={"simulation": sim, "levers": lv})
+    if rule == "optimal":  # a small catalogue keeps two MILP solves quick
+        sc = sc.model_copy(update={"catalogue": BASE.catalogue.model_copy(
+            update={"projects_per_province": 6, "projects_per_cluster": 3})})
     m = BudgetModel(sc, seed=11)
     m.run()
     return m
@@ -146,6 +153,49 @@ def test_zero_friction_delivers_the_plan() -> None:
     assert nat["duplicates_funded"] == 0 and nat["carried_over_thb"] == 0
 
 
+def test_zero_friction_optimal_rule_executes_its_own_selection_and_delivers_the_plan() -> None:
+    m = zero_friction("optimal")
+    t = m.tables()
+    assert (t["world_years"]["selection_status"] == "optimal").all()
+    p = t["sim_projects"]
+    nat = t["plan_vs_delivery"].set_index("area").loc["national"]
+    assert p["selected"].any()
+    assert (p["funded"] == p["selected"]).all()  # the optimiser's copy of an idea is no copy
+    assert nat["delivered_benefit_thb"] == pytest.approx(nat["planned_benefit_thb"], rel=1e-6)
+    assert nat["funded_thb"] == nat["planned_thb"]
+
+
+def test_envelope_is_holders_money_plus_unallocated_every_year_and_unallocated_lapses() -> None:
+    env = sum(int(round(v * 1e6)) for v in BASE.allocation.envelope_mthb.values()) \
+        + int(round(BASE.allocation.cluster_envelope_mthb * 1e6))  # oracle: the scenario itself
+    for m in (zero_friction("optimal"), run()):
+        t = m.tables()
+        nat, led = t["sim_national"].set_index("fiscal_year"), t["sim_ledger"]
+        money = led.groupby("fiscal_year")["money_thb"].sum()
+        assert (nat["envelope_thb"] == env).all()
+        assert (nat["unallocated_thb"] >= 0).all()
+        assert (money + nat["unallocated_thb"] == env).all()  # no baht vanishes from the ledger
+        pvd = t["plan_vs_delivery"].set_index("area").loc["national"]
+        assert pvd["unallocated_thb"] == nat["unallocated_thb"].sum()
+        assert pvd["lapsed_thb"] == led["lapsed_thb"].sum() + nat["unallocated_thb"].sum()
+    assert zero_friction("optimal").tables()["sim_national"]["unallocated_thb"].sum() > 0  # the LP case
+
+
+class OverAllocate(BudgetModel):
+    """Gives one holder a baht more than its source's envelope."""
+
+    def start_year(self) -> None:
+        super().start_year()
+        self.budget_new[0] += 1
+        self.budget_left[0] += 1
+
+
+def test_money_beyond_the_envelope_stops_the_run_naming_the_year() -> None:
+    m = OverAllocate(BASE, seed=2, years=1, citizens_per_province=10)
+    with pytest.raises(InvariantError, match=f"FY{BASE.first_fiscal_year}.*{B.SOURCES[0]}"):
+        m.run()
+
+
 def test_lapse_comes_only_from_money_and_frictions_not_from_multi_year_artefacts() -> None:
     p = run().tables()["sim_projects"]
     # every tranche is executable within its year: no funded multi-year tranche lapses merely for
@@ -156,15 +206,26 @@ def test_lapse_comes_only_from_money_and_frictions_not_from_multi_year_artefacts
     assert lapse(multi) <= lapse(single) + 0.05
 
 
-def paired(metric: str, a: dict, b: dict, seeds: range) -> tuple[float, float]:
-    x = np.array([run(seed=s, years=1, **a).tables()["sim_national"][metric].sum() for s in seeds])
-    y = np.array([run(seed=s, years=1, **b).tables()["sim_national"][metric].sum() for s in seeds])
+@cache
+def national(seed: int, data_sharing: float) -> pd.DataFrame:
+    """The scenario's full horizon (later years carry continuation tranches and rejected copies
+    that differ between the paired runs), small citizen sample to keep the test fast."""
+    m = BudgetModel(BASE, seed=seed, years=BASE.simulation.years, citizens_per_province=10,
+                    data_sharing=data_sharing)
+    m.run()
+    return m.tables()["sim_national"]
+
+
+def paired(metric: str, a: float, b: float, seeds: range) -> tuple[float, float]:
+    x = np.array([national(s, a)[metric].sum() for s in seeds])
+    y = np.array([national(s, b)[metric].sum() for s in seeds])
     return float(np.std(y - x, ddof=1)), float(np.std(x, ddof=1))
 
 
 @pytest.mark.parametrize("metric", ["disbursed_thb", "duplicates_approved", "mean_days_to_disbursement"])
 def test_common_random_numbers_make_paired_differences_precise(metric: str) -> None:
-    diff_sd, single_sd = paired(metric, {"data_sharing": 0.30}, {"data_sharing": 0.31}, range(8))
+    assert BASE.simulation.years >= 3
+    diff_sd, single_sd = paired(metric, 0.30, 0.31, range(8))
     assert single_sd > 0
     assert diff_sd <= 0.30 * single_sd, (diff_sd, single_sd)
 
@@ -193,6 +254,32 @@ def test_optimal_rule_simulates_exactly_the_portfolio_the_run_reports(scenario_d
     assert chosen and chosen == set(sim.loc[sim["selected"], "project_id"])  # one decision
     assert set(sim.loc[sim["funded"], "project_id"]) <= chosen
     assert (r.tables["loop_allocation"]["selection_status"] == "optimal").all()
+
+
+def test_run_reconciles_the_optimisers_written_tables_with_the_simulation(scenario_dir) -> None:
+    from allocsim.errors import RunError
+    from allocsim.experiments.loop import run_world
+    from allocsim.experiments.run import build_inputs, reconcile_engines, run_scenario
+    from allocsim.experiments.seeds import loop_seed
+    from tests.conftest import write
+
+    f = write(scenario_dir / "opt.toml", 'extends = "baseline.toml"\nname = "opt"\n[catalogue]\n'
+              'projects_per_province = 6\nprojects_per_cluster = 3\n[levers]\nallocation_rule = "optimal"\n'
+              "[simulation]\nyears = 1\ncitizens_per_province = 10\n")
+    sc = load_scenario(f)
+    r = run_scenario(sc)  # runs reconcile_engines itself: the two engines agree
+    _, model = run_world(sc, build_inputs(sc)[1], loop_seed(sc.seed))  # the same world again
+    reconcile_engines(r.tables, model)
+    alloc = r.tables["allocation"].copy()
+    k = int(np.flatnonzero((alloc["level"] == "province") & (alloc["amount_mthb"] > 0))[0])
+    alloc.loc[alloc.index[k], "amount_mthb"] += 1.0  # one province's money off by 1 M THB
+    with pytest.raises(RunError, match=f"holder {alloc['area'].iat[k]}:{alloc['source'].iat[k]}"):
+        reconcile_engines(r.tables | {"allocation": alloc}, model)
+    port = r.tables["portfolio"].copy()
+    j = int(np.flatnonzero(port["selected"])[0])
+    port.loc[port.index[j], "selected"] = False  # the report would list a project the sim did not run
+    with pytest.raises(RunError, match=str(port["project_id"].iat[j])):
+        reconcile_engines(r.tables | {"portfolio": port}, model)
 
 
 def test_user_projects_enter_the_book_in_their_fiscal_year_with_their_ids(scenario_dir) -> None:

@@ -143,6 +143,12 @@ METRICS_LIST: tuple[Metric, ...] = (
            "งบประมาณที่จัดสรร"),
     Metric("committed_thb", "thb", "neither", "recorded",
            "money committed to funded projects so far this year", "งบประมาณที่ผูกพันแล้ว"),
+    Metric("envelope_thb", "thb", "neither", "recorded",
+           "the scenario's envelopes for the fiscal year (all sources and the cluster pot)",
+           "วงเงินงบประมาณรวม"),
+    Metric("unallocated_thb", "thb", "lower", "recorded",
+           "envelope money the allocation gave to no budget holder (lapses at source); "
+           "envelope = holders' money + unallocated", "งบประมาณที่ไม่ได้จัดสรรให้ผู้ถือเงิน"),
     Metric("carried_over_thb", "thb", "neither", "recorded",
            "money of multi-year commitments carried into the next fiscal year",
            "เงินกันไว้เบิกเหลื่อมปี"),

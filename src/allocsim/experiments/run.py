@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from allocsim.data.geography import Geography
@@ -100,6 +101,46 @@ def solver_summary(opt: OptimiseResult) -> dict:
                 "of every share of the optimum in baselines.csv"}} if opt.reference is not None else {})
 
 
+def reconcile_engines(tables: dict[str, pd.DataFrame], model: object) -> None:
+    """The optimiser's written FY1 tables against what the simulation held and selected in FY1,
+    two independently produced sides: under the optimal rule each holder's baht in the
+    ``allocation`` table (rounded to whole baht) must be the simulation's money, and the
+    ``portfolio`` selection must be the simulation's selection. Raises ``RunError`` naming the
+    holder or project (a mismatch means the report describes a plan the simulation did not run)."""
+    from allocsim.errors import RunError
+    from allocsim.scenario.schema import SOURCES
+    from allocsim.simulate.world import to_thb
+
+    m = model
+    if not getattr(m, "plans", None) or m.plans[0].selected is None or not m.money_rows:
+        return  # the provinces ranked: no optimiser selection to execute
+    fy, n = m.plans[0].fiscal_year, m.n_provinces
+    if "allocation" in tables:
+        want = np.zeros(m.n_holders, np.int64)
+        a = tables["allocation"].groupby(["level", "area", "source"], as_index=False)["amount_mthb"].sum()
+        for r in a.itertuples(index=False):
+            if r.level == "province" and r.area in m.iso and r.source in SOURCES:
+                want[SOURCES.index(r.source) * n + m.iso.index(r.area)] += int(to_thb(r.amount_mthb))
+            elif r.level == "cluster" and r.area in m.cluster_ids:
+                want[len(SOURCES) * n + m.cluster_ids.index(r.area)] += int(to_thb(r.amount_mthb))
+        held = m.money_rows[0][1]
+        bad = np.flatnonzero(want != held)
+        if len(bad):
+            i = int(bad[0])
+            raise RunError(f"FY{fy}, holder {m.holder_names[i]}: allocation.csv gives {want[i]} THB but "
+                           f"the simulation held {held[i]} THB")
+    if "portfolio" in tables and "sim_projects" in tables:
+        port, sim = tables["portfolio"], tables["sim_projects"]
+        chosen = set(port.loc[port["selected"].astype(bool), "project_id"].astype(str))
+        sim1 = sim[sim["fiscal_year"] == fy]
+        ran = set(sim1.loc[sim1["selected"].astype(bool), "project_id"].astype(str))
+        diff = sorted(chosen ^ ran)
+        if diff:
+            side = "portfolio.csv only" if diff[0] in chosen else "the simulation only"
+            raise RunError(f"FY{fy}: project {diff[0]} is selected in {side} "
+                           f"({len(diff)} project(s) differ between the engines)")
+
+
 def run_scenario(sc: Scenario, out: Path | None = None, *, overwrite: bool = False,
                  optimise: bool = True, simulate: bool = True, replicates: int = 1,
                  workers: int | None = None, scheduler: str | None = None, progress: bool = False,
@@ -139,6 +180,8 @@ def run_scenario(sc: Scenario, out: Path | None = None, *, overwrite: bool = Fal
             result.manifest_extra["incremental_simulation"] = sim_dist
     if simulate:
         result.tables.update(sim_tables)
+        if optimise:
+            reconcile_engines(result.tables, model)
         if replicates > 1:
             from allocsim.experiments.api import replicates as run_replicates
 

@@ -114,7 +114,11 @@ class Province(mesa.Agent):
             j, holder = int(rows[k]), int(holders[k])
             cost = int(book["cost"][j])
             cofund = book["cofund_share"][j] * cost
-            if m.budget_left[holder] < cost or (cofund > 0 and m.cofund_left[self.index] < cofund):
+            # under the optimal rule the MILP's matching row (min local share × total cost, split
+            # over partner provinces, within uptake × capacity) already holds for its selection:
+            # the province does not re-check co-funding with a different rule
+            short = cofund > 0 and m.cofund_left[self.index] < cofund and not optimal
+            if m.budget_left[holder] < cost or short:
                 book["state"][j] = UNFUNDED
                 continue
             m.budget_left[holder] -= cost

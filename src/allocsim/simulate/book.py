@@ -28,7 +28,7 @@ COLUMNS: dict[str, type] = {
     "selected": bool, "committed": bool, "funded_day": np.float64, "hold_days": np.float64,
     # per-project random numbers (common random numbers across scenarios) and event clocks
     "u_screen": np.float64, "e_proc": np.float64, "u_weeks": np.float64, "e_change": np.float64,
-    "e_dup": np.float64, "u_request": np.float64, "clock_change": np.float64, "clock_dup": np.float64,
+    "e_dup": np.float64, "u_request": np.float64, "n_change": np.int64, "u_plan": np.float64, "clock_change": np.float64, "clock_dup": np.float64,
 }
 
 

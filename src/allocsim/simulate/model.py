@@ -17,6 +17,8 @@ The story of a step (``BudgetModel.step``):
 
 from __future__ import annotations
 
+import hashlib
+
 import mesa
 import numpy as np
 import pandas as pd
@@ -41,6 +43,30 @@ from allocsim.simulate.world import World, YearPlan, reconcile, to_thb, world_ta
 #: one process leaves the other processes' draws unchanged (common random numbers).
 PROCESSES = ("proposals", "screening", "procurement", "execution", "changes",
              "duplicate_discovery", "citizens", "approvals", "planning")
+
+
+#: Per-project draws (append only), one word each of a project's own seed sequence.
+PROJECT_DRAWS = ("screening", "procurement", "execution", "changes", "duplicate_discovery", "approvals",
+                 "planning")
+
+
+def stable_key(text: str) -> int:
+    """A 64-bit key of a string that is the same in every process and Python run (``hash`` is
+    salted per process, so it cannot key random streams)."""
+    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "little")
+
+
+def project_uniforms(seed: int, ids: list[str], fiscal_year: int, processes: tuple[str, ...],
+                     extra: tuple[int, ...] = ()) -> np.ndarray:
+    """Uniforms in [0, 1), one row per project, one column per process: each from a
+    ``numpy.random.SeedSequence`` keyed by the run's seed, the project's id and the fiscal year
+    (and ``extra``, e.g. a redraw counter), so a project's draws never depend on which other
+    projects exist or in what order they were booked."""
+    out = np.empty((len(ids), len(processes)))
+    for k, pid in enumerate(ids):
+        ss = np.random.SeedSequence(entropy=seed, spawn_key=(stable_key(pid), fiscal_year, *extra))
+        out[k] = (ss.generate_state(len(processes), np.uint64) >> np.uint64(11)) * 2.0 ** -53
+    return out
 
 
 class InvariantError(RuntimeError):
@@ -151,13 +177,14 @@ class BudgetModel(mesa.Model):
         self.plan_achievement = np.zeros(self.n_provinces)
         self.book = B.Book()
         self.money_rows: list[tuple[int, np.ndarray, np.ndarray, np.ndarray]] = []
-        self.central_pending: list[tuple[float, int]] = []
+        self.central_pending: list[tuple[float, int, float]] = []
         self.recorder = Recorder(self)
         self.budget_new = np.zeros(self.n_holders, np.int64)
         self.budget_left = np.zeros_like(self.budget_new)
         self.carry_in = np.zeros_like(self.budget_new)
         self.released = np.zeros_like(self.budget_new)
         self.cofund_left = np.zeros(self.n_provinces)
+        self.unallocated_thb = 0
         self.datacollector = mesa.DataCollector(model_reporters={
             "disbursed_mthb": lambda m: m.recorder.total("disbursed") / 1e6,
             "duplicates_approved": lambda m: m.recorder.total("duplicates_approved"),
@@ -239,7 +266,11 @@ class BudgetModel(mesa.Model):
             base = int(self.book["group"].max(initial=-1)) + 1
             gid[has] = base + codes
             seen: set[int] = set()
-            for k in np.flatnonzero(has):  # the first proposal of an idea is the original
+            # the first proposal of an idea is the original; when the optimiser's selection is
+            # executed, only selected proposals count: an unselected original makes no copy of
+            # the one the optimiser chose (it is a copy only if another member is selected too)
+            cand = has if plan.selected is None else has & plan.selected
+            for k in np.flatnonzero(cand):
                 copy[k] = gid[k] in seen
                 seen.add(int(gid[k]))
         share = p["min_local_share"].to_numpy(float)
@@ -253,13 +284,15 @@ class BudgetModel(mesa.Model):
                 "committed": p["committed"].to_numpy(bool) if "committed" in p else np.zeros(m, bool),
                 "selected": np.zeros(m, bool) if plan.selected is None else plan.selected,
                 "state": np.full(m, B.PROPOSED)}
-        # per-project random numbers, one stream per process, drawn in book order
-        st = self.streams
-        cols |= {"u_screen": st["screening"].random(m), "e_proc": st["procurement"].exponential(1.0, m),
-                 "u_weeks": st["execution"].random(m), "e_change": st["changes"].exponential(1.0, m),
-                 "e_dup": st["duplicate_discovery"].exponential(1.0, m),
-                 "u_request": st["approvals"].random(m)}
-        self.project_ids.extend(p["project_id"].astype(str).tolist())
+        # per-project random numbers keyed by (project id, fiscal year), one word per process: one
+        # project more or less (a continuation tranche, a rejected copy) leaves every other
+        # project's draws unchanged (common random numbers in every year, not only the first)
+        ids = p["project_id"].astype(str).tolist()
+        u = project_uniforms(self.seed, ids, self.scenario.first_fiscal_year + y, PROJECT_DRAWS)
+        ex = -np.log1p(-u)  # unit exponentials by inversion
+        cols |= {"u_screen": u[:, 0], "e_proc": ex[:, 1], "u_weeks": u[:, 2], "e_change": ex[:, 3],
+                 "e_dup": ex[:, 4], "u_request": u[:, 5], "u_plan": u[:, 6], "n_change": np.zeros(m, np.int64)}
+        self.project_ids.extend(ids)
         return self.book.append(cols)
 
     def rule_weights(self) -> tuple[np.ndarray, np.ndarray]:
@@ -341,7 +374,7 @@ class BudgetModel(mesa.Model):
         for p in self.provinces:
             p.new_year(float(y * YEAR_DAYS))
         self.bureau.new_year(float(y * YEAR_DAYS))
-        self.central_pending = [(d, j) for d, j in self.central_pending if bk["state"][j] in B.ACTIVE]
+        self.central_pending = [x for x in self.central_pending if bk["state"][x[1]] in B.ACTIVE]
         plan = self.world.plan_year(y)
         self.plans.append(plan)
         self._book_rows(plan, y)
@@ -360,7 +393,7 @@ class BudgetModel(mesa.Model):
             day = notify + min(work, sim.plan_deadline_days)
             bk["plan_day"][rows] = y0 + day
             if work > sim.plan_deadline_days and len(rows):  # the deadline cuts the plan short
-                late = self.streams["planning"].random(len(rows)) < 1 - sim.plan_deadline_days / work
+                late = bk["u_plan"][rows] < 1 - sim.plan_deadline_days / work
                 bk["plan_day"][rows[late]] = y0 + day + sim.resubmission_days
         self.recorder.start_year(y, notify)
 
@@ -444,7 +477,11 @@ class BudgetModel(mesa.Model):
         bk["clock_change"][live] += hazard * dt
         change = live[bk["clock_change"][live] >= bk["e_change"][live]]
         bk["clock_change"][change] = 0.0
-        bk["e_change"][change] = self.streams["changes"].exponential(1.0, len(change))
+        bk["n_change"][change] += 1
+        for j in change:  # the next change clock: keyed by project and change count, not by order
+            u = project_uniforms(self.seed, [self.project_ids[j]], self.scenario.first_fiscal_year
+                                 + int(bk["year"][j]), ("changes",), (int(bk["n_change"][j]),))
+            bk["e_change"][j] = -np.log1p(-u[0, 0])
         dup = live[self._approved_duplicate(live)]
         bk["clock_dup"][dup] += sim.duplicate_discovery_per_week * (0.5 + self.levers.data_sharing) * dt
         found = dup[bk["clock_dup"][dup] >= bk["e_dup"][dup]]
@@ -470,18 +507,27 @@ class BudgetModel(mesa.Model):
             for k in order:
                 j, day = int(rows[k]), float(days[k])
                 p = self.provinces[int(bk["province"][j])]
-                done = p.committee.submit(day, clamp=True)
+                svc = self._request_service(j)
+                done = p.committee.submit(day, clamp=True, service=svc[0])
                 bk["pending"][j] = 1
                 bk["request_day"][j] = day
                 if self.levers.delegated[p.index]:
                     bk["hold_until"][j] = done
                 else:
                     bk["hold_until"][j] = np.inf
-                    self.central_pending.append((done, j))
+                    self.central_pending.append((done, j, svc[1]))
         ready = sorted(x for x in self.central_pending if x[0] < d1)
         self.central_pending = [x for x in self.central_pending if x[0] >= d1]
-        for day, j in ready:
-            bk["hold_until"][j] = self.bureau.central.submit(day, clamp=True)
+        for day, j, svc in ready:
+            bk["hold_until"][j] = self.bureau.central.submit(day, clamp=True, service=svc)
+
+    def _request_service(self, j: int) -> np.ndarray:
+        """Unit exponential service times of project j's request at ก.บ.จ. and at the Budget
+        Bureau, keyed by the project and its request count (not by queue order)."""
+        u = project_uniforms(self.seed, [self.project_ids[j]], self.scenario.first_fiscal_year
+                             + int(self.book["year"][j]), ("committee", "central"),
+                             (1_000 + int(self.book["n_change"][j]) + 100 * int(self.book["cancel"][j]),))
+        return -np.log1p(-u[0])
 
     def _report(self, day: float) -> None:
         stuck = np.concatenate([p.stuck_projects(day) for p in self.provinces]) if self.provinces else np.zeros(0, int)
@@ -531,6 +577,7 @@ class BudgetModel(mesa.Model):
             raise InvariantError(f"money not conserved in FY{fy} for budget holder {self.holder_names[i]}: "
                                  f"allocation {self.budget_new[i]} THB != funded {funded[i]} + unfunded "
                                  f"{self.budget_left[i]}")
+        self.unallocated_thb = self.unallocated(fy)
         self.money_rows.append((fy, self.budget_new.copy(), funded, self.budget_left.copy()))
         self.world.close_year(self.plans[-1], np.isin(st[this], (B.PROCUREMENT, B.EXECUTING, B.DONE, B.CANCELLED)),
                               (st[this] == B.CANCELLED) | bk["cancel"][this])
@@ -552,6 +599,28 @@ class BudgetModel(mesa.Model):
         self.citizens.update_satisfaction(relief, delay, sim.satisfaction_relief, sim.satisfaction_delay_per_100_days)
         self.recorder.close_year(y, allocated, disbursed, carry_out, lapsed, by.sum(axis=1), touched)
         self.budget_left[:] = 0
+
+    def envelopes_thb(self) -> np.ndarray:
+        """The scenario's envelope per money source (provincial sources, then the cluster pot),
+        in whole baht at the rounding rule of ``world.py``."""
+        a = self.scenario.allocation
+        return np.array([int(to_thb(a.envelope_mthb.get(s, 0.0))) for s in B.SOURCES]
+                        + [int(to_thb(a.cluster_envelope_mthb))], np.int64)
+
+    def unallocated(self, fy: int) -> int:
+        """Envelope money the allocation gave to no holder this year (the allocation LP may leave
+        some unassigned): it lapses at source. Checks envelope = holders' money + unallocated for
+        every source, i.e. no source's holders hold more than its envelope."""
+        n, k = self.n_provinces, self.n_sources * self.n_provinces
+        held = np.append(self.budget_new[:k].reshape(self.n_sources, n).sum(axis=1), self.budget_new[k:].sum())
+        env = self.envelopes_thb()
+        names = [*B.SOURCES, "cluster_budget"]
+        bad = np.flatnonzero(held > env)
+        if len(bad):
+            i = int(bad[0])
+            raise InvariantError(f"money not conserved in FY{fy} for source {names[i]}: holders hold "
+                                 f"{held[i]} THB but the envelope is {env[i]} THB")
+        return int((env - held).sum())
 
     def _effective(self, rows: np.ndarray, y: int) -> np.ndarray:
         """Benefit that reached needs this year: spending share × potential, less for wants, for

@@ -407,6 +407,10 @@ def world_tables(model: BudgetModel) -> dict[str, pd.DataFrame]:
         tot = led[cols].sum()
         for k, v in tot.items():
             nat[k] = v
+        # envelope money no holder received lapses at source: counted so rules compare
+        unalloc = float(pd.DataFrame(m.recorder.national_rows)["unallocated_thb"].sum())
+        nat["unallocated_thb"] = unalloc
+        nat["lapsed_thb"] = nat["lapsed_thb"] + unalloc
     per.index.name = "area"
     nat.index.name = "area"
     pvd = pd.concat([nat.reset_index(), per.reset_index()], ignore_index=True)

@@ -25,12 +25,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def server():
+def serve_page(cmd: list[str], what: str, env: dict | None = None):  # noqa: ANN201 - generator
+    """Start a local page server with ``cmd`` (a ``{port}`` placeholder), wait until it answers,
+    yield its URL and stop it afterwards (shared by the page tests)."""
     port = free_port()
-    exe = Path(sys.executable).with_name("solara")
-    proc = subprocess.Popen([str(exe), "run", str(ROOT / "src/allocsim/simulate/app.py"), "--port", str(port),
-                             "--host", "127.0.0.1", "--no-open"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen([c.format(port=port) for c in cmd], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, env=env)
     url = f"http://127.0.0.1:{port}/"
     deadline = time.time() + 90
     while time.time() < deadline:
@@ -41,13 +41,21 @@ def server():
             time.sleep(0.5)
     else:
         proc.kill()
-        pytest.fail("solara server did not start: " + proc.stderr.read().decode()[-2000:])
+        pytest.fail(f"{what} did not start: " + proc.stderr.read().decode()[-2000:])
     yield url
     proc.terminate()
     try:
         proc.wait(10)
     except subprocess.TimeoutExpired:
         proc.kill()
+
+
+@pytest.fixture
+def server():
+    exe = Path(sys.executable).with_name("solara")
+    yield from serve_page([str(exe), "run", str(ROOT / "src/allocsim/simulate/app.py"), "--port", "{port}",
+                           "--host", "127.0.0.1", "--no-open"], "solara server")
+
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="no Chromium on this machine (apt-get install chromium); .ci/run installs it")

@@ -5,17 +5,14 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from tests.conftest import write
-from tests.test_app import ARGS, CHROMIUM, free_port
+from tests.test_app import ARGS, CHROMIUM, serve_page
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = """name = "tiny"
@@ -50,27 +47,10 @@ def robust_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def server(robust_folder: Path):
-    port = free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src") + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    proc = subprocess.Popen([sys.executable, "-m", "allocsim", "serve", str(robust_folder), "--port", str(port),
-                             "--no-open"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.time() + 90
-    while time.time() < deadline:
-        try:
-            if urllib.request.urlopen(url, timeout=2).status == 200:
-                break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        proc.kill()
-        pytest.fail("committee page did not start: " + proc.stderr.read().decode()[-2000:])
-    yield url
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    yield from serve_page([sys.executable, "-m", "allocsim", "serve", str(robust_folder), "--port", "{port}",
+                           "--no-open"], "committee page", env)
+
 
 
 def test_serve_refuses_a_folder_that_is_not_a_result(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:

@@ -13,22 +13,11 @@ import pytest
 
 from tests.conftest import write
 from tests.test_app import ARGS, CHROMIUM, serve_page
+from tests.test_robust import REAL
 
 ROOT = Path(__file__).resolve().parents[1]
-TINY = """name = "tiny"
-seed = 5
-[catalogue]
-projects_per_province = 4
-projects_per_cluster = 1
-[simulation]
-years = 1
-[uncertainty]
-replicates = 1
-citizens_per_province = 10
-[uncertainty.parameters]
-"simulation.procurement_days" = { low = 20.0, high = 45.0, reason = "test" }
-"levers.data_sharing" = { low = 0.1, high = 0.5, reason = "test" }
-"""
+#: the robust tests' tiny real scenario, without its package search and with its own seed
+TINY = REAL.split("[packages]")[0].replace("seed = 11", "seed = 5")
 
 
 @pytest.fixture(scope="module")

@@ -60,8 +60,14 @@ def plain_paragraph(res: RobustResult) -> str:
         box = res.prim.get((reform, best))
         if box is not None and box.box is not None and box.box.limits:
             b = box.box
-            s += (f"; it failed when {b.describe()} (that box holds {b.coverage:.0%} of its failures, "
-                  f"and {b.density:.0%} of the futures in it are failures)")
+            base = 1.0 - shares[best]  # failures over all futures
+            if b.density >= 0.5:
+                s += (f"; it failed when {b.describe()} (that box holds {b.coverage:.0%} of its failures, "
+                      f"and {b.density:.0%} of the futures in it are failures)")
+            else:  # a box where it still mostly works: say only that failures are more frequent there
+                s += (f"; its failures were more frequent when {b.describe()} ({b.density:.0%} of the "
+                      f"futures in that box, against {base:.0%} overall; the box holds {b.coverage:.0%} "
+                      "of its failures)")
         elif shares[best] < 1 and box is not None and box.box is not None:
             s += "; its failures are scattered, no range of the uncertain parameters explains them"
         sentences.append(s)

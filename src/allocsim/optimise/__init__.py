@@ -282,9 +282,7 @@ def lp_quota(inp: AllocationInputs, alloc: AllocationResult) -> np.ndarray:
     money = alloc.table[alloc.table["level"] == "province"].groupby(["area", "source"])["amount_mthb"].sum()
     for k, r in enumerate(data.resources):
         if r in SOURCES:
-            q[:, k] = 0.0
-            spent = data.share.T @ (data.cost[:, k].toarray().ravel() * y)  # incl. areas outside the LP
-            q[:, k] = spent
+            q[:, k] = data.share.T @ (data.cost[:, k].toarray().ravel() * y)  # incl. areas outside the LP
             for iso in inp.provinces:
                 q[pos[iso], k] = float(money.get((iso, r), 0.0))
         elif r == CLUSTER_SOURCE:

@@ -213,7 +213,7 @@ def envelope(inp: AllocationInputs, lay: Layout, ctx: dict) -> RuleRows | None:
         return (f"national envelope: {lay.sources[r]} needs {mthb(env[r] + amount)}, "
                 f"the envelope is {mthb(env[r])}")
 
-    return RuleRows("envelope", A, "<=", env, describe, scale=_money_scale(env))
+    return RuleRows("envelope", A, "<=", env, describe)
 
 
 def _u_rowsum(lay: Layout, r: int, n_rows: int) -> sp.csr_matrix:
@@ -233,7 +233,7 @@ def cluster_envelope(inp: AllocationInputs, lay: Layout, ctx: dict) -> RuleRows 
     def describe(r: int, amount: float) -> str:
         return f"cluster envelope: clusters need {mthb(env + amount)}, the envelope is {mthb(env)}"
 
-    return RuleRows("cluster_envelope", A, "<=", np.array([env]), describe, scale=_money_scale([env]))
+    return RuleRows("cluster_envelope", A, "<=", np.array([env]), describe)
 
 
 def _province_money(inp: AllocationInputs, lay: Layout, sources: list[str], with_u: bool) -> sp.csr_matrix:
@@ -261,27 +261,30 @@ def floor(inp: AllocationInputs, lay: Layout, ctx: dict) -> RuleRows | None:
         return (f"per-capita floor: {inp.names[i]} is owed {mthb(f[i])} but can receive only "
                 f"{mthb(f[i] - amount)}")
 
-    return RuleRows("floor", A, ">=", f, describe, scale=_money_scale(f))
+    return RuleRows("floor", A, ">=", f, describe)
+
+
+def _source_rows(inp: AllocationInputs, lay: Layout) -> list[sp.csr_matrix]:
+    """One (I, size) block per source: the money a_ir each province gets from it (spent + u)."""
+    return [_cols(_money(inp, src), lay) + _u_block(lay, [(i, r) for i in range(lay.n_prov)])
+            for r, src in enumerate(lay.sources)]
 
 
 def ceiling(inp: AllocationInputs, lay: Layout, ctx: dict) -> RuleRows | None:
     """a_ir ≤ ceiling_share · E_r: no province takes more than a set share of a source."""
     if not lay.sources or inp.config.ceiling_share >= 1:
         return None
-    blocks, rhs, labels = [], [], []
-    for r, src in enumerate(lay.sources):
-        blocks.append(_cols(_money(inp, src), lay) + _u_block(lay, [(i, r) for i in range(lay.n_prov)]))
-        rhs.append(np.full(lay.n_prov, inp.config.ceiling_share * inp.envelope(src)))
-        labels.extend((i, r) for i in range(lay.n_prov))
-    cap = np.concatenate(rhs)
+    blocks = _source_rows(inp, lay)
+    cap = np.concatenate([np.full(lay.n_prov, inp.config.ceiling_share * inp.envelope(src))
+                          for src in lay.sources])
+    labels = [(i, r) for r in range(len(lay.sources)) for i in range(lay.n_prov)]
 
     def describe(k: int, amount: float) -> str:
         i, r = labels[k]
         return (f"province ceiling: {inp.names[i]} needs {mthb(amount)} more {lay.sources[r]} than "
                 f"the {inp.config.ceiling_share:.0%} ceiling allows")
 
-    ctx["ceiling_labels"] = labels
-    return RuleRows("ceiling", sp.vstack(blocks).tocsr(), "<=", cap, describe, scale=_money_scale(cap))
+    return RuleRows("ceiling", sp.vstack(blocks).tocsr(), "<=", cap, describe)
 
 
 def absorption(inp: AllocationInputs, lay: Layout, ctx: dict) -> RuleRows | None:
@@ -296,7 +299,7 @@ def absorption(inp: AllocationInputs, lay: Layout, ctx: dict) -> RuleRows | None
         return (f"absorption capacity: {inp.names[i]} must receive {mthb(cap[i] + amount)}, "
                 f"it can absorb {mthb(cap[i])}")
 
-    return RuleRows("absorption", A, "<=", cap, describe, scale=_money_scale(cap))
+    return RuleRows("absorption", A, "<=", cap, describe)
 
 
 def quota(inp: AllocationInputs, lay: Layout, ctx: dict) -> RuleRows | None:
@@ -304,8 +307,7 @@ def quota(inp: AllocationInputs, lay: Layout, ctx: dict) -> RuleRows | None:
     q, qc = ctx.get("quota"), ctx.get("cluster_quota")
     if q is None:
         return None
-    blocks = [_cols(_money(inp, src), lay) + _u_block(lay, [(i, r) for i in range(lay.n_prov)])
-              for r, src in enumerate(lay.sources)]
+    blocks = _source_rows(inp, lay)
     rhs = [q[:, r] for r in range(len(lay.sources))]
     labels = [(inp.names[i], src) for src in lay.sources for i in range(lay.n_prov)]
     if qc is not None and CLUSTER_SOURCE in inp.data.resources:
@@ -323,7 +325,7 @@ def quota(inp: AllocationInputs, lay: Layout, ctx: dict) -> RuleRows | None:
         area, src = labels[k]
         return f"formula quota: {area} needs {mthb(cap[k] + amount)} of {src}, its quota is {mthb(cap[k])}"
 
-    return RuleRows("quota", sp.vstack(blocks).tocsr(), "<=", cap, describe, scale=_money_scale(cap))
+    return RuleRows("quota", sp.vstack(blocks).tocsr(), "<=", cap, describe)
 
 
 def portfolio_rules(inp: AllocationInputs, lay: Layout, ctx: dict) -> list[RuleRows]:
@@ -349,12 +351,6 @@ ALLOCATION_RULES: dict[str, RuleFn] = {
     "envelope": envelope, "cluster_envelope": cluster_envelope, "floor": floor,
     "ceiling": ceiling, "absorption": absorption, "quota": quota,
 }
-
-
-def _money_scale(rhs: object) -> np.ndarray:
-    """Elastic-penalty scale that makes money rows unit-free (slack relative to the row's size)."""
-    r = np.abs(np.asarray(rhs, dtype=float))
-    return 1.0 / np.maximum(r, 1e-9 + r.max(initial=0.0) * 1e-9 + (r == 0))
 
 
 # ---- assembly and solve ---------------------------------------------------------------------

@@ -19,6 +19,8 @@ kurtosis (fat tails, as Jones & Baumgartner found for public budgets) and the la
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 
@@ -57,7 +59,7 @@ def predictions(sc: Scenario, opt: OptimiseResult) -> pd.DataFrame:
     cfg = sc.allocation.model_copy(update={"envelope_mthb": {**sc.allocation.envelope_mthb,
                                                              "province_budget": total / 1e6}})
     options = SolveOptions(sc.solver.mip_gap, sc.solver.time_limit_s, sc.solver.threads)
-    lp = solve_allocation(type(inp)(**{**inp.__dict__, "config": cfg}), options)
+    lp = solve_allocation(replace(inp, config=cfg), options)
     if lp.total_benefit is not None:
         t = lp.table[(lp.table["level"] == "province") & (lp.table["source"] == "province_budget")]
         money = t.groupby("area")["amount_mthb"].sum().reindex(iso, fill_value=0.0).to_numpy(float)

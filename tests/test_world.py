@@ -73,8 +73,8 @@ def test_actual_rule_money_follows_the_real_shares_per_source() -> None:
 class CorruptPayment(BudgetModel):
     """Pays one executing project a baht that no holder's money covers."""
 
-    def _execute(self, d0: float, d1: float) -> None:
-        super()._execute(d0, d1)
+    def execute(self, d0: float, d1: float) -> None:
+        super().execute(d0, d1)
         if self.t == 30:
             run_ = np.flatnonzero(self.book["state"] == B.EXECUTING)
             self.book["disb_year"][run_[0]] += 1

@@ -62,6 +62,9 @@ class CatalogueParams(BaseModel):
     duplicate_rate: float = Field(0.15, ge=0, le=1, description="illustrative share of ideas also "
                                   "proposed through another channel")
     max_duplicate_copies: int = Field(2, ge=1, le=4)
+    duplicate_cost_spread: float = Field(0.1, ge=0, le=0.9, description="illustrative: a duplicate "
+                                         "copy is costed separately, at the idea's cost × U(1 − s, "
+                                         "1 + s) — agencies estimate the same works differently")
     cost_median_mthb: float = Field(25.0, gt=0, le=1e6, description="illustrative median cost")
     cost_sigma: float = Field(0.8, ge=0, le=3, description="illustrative lognormal spread")
     benefit_cost_median: float = Field(1.4, gt=0, le=100, description="illustrative")
@@ -171,7 +174,8 @@ def generate_catalogue(geo: Geography, params: CatalogueParams, rng: np.random.G
                 for ch in rng.choice(others, size=min(n, len(others)), replace=False):
                     dup = dict(idea, channel=str(ch))
                     dup["agency"] = base(iso, cluster, str(ch))["agency"]
-                    jitter = float(rng.uniform(0.9, 1.1))  # the same idea, costed separately
+                    spread = params.duplicate_cost_spread  # the same idea, costed separately
+                    jitter = float(rng.uniform(1 - spread, 1 + spread))
                     dup["total_cost"] = round(idea["total_cost"] * jitter, 3)
                     dup["min_local_share"] = idea["min_local_share"] if ch in ("local_grant", "cluster") else 0.0
                     copies.append(dup)

@@ -263,6 +263,54 @@ class SimulationConfig(Section):
                                                "year's budget the cluster expects members to disburse")
     satisfaction_relief: float = Field(3.0, ge=0, le=10, description="illustrative")
     satisfaction_delay_per_100_days: float = Field(0.1, ge=0, le=10, description="illustrative")
+    # behaviour of the simulation's agents and citizens: each number once, all illustrative
+    plan_size: int = Field(3, ge=1, le=20, description="illustrative: a provincial plan targets its "
+                           "this-many most voiced needs (plan achievement is measured against them)")
+    strategy_need_exponent: float = Field(2.0, ge=0, le=10, description="illustrative: a "
+                                          "problem-based idea's strategy is chosen ∝ voiced need^this "
+                                          "(>1: the loudest needs dominate proposals)")
+    ministry_ranking_bias: float = Field(0.5, ge=0, le=5, description="illustrative: extra "
+                                         "priority a ministry's construction project gets in a "
+                                         "province's ranking (× (1 + bias)): ministries push works")
+    discovery_base: float = Field(0.5, ge=0, le=5, description="illustrative: duplicate discovery "
+                                  "during execution runs at rate × (base + slope × data sharing) — "
+                                  "some are found with no shared data")
+    discovery_per_data_sharing: float = Field(1.0, ge=0, le=5, description="illustrative slope: "
+                                              "shared data makes executing duplicates easier to find")
+    need_beta_a: float = Field(2.0, gt=0, le=100, description="illustrative: citizens' starting "
+                               "needs are Beta(a, b) per person and strategy (mean a / (a + b) = 0.4)")
+    need_beta_b: float = Field(3.0, gt=0, le=100, description="illustrative: see need_beta_a")
+    satisfaction_initial: float = Field(0.5, ge=0, le=1, description="illustrative citizens' "
+                                        "starting satisfaction (no survey gives a baseline)")
+    satisfaction_base: float = Field(0.6, ge=0, le=1, description="illustrative: satisfaction a "
+                                     "year moves towards = base + relief weight × relief − delay "
+                                     "weight × days / 100 (the level with no relief and no delay)")
+    satisfaction_pull_participant: float = Field(0.6, ge=0, le=1, description="illustrative share of "
+                                                 "the gap to that level closed each year by a citizen "
+                                                 "who takes part in planning (they react more)")
+    satisfaction_pull_other: float = Field(0.5, ge=0, le=1, description="illustrative share of the "
+                                           "gap closed each year by a citizen who does not take part")
+    plan_score_low: float = Field(0.5, ge=0, le=1, description="illustrative: plan-quality scores "
+                                  "are uniform in [low, high) per province; no scores are published")
+    plan_score_high: float = Field(1.0, ge=0, le=1, description="illustrative: see plan_score_low")
+    absorption_performance_min: float = Field(0.5, gt=0, le=1, description="illustrative: the "
+                                              "optimiser's absorption capacity follows last year's "
+                                              "disbursement relative to the nation, clipped to "
+                                              "[min, max] so one bad year does not zero a province")
+    absorption_performance_max: float = Field(1.5, ge=1, le=10, description="illustrative: see "
+                                              "absorption_performance_min")
+    absorption_free_min: float = Field(0.1, ge=0, le=1, description="illustrative: absorption "
+                                       "capacity left however much money carried-over projects hold")
+
+    @model_validator(mode="after")
+    def _behaviour_ranges(self) -> SimulationConfig:
+        if self.plan_score_low > self.plan_score_high:
+            raise ValueError(f"plan_score_low ({self.plan_score_low}) must not exceed plan_score_high "
+                             f"({self.plan_score_high})")
+        lo, hi = self.execution_weeks
+        if not 1 <= lo <= hi <= 52:
+            raise ValueError(f"execution_weeks must be [low, high] with 1 <= low <= high <= 52, got {lo}, {hi}")
+        return self
 
     @field_validator("lg_capacity_median_mthb", mode="before")
     @classmethod

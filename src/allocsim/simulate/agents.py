@@ -65,6 +65,19 @@ class Province(mesa.Agent):
         self.committee = self.committee.fresh(day)
 
     # --- planning ---------------------------------------------------------------------------
+    def schedule_plan(self, new: np.ndarray, counts: np.ndarray, notify_day: float, year_start: float) -> None:
+        """Set the day this province's action plan takes each of its new proposals: after the
+        ministries' notification, within the plan deadline; when the work exceeds the deadline
+        the plan is cut short and the proposals left out wait for resubmission."""
+        book, sim = self.model.book, self.model.scenario.simulation
+        rows = new[book["province"][new] == self.index]
+        work = self.planning_days(int(counts[self.index]))
+        day = notify_day + min(work, sim.plan_deadline_days)
+        book["plan_day"][rows] = year_start + day
+        if work > sim.plan_deadline_days and len(rows):  # the deadline cuts the plan short
+            late = book["u_plan"][rows] < 1 - sim.plan_deadline_days / work
+            book["plan_day"][rows[late]] = year_start + day + sim.resubmission_days
+
     def planning_days(self, proposals: int) -> float:
         """Work to finalise the action plan: reading proposals, screening them at the gateway,
         reworking them when calendars overlap. Staff capacity turns work into days."""
@@ -76,6 +89,14 @@ class Province(mesa.Agent):
         if not lv.staggered:
             work *= 1.0 + sim.overlap_rework
         return work / staff
+
+    def screen_and_fund(self, due: np.ndarray, day: float) -> None:
+        """The action plan is final on ``day``: screen and fund this province's proposals among
+        ``due`` (rows of the book)."""
+        rows = due[self.model.book["province"][due] == self.index]
+        if len(rows):
+            self.screen(rows)
+            self.fund(rows, day)
 
     def screen(self, rows: np.ndarray) -> None:
         """Drop detected duplicates and (area-based budgeting) unaligned ministry projects."""
@@ -99,7 +120,8 @@ class Province(mesa.Agent):
         if len(rows) == 0:
             return
         bias = np.where(book["channel"][rows] == CHANNELS.index("ministry"),
-                        1.0 + m.ministry_bias[np.maximum(book["ministry"][rows], 0)] * book["construction"][rows], 1.0)
+                        1.0 + m.ministry_bias[np.maximum(book["ministry"][rows], 0)] * book["construction"][rows],
+                        1.0)
         priority = book["potential"][rows] / np.maximum(book["cost"][rows], 1) * bias
         optimal = m.plans[-1].selected is not None if m.plans else False
         if optimal:  # the optimiser decided: unselected proposals are not funded
@@ -133,6 +155,29 @@ class Province(mesa.Agent):
                 book["start_day"][j] = self.procurement.submit(day, mean / staff, service=book["e_proc"][j])
             else:  # ministries, local governments and private partners procure with their own staff
                 book["start_day"][j] = day + mean * book["e_proc"][j]
+
+    # --- change requests ----------------------------------------------------------------------
+    def submit_requests(self, rows: np.ndarray, days: np.ndarray,
+                        services: np.ndarray) -> list[tuple[float, int, float]]:
+        """ก.บ.จ. hears this province's requests among ``rows`` (arriving on ``days``, unit service
+        times ``services[:, 0]`` here and ``services[:, 1]`` at the Budget Bureau) in arrival
+        order. Delegated: its decision ends the hold. Otherwise it prepares the request and passes
+        it on: returns (day prepared, row, Budget Bureau service) for each such request."""
+        book = self.model.book
+        mine = np.flatnonzero(book["province"][rows] == self.index)
+        passed: list[tuple[float, int, float]] = []
+        delegated = bool(self.model.levers.delegated[self.index])
+        for k in mine[np.argsort(days[mine], kind="stable")]:
+            j, day = int(rows[k]), float(days[k])
+            done = self.committee.submit(day, clamp=True, service=services[k, 0])
+            book["pending"][j] = 1
+            book["request_day"][j] = day
+            if delegated:
+                book["hold_until"][j] = done
+            else:
+                book["hold_until"][j] = np.inf
+                passed.append((done, j, float(services[k, 1])))
+        return passed
 
     # --- six-monthly report -----------------------------------------------------------------
     def stuck_projects(self, day: float) -> np.ndarray:
@@ -208,4 +253,22 @@ class BudgetBureau(mesa.Agent):
         self.kkp, self.knj = self.kkp.fresh(day), self.knj.fresh(day)
 
     def chain(self, cluster: int) -> list[ApprovalQueue]:
+        """The hops an escalation from a province of ``cluster`` passes, in order."""
         return [self.inspectors[cluster], self.kkp, self.knj]
+
+    def decide_central(self, requests: list[tuple[float, float]]) -> np.ndarray:
+        """Decide requests passed on by provinces, (arrival day, unit service time) in arrival
+        order, at the central queue; returns their decision days."""
+        return np.array([self.central.submit(day, clamp=True, service=svc) for day, svc in requests])
+
+    def escalate(self, day: float, clusters: np.ndarray) -> np.ndarray:
+        """Stuck projects reported on ``day`` (one per entry of ``clusters``, their provinces'
+        clusters) pass each hop of ``chain`` in turn; returns the day each is resolved."""
+        t = np.full(len(clusters), day)
+        for k in np.unique(clusters):
+            sel = clusters == k
+            t[sel] = self.chain(int(k))[0].submit_many(t[sel], clamp=True)
+        for hop in self.chain(0)[1:]:
+            t = hop.submit_many(t, clamp=True)
+        self.escalation_days.extend((t - day).tolist())
+        return t

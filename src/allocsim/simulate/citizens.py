@@ -14,7 +14,8 @@ import numpy as np
 
 class Citizens:
     def __init__(self, population: np.ndarray, per_province: int, strategies: int,
-                 participation: np.ndarray, rng: np.random.Generator) -> None:
+                 participation: np.ndarray, rng: np.random.Generator, *,
+                 need_beta: tuple[float, float] = (2.0, 3.0), satisfaction: float = 0.5) -> None:
         self.n_provinces = len(population)
         self.strategies = strategies
         self.population = np.asarray(population, float)
@@ -22,9 +23,9 @@ class Citizens:
         self.size = len(self.province)
         self.per_province = per_province
         self.rng = rng
-        # illustrative starting needs: Beta(2, 3) around 0.4, differing by person and strategy
-        self.need = rng.beta(2.0, 3.0, size=(self.size, strategies)).astype(np.float32)
-        self.satisfaction = np.full(self.size, 0.5, dtype=np.float32)
+        # illustrative starting needs (simulation.need_beta_a/b), differing by person and strategy
+        self.need = rng.beta(need_beta[0], need_beta[1], size=(self.size, strategies)).astype(np.float32)
+        self.satisfaction = np.full(self.size, satisfaction, dtype=np.float32)
         self.participates = rng.random(self.size) < np.asarray(participation)[self.province]
         self._cache: dict[str, np.ndarray] = {}  # province aggregates; cleared when citizens change
 
@@ -81,11 +82,14 @@ class Citizens:
         return self._mean(relief)
 
     def update_satisfaction(self, relief: np.ndarray, delay_days: np.ndarray, relief_weight: float,
-                            delay_weight_per_100: float) -> None:
-        """Satisfaction moves half-way each year towards a level set by the relief of needs in
-        one's province and the delays there; participants react more strongly (illustrative)."""
+                            delay_weight_per_100: float, *, base: float = 0.6,
+                            pull: tuple[float, float] = (0.6, 0.5)) -> None:
+        """Satisfaction moves part-way each year towards a level set by the relief of needs in
+        one's province and the delays there: ``base + relief_weight × relief − delay_weight ×
+        days / 100``; ``pull`` = (participants, others) share of the gap closed — participants
+        react more strongly (all illustrative, ``simulation.satisfaction_*``)."""
         self._cache.clear()
-        target = 0.6 + relief_weight * relief - delay_weight_per_100 * delay_days / 100.0  # (I,)
+        target = base + relief_weight * relief - delay_weight_per_100 * delay_days / 100.0  # (I,)
         own = target[self.province].astype(np.float32)
-        pull = np.where(self.participates, 0.6, 0.5).astype(np.float32)
+        pull = np.where(self.participates, pull[0], pull[1]).astype(np.float32)
         self.satisfaction += pull * (np.clip(own, 0.0, 1.0) - self.satisfaction)

@@ -134,7 +134,8 @@ class World:
             need = m.citizens.province_need()
             part = m.participation_rate()
             base = sc.simulation.problem_base + (1 - sc.simulation.problem_base) * part
-            strat = voiced ** 2 / np.maximum((voiced ** 2).sum(axis=1, keepdims=True), 1e-12)
+            weight = voiced ** sc.simulation.strategy_need_exponent
+            strat = weight / np.maximum(weight.sum(axis=1, keepdims=True), 1e-12)
             # a problem-based idea follows voiced needs; a "want" picks any strategy
             S = strat.shape[1]
             strat = base[:, None] * strat + (1 - base[:, None]) / S
@@ -228,7 +229,9 @@ class World:
         m, sc = self.m, self.m.scenario
         options = SolveOptions(sc.solver.mip_gap, sc.solver.time_limit_s, sc.solver.threads)
         data = build_data(table, self.geo)
-        scores = np.array([m.plan_score[m.iso.index(c)] if c in m.iso else 0.75 for c in data.provinces])
+        sim = sc.simulation
+        mid = (sim.plan_score_low + sim.plan_score_high) / 2  # an unsimulated area: the mean score
+        scores = np.array([m.plan_score[m.iso.index(c)] if c in m.iso else mid for c in data.provinces])
         params = rule_params(sc, data, scores)
         inp = allocation_inputs(self.geo, table, sc.allocation, params=params, data=data)
         if y > 0:
@@ -423,16 +426,18 @@ def world_tables(model: BudgetModel) -> dict[str, pd.DataFrame]:
 
 def capacity_factor(model: BudgetModel) -> np.ndarray:
     """Per-province multiplier of absorption capacity from last year's simulation: disbursement
-    performance relative to the national rate (clipped to 0.5–1.5) × the share of the province's
-    money not already committed to carried-over projects."""
+    performance relative to the national rate (clipped to ``simulation.absorption_performance_min``
+    –``max``) × the share of the province's money not already committed to carried-over projects
+    (at least ``absorption_free_min``)."""
+    sim = model.scenario.simulation
     led = model.recorder.year_rows[-1]
     n = model.n_provinces
     alloc = led["allocated_thb"].to_numpy(float)[:n]
     rate = np.divide(led["disbursed_thb"].to_numpy(float)[:n], alloc, out=np.zeros(n), where=alloc > 0)
     national = rate[alloc > 0].mean() if (alloc > 0).any() else 1.0
-    perf = np.clip(rate / max(national, 1e-12), 0.5, 1.5)
+    perf = np.clip(rate / max(national, 1e-12), sim.absorption_performance_min, sim.absorption_performance_max)
     committed = np.divide(led["carried_over_thb"].to_numpy(float)[:n], alloc, out=np.zeros(n), where=alloc > 0)
-    return perf * np.clip(1.0 - committed, 0.1, 1.0)
+    return perf * np.clip(1.0 - committed, sim.absorption_free_min, 1.0)
 
 
 __all__ = ["CHANNEL_SOURCE", "MONEY", "World", "YearPlan", "annual_tranches", "apportion",

@@ -1,0 +1,83 @@
+"""The formula allocation rules' weights per province and cluster (``world.py`` splits every
+envelope by them): plan scores, citizens' unmet need, population, the real (``actual``) or fitted
+shares, or last year's money less what lapsed (``incremental``)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from allocsim.simulate.model import BudgetModel
+
+
+def rule_weights(m: BudgetModel) -> tuple[np.ndarray, np.ndarray]:
+    """(province, cluster) weights of the scenario's formula allocation rule."""
+    if m.levers.allocation_rule == "incremental":
+        return incremental(m)
+    if m.levers.allocation_rule in ("actual", "fitted"):
+        cw = real_weights(m)[1]
+    else:
+        cw = _population_shares(m)
+    return province_weights(m), cw
+
+
+def _population_shares(m: BudgetModel) -> np.ndarray:
+    cpop = np.bincount(m.cluster_of, weights=m.population, minlength=m.n_clusters)
+    return cpop / cpop.sum()
+
+
+def province_weights(m: BudgetModel) -> np.ndarray:
+    rule = m.levers.allocation_rule
+    if rule == "optimal" and m.allocation_weights is not None:
+        w = np.asarray(m.allocation_weights, float)
+    elif rule == "plan_score":
+        w = m.population * m.plan_score
+    elif rule in ("need", "optimal"):  # optimal without optimiser weights: need is its proxy
+        w = m.population * m.citizens.unmet_need()
+    elif rule in ("actual", "fitted"):  # measured: the budget bills' shares or the fitted formula
+        w = real_weights(m)[0]
+    elif rule == "incremental":
+        w = incremental(m)[0]
+    else:
+        w = m.population.copy()
+    return w / w.sum()
+
+
+def incremental(m: BudgetModel) -> tuple[np.ndarray, np.ndarray]:
+    """(province, cluster) shares of the ``incremental`` rule: last year's money of each
+    holder less ``allocation.lapse_clawback`` × what it lapsed (money follows use), scaled to
+    this year's envelopes; the first year starts from the real shares of ``actual_year``."""
+    if not m.recorder.ledger_rows:
+        from allocsim.data.formula import actual_cluster_shares, actual_shares
+
+        cfg = m.scenario.allocation
+        clu = actual_cluster_shares(cfg.actual_year, m.cluster_ids)
+        if np.isnan(clu).any():
+            clu = _population_shares(m)
+        return actual_shares(cfg.actual_year, m.iso), clu
+    led = m.recorder.ledger_rows[-1]
+    keep = np.maximum(led["money_thb"].to_numpy(float)
+                      - m.scenario.allocation.lapse_clawback * led["lapsed_thb"].to_numpy(float), 0.0)
+    n, k = m.n_provinces, m.n_sources * m.n_provinces
+    prov, clu = keep[:k].reshape(m.n_sources, n).sum(axis=0), keep[k:]
+    return (prov / prov.sum() if prov.sum() > 0 else np.full(n, 1 / n),
+            clu / clu.sum() if clu.sum() > 0 else np.full(len(clu), 1 / max(len(clu), 1)))
+
+
+def real_weights(m: BudgetModel) -> tuple[np.ndarray, np.ndarray]:
+    """(province, cluster) shares of the ``actual`` or ``fitted`` rule, computed once. Clusters
+    take the year's real cluster shares where the cluster map is the budget bill's, else
+    population shares."""
+    if getattr(m, "_real", None) is None:
+        from allocsim.data.formula import actual_cluster_shares, actual_shares, fitted_shares
+
+        cfg = m.scenario.allocation
+        prov = (actual_shares(cfg.actual_year, m.iso) if m.levers.allocation_rule == "actual"
+                else fitted_shares(m.iso, cfg.fit_year))
+        clu = actual_cluster_shares(cfg.actual_year, m.cluster_ids)
+        if np.isnan(clu).any() or m.levers.allocation_rule != "actual":
+            clu = _population_shares(m)
+        m._real = (prov, clu)
+    return m._real

@@ -1,0 +1,91 @@
+"""Projects execute: procurement ends, requests are decided, money is paid, changes and duplicate
+discoveries happen. Vectorised over the project book (projects are arrays, not agents)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from allocsim.simulate import book as B
+from allocsim.simulate.draws import project_uniforms
+
+if TYPE_CHECKING:
+    from allocsim.simulate.model import BudgetModel
+
+
+def start_works(m: BudgetModel, d1: float) -> None:
+    """Procurement finished: execution starts (each tranche runs within its fiscal year)."""
+    bk, sim = m.book, m.scenario.simulation
+    go = np.flatnonzero((bk["state"] == B.PROCUREMENT) & (bk["start_day"] < d1))
+    if len(go):
+        lo_w, hi_w = sim.execution_weeks
+        weeks = lo_w + bk["u_weeks"][go] * (hi_w - lo_w)
+        bk["weeks"][go] = weeks
+        bk["rate"][go] = np.ceil(bk["alloc"][go] / weeks).astype(np.int64)
+        bk["state"][go] = B.EXECUTING
+
+
+def apply_decisions(m: BudgetModel, d1: float) -> None:
+    """Pending requests decided this week: the hold ends; a cancellation releases the rest of
+    the project's allocation (it lapses this year)."""
+    bk = m.book
+    decided = np.flatnonzero((bk["pending"] > 0) & (bk["hold_until"] < d1))
+    if len(decided):
+        bk["pending"][decided] = 0
+        bk["hold_days"][decided] += bk["hold_until"][decided] - bk["request_day"][decided]
+        m.recorder.decided(decided)
+        cancel = decided[bk["cancel"][decided]]
+        bk["state"][cancel] = B.CANCELLED
+        m.released += np.bincount(m.holders(cancel), weights=bk.remaining()[cancel],
+                                  minlength=len(m.released)).astype(np.int64)
+
+
+def disburse(m: BudgetModel, d0: float, d1: float) -> None:
+    """Running projects not on hold pay their weekly rate (pro rata in their first week)."""
+    bk = m.book
+    st = bk["state"]
+    run = np.flatnonzero((st == B.EXECUTING) & (bk["pending"] == 0))
+    if len(run):
+        begin = np.maximum(d0, np.nan_to_num(bk["start_day"][run], nan=d0))
+        frac = np.clip((d1 - begin) / m.calendar.step_days, 0.0, 1.0)
+        pay = np.minimum(bk.remaining()[run], np.ceil(bk["rate"][run] * frac).astype(np.int64))
+        bk["disb"][run] += pay
+        bk["disb_year"][run] += pay
+        first = run[np.isnan(bk["first_disb"][run]) & (pay > 0)]
+        bk["first_disb"][first] = np.maximum(d0, bk["start_day"][first])
+        st[run[bk.remaining()[run] == 0]] = B.DONE
+
+
+def new_requests(m: BudgetModel) -> np.ndarray:
+    """Projects needing a decision this week: changes, and cancellations of duplicates found
+    during execution. Each project carries its own exponential clocks (drawn when proposed), so
+    whether one project changes or is found never shifts another project's draws."""
+    bk, sim = m.book, m.scenario.simulation
+    dt = m.calendar.step_days / 7
+    live = np.flatnonzero((bk["state"] == B.EXECUTING) & (bk["pending"] == 0))
+    hazard = np.where(bk["construction"][live], sim.change_hazard_construction, sim.change_hazard_per_week)
+    bk["clock_change"][live] += hazard * dt
+    change = live[bk["clock_change"][live] >= bk["e_change"][live]]
+    bk["clock_change"][change] = 0.0
+    bk["n_change"][change] += 1
+    for j in change:  # the next change clock: keyed by project and change count, not by order
+        u = project_uniforms(m.seed, [m.project_ids[j]], m.scenario.first_fiscal_year
+                             + int(bk["year"][j]), ("changes",), (int(bk["n_change"][j]),))
+        bk["e_change"][j] = -np.log1p(-u[0, 0])
+    dup = live[approved_duplicate(bk, live)]
+    rate = sim.duplicate_discovery_per_week * (sim.discovery_base + sim.discovery_per_data_sharing
+                                               * m.levers.data_sharing)
+    bk["clock_dup"][dup] += rate * dt
+    found = dup[bk["clock_dup"][dup] >= bk["e_dup"][dup]]
+    found = np.setdiff1d(found, change)
+    bk["cancel"][found] = True
+    return np.concatenate([change, found])
+
+
+def approved_duplicate(bk: B.Book, rows: np.ndarray) -> np.ndarray:
+    """Funded copies of an idea whose group already has another funded project."""
+    funded = np.isin(bk["state"], (B.PROCUREMENT, B.EXECUTING, B.DONE, B.CANCELLED)) & (bk["group"] >= 0)
+    groups, counts = np.unique(bk["group"][funded], return_counts=True)
+    multi = set(groups[counts > 1].tolist())
+    return bk["copy"][rows] & np.array([g in multi for g in bk["group"][rows]], dtype=bool)

@@ -1,0 +1,116 @@
+"""Year end: unspent money lapses or carries over, the ledger must balance to the baht, spending
+that reached needs relieves citizens and moves their satisfaction."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from allocsim.simulate import book as B
+from allocsim.simulate.calendar import YEAR_DAYS
+from allocsim.simulate.stages.execution import approved_duplicate
+from allocsim.simulate.world import to_thb
+
+if TYPE_CHECKING:
+    from allocsim.simulate.model import BudgetModel
+
+FUNDED_STATES = (B.PROCUREMENT, B.EXECUTING, B.DONE, B.CANCELLED)
+
+
+class InvariantError(RuntimeError):
+    """A conservation or plausibility invariant failed: the model is wrong, stop."""
+
+
+def close_year(m: BudgetModel, year_end: float) -> None:
+    """Lapse or carry over, check conservation per holder, record the year and let citizens
+    receive what was delivered."""
+    bk, sim, y = m.book, m.scenario.simulation, m.year
+    st = bk["state"]
+    touched = np.flatnonzero(np.isin(st, FUNDED_STATES)
+                             & ((bk["year"] == y) | (bk["disb_year"] > 0) | np.isin(st, B.ACTIVE)))
+    active = touched[np.isin(st[touched], B.ACTIVE)]
+    carry = active[(bk["years"][active] > 1) & m.levers.multi_year & ~bk["cancel"][active]]
+    ends = np.setdiff1d(active, carry)
+    h = m.holders
+    n_h = len(m.budget_new)
+    rem = bk.remaining()
+    allocated = m.budget_new + m.carry_in
+    disbursed = np.bincount(h(touched), weights=bk["disb_year"][touched], minlength=n_h).astype(np.int64)
+    carry_out = np.bincount(h(carry), weights=rem[carry], minlength=n_h).astype(np.int64)
+    lapsed = m.budget_left + m.released \
+        + np.bincount(h(ends), weights=rem[ends], minlength=n_h).astype(np.int64)
+    this = np.flatnonzero(bk["year"] == y)
+    won = this[np.isin(st[this], FUNDED_STATES)]
+    funded = np.bincount(h(won), weights=bk["alloc"][won], minlength=n_h).astype(np.int64)
+    fy = m.scenario.first_fiscal_year + y
+    bad = np.flatnonzero(allocated != disbursed + carry_out + lapsed)
+    if len(bad):
+        i = int(bad[0])
+        raise InvariantError(f"money not conserved in FY{fy} for budget holder {m.holder_names[i]}: "
+                             f"allocated {allocated[i]} THB != disbursed {disbursed[i]} + carried "
+                             f"{carry_out[i]} + lapsed {lapsed[i]}")
+    bad = np.flatnonzero(funded + m.budget_left != m.budget_new)
+    if len(bad):
+        i = int(bad[0])
+        raise InvariantError(f"money not conserved in FY{fy} for budget holder {m.holder_names[i]}: "
+                             f"allocation {m.budget_new[i]} THB != funded {funded[i]} + unfunded "
+                             f"{m.budget_left[i]}")
+    m.unallocated_thb = unallocated(m, fy)
+    m.money_rows.append((fy, m.budget_new.copy(), funded, m.budget_left.copy()))
+    m.world.close_year(m.plans[-1], np.isin(st[this], FUNDED_STATES),
+                       (st[this] == B.CANCELLED) | bk["cancel"][this])
+    st[ends] = B.LAPSED
+    bk["pending"][ends] = 0
+    # outcomes: what was spent this year, how well it met needs
+    eff = effective(m, touched)
+    bk["effective"][touched] += eff
+    by = np.zeros((m.n_provinces, len(m.strategies)))
+    np.add.at(by, (bk["province"][touched].astype(int), bk["strategy"][touched].astype(int)), eff)
+    need_before = m.citizens.province_need()
+    relief = m.citizens.receive(by, sim.need_relief_thb_per_head, sim.need_growth)
+    need_after = m.citizens.province_need()
+    # plan achievement: share of each province's plan targets (its planned strategies) whose need fell
+    rows = np.arange(m.n_provinces)[:, None]
+    m.plan_achievement = (need_after[rows, m.plan] < need_before[rows, m.plan]).mean(axis=1)
+    delay = m.recorder.province_delay(y)
+    m.citizens.update_satisfaction(relief, delay, sim.satisfaction_relief, sim.satisfaction_delay_per_100_days,
+                                   base=sim.satisfaction_base,
+                                   pull=(sim.satisfaction_pull_participant, sim.satisfaction_pull_other))
+    m.recorder.close_year(y, allocated, disbursed, carry_out, lapsed, by.sum(axis=1), touched)
+    m.budget_left[:] = 0
+
+
+def envelopes_thb(m: BudgetModel) -> np.ndarray:
+    """The scenario's envelope per money source (provincial sources, then the cluster pot),
+    in whole baht at the rounding rule of ``world.py``."""
+    a = m.scenario.allocation
+    return np.array([int(to_thb(a.envelope_mthb.get(s, 0.0))) for s in B.SOURCES]
+                    + [int(to_thb(a.cluster_envelope_mthb))], np.int64)
+
+
+def unallocated(m: BudgetModel, fy: int) -> int:
+    """Envelope money the allocation gave to no holder this year (the allocation LP may leave
+    some unassigned): it lapses at source. Checks envelope = holders' money + unallocated for
+    every source, i.e. no source's holders hold more than its envelope."""
+    n, k = m.n_provinces, m.n_sources * m.n_provinces
+    held = np.append(m.budget_new[:k].reshape(m.n_sources, n).sum(axis=1), m.budget_new[k:].sum())
+    env = envelopes_thb(m)
+    names = [*B.SOURCES, "cluster_budget"]
+    bad = np.flatnonzero(held > env)
+    if len(bad):
+        i = int(bad[0])
+        raise InvariantError(f"money not conserved in FY{fy} for source {names[i]}: holders hold "
+                             f"{held[i]} THB but the envelope is {env[i]} THB")
+    return int((env - held).sum())
+
+
+def effective(m: BudgetModel, rows: np.ndarray) -> np.ndarray:
+    """Benefit that reached needs this year: spending share × potential, less for wants, for
+    spending that started after the need window, and nothing for a duplicate's second copy."""
+    bk, sim = m.book, m.scenario.simulation
+    share = bk["disb_year"][rows] / np.maximum(bk["cost"][rows], 1)
+    late = (bk["first_disb"][rows] - bk["year"][rows] * YEAR_DAYS) > sim.need_window_days
+    dup = approved_duplicate(bk, rows)
+    return (share * bk["potential"][rows] * np.where(bk["problem"][rows], 1.0, sim.want_effect)
+            * np.where(late, sim.late_effect, 1.0) * np.where(dup, 0.0, 1.0))

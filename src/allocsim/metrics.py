@@ -91,6 +91,18 @@ METRICS_LIST: tuple[Metric, ...] = (
     Metric("mean_change_approval_days", "days", "lower", "year_mean",
            "mean days a change or cancellation request waited for its decision",
            "จำนวนวันเฉลี่ยในการอนุมัติเปลี่ยนแปลงโครงการ"),
+    Metric("mean_days_on_hold", "days", "lower", "year_mean",
+           "mean days a funded project spent on hold waiting for decisions on its change or "
+           "cancellation requests", "จำนวนวันเฉลี่ยที่โครงการถูกระงับรออนุมัติ", by_province=True),
+    Metric("mean_completion_delay_days", "days", "lower", "year_mean",
+           "mean days a completed project finished after its schedule (start of works + planned "
+           "execution weeks)", "จำนวนวันเฉลี่ยที่โครงการแล้วเสร็จล่าช้ากว่าแผน", by_province=True),
+    Metric("notification_days", "days", "lower", "year_mean",
+           "days from the Budget Act until the ministries have notified every governor of their "
+           "allocation", "จำนวนวันที่ส่วนราชการแจ้งจัดสรรงบประมาณ"),
+    Metric("mean_planning_days", "days", "lower", "year_mean",
+           "mean days from the ministries' notification to the province's final action plan for "
+           "a funded project", "จำนวนวันเฉลี่ยในการจัดทำแผนปฏิบัติราชการ", by_province=True),
     Metric("escalations", "count", "lower", "year_mean",
            "stuck projects escalated by six-monthly reports (cumulative count)",
            "เรื่องที่ส่งขึ้นไปพิจารณาระดับสูง"),

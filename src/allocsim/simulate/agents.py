@@ -264,7 +264,7 @@ class BudgetBureau(mesa.Agent):
     def escalate(self, day: float, clusters: np.ndarray) -> np.ndarray:
         """Stuck projects reported on ``day`` (one per entry of ``clusters``, their provinces'
         clusters) pass each hop of ``chain`` in turn; returns the day each is resolved."""
-        t = np.full(len(clusters), day)
+        t = np.full(len(clusters), float(day))  # float: decision days are not whole days
         for k in np.unique(clusters):
             sel = clusters == k
             t[sel] = self.chain(int(k))[0].submit_many(t[sel], clamp=True)

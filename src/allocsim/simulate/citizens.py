@@ -15,7 +15,7 @@ import numpy as np
 class Citizens:
     def __init__(self, population: np.ndarray, per_province: int, strategies: int,
                  participation: np.ndarray, rng: np.random.Generator, *,
-                 need_beta: tuple[float, float] = (2.0, 3.0), satisfaction: float = 0.5) -> None:
+                 need_beta: tuple[float, float], satisfaction: float) -> None:
         self.n_provinces = len(population)
         self.strategies = strategies
         self.population = np.asarray(population, float)
@@ -82,8 +82,8 @@ class Citizens:
         return self._mean(relief)
 
     def update_satisfaction(self, relief: np.ndarray, delay_days: np.ndarray, relief_weight: float,
-                            delay_weight_per_100: float, *, base: float = 0.6,
-                            pull: tuple[float, float] = (0.6, 0.5)) -> None:
+                            delay_weight_per_100: float, *, base: float,
+                            pull: tuple[float, float]) -> None:
         """Satisfaction moves part-way each year towards a level set by the relief of needs in
         one's province and the delays there: ``base + relief_weight × relief − delay_weight ×
         days / 100``; ``pull`` = (participants, others) share of the gap closed — participants

@@ -21,6 +21,42 @@ if TYPE_CHECKING:
 FUNDED = (B.PROCUREMENT, B.EXECUTING, B.DONE, B.CANCELLED, B.LAPSED)
 
 
+#: Per-project delay measures (days, columns of ``sim_projects``) and the per-year metric that is
+#: their mean over a year's funded projects: one per stage a lever acts on (notification,
+#: planning, holds, execution). Change-approval time per request is ``mean_change_approval_days``.
+DELAYS = {"days_on_hold": "mean_days_on_hold", "completion_delay_days": "mean_completion_delay_days",
+          "notification_days": "notification_days", "planning_days": "mean_planning_days"}
+
+
+def project_delays(bk: B.Book, rows: np.ndarray) -> dict[str, np.ndarray]:
+    """Delays of projects ``rows`` in days: on hold (summed waits of their decided requests),
+    completion against schedule (day the last baht was paid − (start + planned execution
+    weeks)), mean change-approval time per decided request, the ministry's notification day and
+    the province's planning time after it (NaN where a project has none)."""
+    y0 = bk["year"][rows].astype(float) * YEAR_DAYS
+    n_dec = bk["n_decided"][rows]
+    return {
+        "days_on_hold": bk["hold_days"][rows].astype(float),
+        "completion_delay_days": bk["done_day"][rows] - (bk["start_day"][rows] + bk["weeks"][rows] * 7),
+        "change_approval_days": np.divide(bk["hold_days"][rows], n_dec, out=np.full(len(rows), np.nan),
+                                          where=n_dec > 0),
+        "notification_days": bk["notify_day"][rows].astype(float),
+        "planning_days": bk["plan_day"][rows] - y0 - bk["notify_day"][rows],
+    }
+
+
+def _nanmean_by(prov: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
+    ok = ~np.isnan(values)
+    cnt = np.bincount(prov[ok], minlength=n)
+    tot = np.bincount(prov[ok], weights=values[ok], minlength=n)
+    return np.divide(tot, cnt, out=np.full(n, np.nan), where=cnt > 0)
+
+
+def _nanmean(values: np.ndarray) -> float:
+    ok = ~np.isnan(values)
+    return float(values[ok].mean()) if ok.any() else float("nan")
+
+
 def gini(x: np.ndarray) -> float:
     """Gini coefficient of non-negative values (0 = equal)."""
     x = np.sort(np.asarray(x, float))
@@ -195,6 +231,11 @@ class Recorder:
         mean_delay = np.divide(np.bincount(dprov, weights=dday, minlength=n), cnt, out=np.full(n, np.nan), where=cnt > 0)
         need_after = m.citizens.unmet_need()
         sat_after = m.citizens.mean_satisfaction()
+        won = np.flatnonzero((bk["year"] == y) & np.isin(bk["state"], FUNDED))
+        pd_ = project_delays(bk, won)
+        wprov = bk["province"][won].astype(int)
+        delays_p = {DELAYS[k]: _nanmean_by(wprov, pd_[k], n) for k in DELAYS}
+        delays_n = {DELAYS[k]: _nanmean(pd_[k]) for k in DELAYS}
         rate = np.divide(disb_p, alloc_p, out=np.zeros(n), where=alloc_p > 0)
         met = np.zeros(n, bool)
         for c in m.clusters:
@@ -215,7 +256,7 @@ class Recorder:
             "mean_days_to_disbursement": final["mean_days_to_disbursement"].to_numpy(),
             "p90_days_to_disbursement": final["p90_days_to_disbursement"].to_numpy(),
             **quarter,
-            "change_requests": cnt, "mean_change_approval_days": mean_delay,
+            "change_requests": cnt, "mean_change_approval_days": mean_delay, **delays_p,
             "unmet_need": need_after, "satisfaction": sat_after,
             "alignment_share": final["alignment_share"].to_numpy(),
             "plan_achievement": m.plan_achievement.copy(),
@@ -231,7 +272,7 @@ class Recorder:
             "wasted_on_duplicates_thb": float(wasted.sum()),
             "mean_days_to_disbursement": float(np.nanmean(final["mean_days_to_disbursement"])) if final["mean_days_to_disbursement"].notna().any() else np.nan,
             "mean_change_approval_days": float(dday.mean()) if len(dday) else np.nan,
-            "change_requests": int(len(dday)),
+            "change_requests": int(len(dday)), **delays_n,
             "escalations": len(esc),
             "equity_gini_per_capita_benefit": gini(per_head),
             "plan_achievement": float(np.average(m.plan_achievement, weights=m.population)),

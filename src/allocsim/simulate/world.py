@@ -348,6 +348,8 @@ def world_tables(model: BudgetModel) -> dict[str, pd.DataFrame]:
     and national: the plan against what the simulation delivered) and ``world_years`` (each
     year's allocation and selection, with solver statuses as HiGHS gave them)."""
     from allocsim.simulate import book as B
+    from allocsim.simulate.calendar import YEAR_DAYS
+    from allocsim.simulate.metrics import project_delays
 
     bk, m = model.book, model
     n = len(bk)
@@ -355,7 +357,7 @@ def world_tables(model: BudgetModel) -> dict[str, pd.DataFrame]:
     state_names = ("proposed", "rejected_duplicate", "rejected_rule", "unfunded", "procurement",
                    "executing", "done", "cancelled", "lapsed")
     funded = ~np.isin(bk["state"], (B.PROPOSED, B.REJECTED_DUPLICATE, B.REJECTED_RULE, B.UNFUNDED))
-    year_start = bk["year"].astype(float) * 364
+    year_start = bk["year"].astype(float) * YEAR_DAYS
     groups = np.concatenate([y.table.projects["duplicate_group"].astype(str).to_numpy() for y in m.plans]) \
         if m.plans else np.zeros(0, object)
     tranche = np.concatenate([y.table.projects["tranche"].to_numpy(int) for y in m.plans]) if m.plans else np.zeros(0, int)
@@ -374,7 +376,8 @@ def world_tables(model: BudgetModel) -> dict[str, pd.DataFrame]:
         "selected": bk["selected"], "funded": funded,
         "final_state": np.array(state_names, dtype=object)[bk["state"].astype(int)],
         "cost_thb": bk["cost"], "allocated_thb": bk["alloc"], "disbursed_thb": bk["disb"],
-        "first_payment_day": bk["first_disb"] - year_start, "days_on_hold": bk["hold_days"],
+        "first_payment_day": bk["first_disb"] - year_start,
+        **project_delays(bk, np.arange(n)),
         "duplicate_group": groups, "duplicate_funded": dup,
         "planned_benefit_thb": np.where(bk["selected"], bk["potential"], 0.0),
         "delivered_benefit_thb": bk["effective"],

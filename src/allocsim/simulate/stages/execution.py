@@ -34,6 +34,7 @@ def apply_decisions(m: BudgetModel, d1: float) -> None:
     if len(decided):
         bk["pending"][decided] = 0
         bk["hold_days"][decided] += bk["hold_until"][decided] - bk["request_day"][decided]
+        bk["n_decided"][decided] += 1
         m.recorder.decided(decided)
         cancel = decided[bk["cancel"][decided]]
         bk["state"][cancel] = B.CANCELLED
@@ -49,12 +50,17 @@ def disburse(m: BudgetModel, d0: float, d1: float) -> None:
     if len(run):
         begin = np.maximum(d0, np.nan_to_num(bk["start_day"][run], nan=d0))
         frac = np.clip((d1 - begin) / m.calendar.step_days, 0.0, 1.0)
-        pay = np.minimum(bk.remaining()[run], np.ceil(bk["rate"][run] * frac).astype(np.int64))
+        before = bk.remaining()[run]
+        pay = np.minimum(before, np.ceil(bk["rate"][run] * frac).astype(np.int64))
         bk["disb"][run] += pay
         bk["disb_year"][run] += pay
         first = run[np.isnan(bk["first_disb"][run]) & (pay > 0)]
         bk["first_disb"][first] = np.maximum(d0, bk["start_day"][first])
-        st[run[bk.remaining()[run] == 0]] = B.DONE
+        done = bk.remaining()[run] == 0
+        # the day the last baht was due at the weekly rate (within this week)
+        end = begin[done] + before[done] / np.maximum(bk["rate"][run[done]], 1) * m.calendar.step_days
+        bk["done_day"][run[done]] = np.minimum(end, d1)
+        st[run[done]] = B.DONE
 
 
 def new_requests(m: BudgetModel) -> np.ndarray:

@@ -43,6 +43,7 @@ def open_year(m: BudgetModel) -> None:
     m.cofund_left[:] = m.local_cofunding_thb()
     # timing: ministries notify (their throughput), provinces plan within the deadline
     notify = max(m.agents_by_type[m.ministry_class].map("notify_day"))
+    bk["notify_day"][new] = notify
     counts = np.bincount(bk["province"][new], minlength=m.n_provinces)
     provinces.do("schedule_plan", new, counts, notify, float(y * YEAR_DAYS))
     m.recorder.start_year(y, notify)

@@ -113,6 +113,29 @@ def test_catalogue_covers_every_column_the_recorder_produces(sim_tables) -> None
     assert set(METRICS) - produced <= {m.name for m in METRICS_LIST if m.aggregation == "pooled_ratio"}
 
 
+def test_recorder_columns_are_the_catalogue_entries_of_each_table(sim_tables) -> None:
+    """Each table's measured columns are exactly, and in order, the catalogue's entries that
+    name it; every entry that names a table is in it."""
+    keys = {"sim_steps": ["step", "fiscal_year", "day", "province"], "sim_years": ["fiscal_year", "province"],
+            "sim_national": ["fiscal_year"], "sim_ledger": ["fiscal_year", "holder"]}
+    for name in catalogue.TABLES:
+        assert list(sim_tables[name].columns) == keys[name] + list(catalogue.recorded_in(name)), name
+    assert all(set(m.tables) <= set(catalogue.TABLES) for m in METRICS_LIST)
+
+
+def test_a_metric_catalogued_but_not_computed_stops_the_recorder(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The recorder keeps no list: adding a catalogue entry for a table without computing it
+    fails (naming it), and so does computing a value the catalogue does not list."""
+    ghost = Metric("ghost_days", "days", "lower", "recorded", "a metric nobody computes", "ผี",
+                   tables=(catalogue.N,))
+    monkeypatch.setattr(catalogue, "METRICS_LIST", (*METRICS_LIST, ghost))
+    m = BudgetModel(Scenario(name="ghost"), seed=1, years=1, citizens_per_province=2)
+    with pytest.raises(KeyError, match="ghost_days"):
+        m.run()
+    with pytest.raises(KeyError, match="computed but not catalogued.*stray"):
+        catalogue.catalogue_row("sim_ledger", {}, {"stray": 1.0})
+
+
 def test_catalogue_entries_are_well_formed() -> None:
     assert len(METRICS) == len(METRICS_LIST)  # names unique
     for m in METRICS_LIST:

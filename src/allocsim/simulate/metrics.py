@@ -2,8 +2,9 @@
 budget holder, national figures per year, and approval delays.
 
 Every measured column is an entry of the metric catalogue (``allocsim/metrics.py``: unit, better
-direction, aggregation, meaning, Thai label); ``tests/test_catalogues.py`` fails on a column that
-is not catalogued, so a new column here needs an entry there."""
+direction, aggregation, meaning, Thai label, and the tables that record it): each table's columns
+are the catalogue's entries for it (``catalogue_row``), so the recorder keeps no list of its own
+and a value computed here without an entry there (or the reverse) stops the run."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from allocsim.metrics import catalogue_row
 from allocsim.simulate import book as B
 from allocsim.simulate.calendar import YEAR_DAYS
 
@@ -166,10 +168,10 @@ class Recorder:
         allocated = m.by_province(m.budget_new + m.carry_in).astype(float)
         self._totals["disbursed"] = float(f["disbursed"].sum())
         self._totals["duplicates_approved"] = float(f["duplicates_approved"].sum())
-        self.step_rows.append({
-            "step": np.full(m.n_provinces, t), "fiscal_year": np.full(m.n_provinces, m.calendar.fiscal_year(t)),
-            "day": np.full(m.n_provinces, day - y * YEAR_DAYS),
-            "province": np.array(m.iso, dtype=object), "allocated_thb": allocated, "committed_thb": f["committed"],
+        keys = {"step": np.full(m.n_provinces, t), "fiscal_year": np.full(m.n_provinces, m.calendar.fiscal_year(t)),
+                "day": np.full(m.n_provinces, day - y * YEAR_DAYS), "province": np.array(m.iso, dtype=object)}
+        self.step_rows.append(catalogue_row("sim_steps", keys, {
+            "allocated_thb": allocated, "committed_thb": f["committed"],
             "disbursed_thb": f["disbursed"],
             "disbursement_rate": np.divide(f["disbursed"], allocated, out=np.zeros(m.n_provinces), where=allocated > 0),
             "duplicates_approved": f["duplicates_approved"], "duplicate_money_thb": f["duplicate_money"],
@@ -181,7 +183,7 @@ class Recorder:
             **(self._closing or {"lapsed_thb": np.zeros(m.n_provinces),
                                  "value_for_money": np.full(m.n_provinces, np.nan),
                                  "equity_gini": np.full(m.n_provinces, np.nan)}),
-        })
+        }))
         self._closing = None
 
     def _steps_frame(self, rows: list[dict]) -> pd.DataFrame:
@@ -197,11 +199,11 @@ class Recorder:
         _, money, funded, unfunded = m.money_rows[-1]
         # allocated = this year's allocation (money) + commitments carried in; money = funded +
         # unfunded; allocated = disbursed + carried over + lapsed (all int64 baht)
-        self.ledger_rows.append(pd.DataFrame({"fiscal_year": fy, "holder": m.holder_names, "money_thb": money,
-                                              "carried_in_thb": allocated - money, "funded_thb": funded,
-                                              "unfunded_thb": unfunded, "allocated_thb": allocated,
-                                              "disbursed_thb": disbursed, "carried_over_thb": carry,
-                                              "lapsed_thb": lapsed}))
+        self.ledger_rows.append(pd.DataFrame(catalogue_row(
+            "sim_ledger", {"fiscal_year": fy, "holder": m.holder_names},
+            {"money_thb": money, "carried_in_thb": allocated - money, "funded_thb": funded,
+             "unfunded_thb": unfunded, "allocated_thb": allocated, "disbursed_thb": disbursed,
+             "carried_over_thb": carry, "lapsed_thb": lapsed})))
         tot = {k: float(v.sum()) for k, v in (("allocated_thb", allocated), ("disbursed_thb", disbursed),
                                                ("carried_over_thb", carry), ("lapsed_thb", lapsed))}
         # envelope = holders' money + unallocated (checked in model.unallocated)
@@ -245,8 +247,8 @@ class Recorder:
         vfm = np.divide(effective, disb_p, out=np.full(n, np.nan), where=disb_p > 0)
         self._closing = {"lapsed_thb": lapsed.astype(float), "value_for_money": vfm,
                          "equity_gini": np.full(n, gini(per_head))}
-        self.year_rows.append(pd.DataFrame({
-            "fiscal_year": fy, "province": m.iso, "allocated_thb": allocated, "disbursed_thb": disbursed,
+        self.year_rows.append(pd.DataFrame(catalogue_row("sim_years", {"fiscal_year": fy, "province": m.iso}, {
+            "allocated_thb": allocated, "disbursed_thb": disbursed,
             "carried_over_thb": carry, "lapsed_thb": lapsed,
             "effective_benefit_thb": effective,
             "value_for_money": vfm,
@@ -261,10 +263,10 @@ class Recorder:
             "alignment_share": final["alignment_share"].to_numpy(),
             "plan_achievement": m.plan_achievement.copy(),
             "cluster_target_met": met,
-        }))
+        })))
         esc = m.bureau.escalation_days
-        self.national_rows.append({
-            "fiscal_year": fy, **tot,
+        self.national_rows.append(catalogue_row("sim_national", {"fiscal_year": fy}, {
+            **tot,
             "effective_benefit_thb": float(effective.sum()),
             "value_for_money": float(effective.sum() / max(tot["disbursed_thb"], 1)),
             "duplicates_approved": int(final["duplicates_approved"].sum()),
@@ -279,7 +281,7 @@ class Recorder:
             "cluster_targets_met_share": float(met.mean()),
             "unmet_need": float(np.average(need_after, weights=m.population)),
             "satisfaction": float(np.average(sat_after, weights=m.population)),
-        })
+        }))
 
     # --- after the run ----------------------------------------------------------------------------
     def tables(self) -> dict[str, pd.DataFrame]:

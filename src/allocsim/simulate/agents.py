@@ -1,5 +1,17 @@
 """The institutions of the budget cycle as Mesa agents (DOMAIN.md §2). Projects and citizens are
-arrays (``book.py``, ``citizens.py``); agents decide and queue, the model wires the year.
+arrays (``book.py``, ``citizens.py``); agents decide and queue, the stages (``stages/``) call
+them through Mesa's AgentSet (``model.agents_by_type[Province].do(...)``). Who does what:
+
+* ``Ministry.notify_day`` — year start: when every governor knows its allocation;
+* ``Province.new_year`` / ``schedule_plan`` — year start: queues free, action-plan day per proposal;
+  ``screen_and_fund`` (``screen``, ``fund``) — the plan is final: gateway, ranking, procurement;
+  ``submit_requests`` — ก.บ.จ. hears change/cancel requests (decides when delegated);
+  ``stuck_projects`` — six-monthly report: what the province cannot solve;
+* ``BudgetBureau.decide_central`` — the central change queue; ``escalate`` — the reporting chain;
+* ``Cluster.targets_met`` — the cascaded disbursement target; ``LocalGovernment`` — co-funding.
+
+Subclass an agent and name it on a model subclass (``province_class = MyProvince``) to change a
+behaviour without editing allocsim.
 
 Local governments use the real per-province counts by type (``local_governments.py``): by default
 one agent per type per province standing for all its bodies (``aggregated``), or one agent per body

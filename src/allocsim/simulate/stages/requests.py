@@ -40,7 +40,9 @@ def submit_requests(m: BudgetModel, rows: np.ndarray, d0: float, d1: float) -> N
     if len(rows):
         days = d0 + bk["u_request"][rows] * (d1 - d0)
         services = request_services(m, rows)
-        for passed in m.agents_by_type[m.province_class].map("submit_requests", rows, days, services):
+        asking = set(bk["province"][rows].tolist())  # a few provinces a week: ask only them
+        provinces = m.agents_by_type[m.province_class].select(lambda p: p.index in asking)
+        for passed in provinces.map("submit_requests", rows, days, services):
             m.central_pending.extend(passed)
     ready = sorted(x for x in m.central_pending if x[0] < d1)
     m.central_pending = [x for x in m.central_pending if x[0] >= d1]

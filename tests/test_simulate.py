@@ -13,6 +13,7 @@ import pytest
 
 from allocsim.scenario import load_scenario
 from allocsim.simulate import BudgetModel, InvariantError
+from allocsim.simulate import book as B
 from allocsim.simulate.queues import ApprovalQueue
 from tests.conftest import SCENARIOS
 
@@ -248,3 +249,38 @@ def test_plan_achievement_and_cascaded_cluster_targets() -> None:
     assert shares[0] == 1.0
     assert all(a >= b for a, b in zip(shares, shares[1:], strict=False)) and shares[0] > shares[-1]
     pd.testing.assert_series_equal(years[0.0]["disbursed_thb"], years[1.0]["disbursed_thb"])
+
+
+def test_agent_subclasses_change_behaviour_through_the_agent_sets() -> None:
+    """Behaviour lives on the agents: a ministry that notifies on day 40 (not ceil(76 / 4) = 19)
+    shows as 40 notification days on every project and, paired on the same seed, later first
+    payments; a province that funds nothing leaves every proposal of the year unfunded."""
+    from allocsim.simulate.agents import Ministry, Province
+
+    class SlowMinistry(Ministry):
+        def notify_day(self) -> int:
+            return 40
+
+    class SlowModel(BudgetModel):
+        ministry_class = SlowMinistry
+
+    class IdleProvince(Province):
+        def fund(self, rows: np.ndarray, day: float) -> None:
+            book = self.model.book
+            book["state"][rows[book["state"][rows] == B.PROPOSED]] = B.UNFUNDED
+
+    class IdleModel(BudgetModel):
+        province_class = IdleProvince
+
+    runs = {}
+    for name, cls in (("base", BudgetModel), ("slow", SlowModel), ("idle", IdleModel)):
+        m = cls(BASE, seed=3, years=1, citizens_per_province=20)
+        m.run()
+        runs[name] = m.tables()
+    p = runs["slow"]["sim_projects"]
+    assert (p["notification_days"] == 40).all()
+    assert (runs["base"]["sim_projects"]["notification_days"] == 19).all()
+    assert (runs["slow"]["sim_national"]["mean_days_to_disbursement"]
+            > runs["base"]["sim_national"]["mean_days_to_disbursement"]).all()
+    idle = runs["idle"]["sim_projects"]
+    assert not idle["funded"].any() and (runs["idle"]["sim_national"]["disbursed_thb"] == 0).all()

@@ -43,13 +43,16 @@ if TYPE_CHECKING:
 
 class Ministry(mesa.Agent):
     """A line ministry: holds investment budget, proposes function-budget projects into provinces
-    (sometimes through several channels), leans towards construction, complies partly with plans."""
+    (sometimes through several channels), leans towards construction, complies partly with plans.
+    ``ranking_bias``: how hard it pushes its construction projects in a province's ranking."""
 
-    def __init__(self, model: BudgetModel, name: str, construction_bias: float, compliance: float) -> None:
+    def __init__(self, model: BudgetModel, name: str, construction_bias: float, compliance: float,
+                 ranking_bias: float) -> None:
         super().__init__(model)
         self.name = name
         self.construction_bias = construction_bias
         self.compliance = compliance
+        self.ranking_bias = ranking_bias
 
     def notify_day(self) -> int:
         """Days to notify every governor of its allocation: its throughput, not a drawn delay."""

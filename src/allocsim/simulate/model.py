@@ -122,9 +122,9 @@ class BudgetModel(mesa.Model):
         self.allocation_weights = allocation_weights
 
         cat = sc.catalogue
-        self.ministries = [self.ministry_class(self, n, cat.construction_share_ministry, cat.ministry_plan_compliance)
-                           for n in MINISTRIES]
-        self.ministry_bias = np.full(len(MINISTRIES), sc.simulation.ministry_ranking_bias)
+        self.ministries = [self.ministry_class(self, n, cat.construction_share_ministry, cat.ministry_plan_compliance,
+                                               sc.simulation.ministry_ranking_bias) for n in MINISTRIES]
+        self.ministry_bias = np.array([mn.ranking_bias for mn in self.ministries], float)
         self.provinces = [self.province_class(self, i, self.iso[i], self.names[i], int(self.cluster_of[i]))
                           for i in range(self.n_provinces)]
         self.clusters = []

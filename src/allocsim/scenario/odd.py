@@ -69,6 +69,11 @@ SECTIONS: tuple[tuple[str, type[BaseModel], bool, tuple[str, ...] | None], ...] 
 #: local co-funding from the local-government agents (``World.resources``).
 NOT_SIMULATED = ("catalogue.budget_tightness", "catalogue.local_capacity_ratio")
 
+#: Fields of other sections the simulation reads that are data, not behaviour: the envelopes and
+#: the verified budget years (ODD §6 "Input data"; documented with the optimiser in the README).
+INPUT_FIELDS = ("allocation.envelope_mthb", "allocation.cluster_envelope_mthb",
+                "allocation.actual_year", "allocation.fit_year")
+
 #: Units that the field's name does not tell.
 UNITS: dict[str, str] = {
     "simulation.years": "fiscal years",
@@ -159,8 +164,6 @@ GLOSSES: dict[str, str] = {
     "discovered during execution (× 0.5 + data sharing) and a cancellation is requested",
     "simulation.central_service_days": "mean service time of one change request at the Budget "
     "Bureau (exponential)",
-    "simulation.province_service_days": "mean service time of one change request at the "
-    "provincial committee ก.บ.จ. (exponential)",
     "simulation.inspector_service_days": "mean service time of one escalated case at the cluster's "
     "inspector (exponential)",
     "simulation.kkp_service_days": "mean service time of one escalated case at กกภ. (exponential)",

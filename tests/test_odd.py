@@ -52,6 +52,25 @@ def test_parameter_table_in_the_doc_is_the_generated_one() -> None:
         f"regenerate it: {odd.REGENERATE}")
 
 
+def test_constants_list_in_the_doc_is_the_generated_one() -> None:
+    block = odd.marked_block(TEXT, odd.CONSTANTS_START, odd.CONSTANTS_END)
+    assert block == odd.constants_block(), f"docs/ODD.md's constants list is stale; run {odd.REGENERATE}"
+
+
+def test_each_constant_the_odd_lists_is_still_in_the_code_where_it_says() -> None:
+    """The list of behavioural constants in code is true: each pattern still matches its file.
+    When a constant becomes a parameter, this fails until its entry is removed (so the ODD never
+    claims a constant that is gone); when the code moves, it names the new file."""
+    src = ROOT / "src" / "allocsim"
+    files = {p.relative_to(src).as_posix(): p.read_text(encoding="utf-8") for p in src.rglob("*.py")}
+    assert len(odd.CONSTANTS_IN_CODE) == len({w for w, _, _ in odd.CONSTANTS_IN_CODE})
+    for what, path, pattern in odd.CONSTANTS_IN_CODE:
+        where = [f for f, text in files.items() if re.search(pattern, text)]
+        assert where, (f"'{what}' is no longer in the code (pattern {pattern!r}): delete its entry "
+                       f"in allocsim.scenario.odd.CONSTANTS_IN_CODE and run {odd.REGENERATE}")
+        assert path in where, f"'{what}' moved from {path} to {', '.join(where)}: update its entry"
+
+
 def test_table_lists_exactly_the_parameters_the_simulation_sections_hold() -> None:
     """An oracle independent of the generator: the field lists of the pydantic models."""
     want = {f"simulation.{f}" for f in SimulationConfig.model_fields}

@@ -51,6 +51,8 @@ from allocsim.scenario.uncertainty import FIXED_FIELDS
 
 START = "<!-- parameters:start -->"
 END = "<!-- parameters:end -->"
+CONSTANTS_START = "<!-- constants:start -->"
+CONSTANTS_END = "<!-- constants:end -->"
 REGENERATE = "PYTHONPATH=src python -m allocsim.scenario.odd --write docs/ODD.md"
 
 #: (section, model, every default illustrative?, fields to include: None = all)
@@ -197,6 +199,31 @@ GLOSSES: dict[str, str] = {
     "catalogue.cluster_partners_range": "number of member provinces a cluster idea spans",
 }
 
+#: Behavioural numbers still written in the simulation's code (issue 12: each is to become a
+#: parameter): what it is, the file under ``src/allocsim`` and a regular expression that finds it
+#: there. ``tests/test_odd.py`` checks that every pattern still matches (so an entry is removed
+#: once the number has become a parameter) and that docs/ODD.md lists exactly these.
+CONSTANTS_IN_CODE: tuple[tuple[str, str, str], ...] = (
+    ("a province's plan is its 3 most voiced needs", "simulate/model.py", r"\[:, :3\]"),
+    ("strategy choice ∝ voiced need²", "simulate/world.py", r"voiced \*\* 2"),
+    ("a duplicate copy costs within ±10 % of the original", "data/catalogue.py",
+     r"uniform\(0\.9, 1\.1\)"),
+    ("ministries' construction push in the province's ranking: × (1 + 0.5)", "simulate/model.py",
+     r"np\.full\(len\(MINISTRIES\), 0\.5\)"),
+    ("duplicate discovery hazard × (0.5 + data sharing)", "simulate/model.py",
+     r"\(0\.5 \+ self\.levers\.data_sharing\)"),
+    ("initial needs Beta(2, 3)", "simulate/citizens.py", r"beta\(2\.0, 3\.0"),
+    ("initial satisfaction 0.5", "simulate/citizens.py", r"np\.full\(self\.size, 0\.5"),
+    ("plan-quality scores uniform on [0.5, 1]", "simulate/model.py", r"uniform\(0\.5, 1\.0"),
+    ("satisfaction target 0.6 + …", "simulate/citizens.py", r"target = 0\.6 \+"),
+    ("satisfaction moves 0.6 (participants) or 0.5 (others) of the way each year",
+     "simulate/citizens.py", r"np\.where\(self\.participates, 0\.6, 0\.5\)"),
+    ("absorption capacity factor clipped to 0.5–1.5 (performance) and 0.1–1 (commitments)",
+     "simulate/world.py", r"0\.5, 1\.5\)"),
+    ("plan score 0.75 for a province outside the simulation", "simulate/world.py",
+     r"else 0\.75"),
+)
+
 SOURCE_MARK = re.compile(r"\b00[0-4]\b")
 LEADING_LABEL = re.compile(r"^illustrative\b[:,]?\s*", re.IGNORECASE)
 LABEL_WORDS = re.compile(r"illustrative|`?\b00[0-4]\b`?|§\s*[\d.]+|Del-\d|[,;:()]", re.IGNORECASE)
@@ -317,18 +344,27 @@ def generated_block(baseline: Scenario | None = None) -> str:
     return f"{START}\n{note}\n\n{render_table(parameter_rows(baseline))}\n\n{END}"
 
 
-def marked_block(text: str) -> str:
+def constants_block() -> str:
+    """The marked list of behavioural constants still in code (:data:`CONSTANTS_IN_CODE`)."""
+    items = [f"* {what} (`src/allocsim/{path}`)" for what, path, _ in CONSTANTS_IN_CODE]
+    return "\n".join([CONSTANTS_START, *(items or ["* none"]), CONSTANTS_END])
+
+
+def marked_block(text: str, start: str = START, end: str = END) -> str:
     """The block between (and including) the markers of a document; ValueError without them."""
-    i, j = text.find(START), text.find(END)
+    i, j = text.find(start), text.find(end)
     if i < 0 or j < i:
-        raise ValueError(f"no {START} … {END} block")
-    return text[i:j + len(END)]
+        raise ValueError(f"no {start} … {end} block")
+    return text[i:j + len(end)]
 
 
 def rewrite(doc: Path, baseline: Scenario | None = None) -> bool:
-    """Replace the marked block of ``doc`` with the generated one; True when the file changed."""
+    """Replace the marked blocks of ``doc`` (parameters; constants where present) with the
+    generated ones; True when the file changed."""
     text = doc.read_text(encoding="utf-8")
     new = text.replace(marked_block(text), generated_block(baseline))
+    if CONSTANTS_START in new:
+        new = new.replace(marked_block(new, CONSTANTS_START, CONSTANTS_END), constants_block())
     if new != text:
         doc.write_text(new, encoding="utf-8")
     return new != text
@@ -358,7 +394,10 @@ def main(argv: list[str] | None = None) -> int:
         if a.write:
             print(f"{doc}: {'updated' if rewrite(doc, base) else 'already up to date'}")
             return 0
-        ok = marked_block(doc.read_text(encoding="utf-8")) == generated_block(base)
+        text = doc.read_text(encoding="utf-8")
+        ok = marked_block(text) == generated_block(base) and (
+            CONSTANTS_START not in text
+            or marked_block(text, CONSTANTS_START, CONSTANTS_END) == constants_block())
     except ValueError as exc:
         print(f"{doc}: {exc}", file=sys.stderr)
         return 2

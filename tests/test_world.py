@@ -237,7 +237,19 @@ def test_sim_projects_has_the_contract_columns() -> None:
             "duplicate_group"}
     assert need <= set(p.columns)
     assert not p.duplicated(["project_id", "fiscal_year"]).any()  # one row per project per year
-    assert isinstance(p, pd.DataFrame)
+
+
+def test_first_payment_day_counts_from_its_own_budget_act() -> None:
+    """Day 0 of fiscal year k is the model's day 365·k (365-day years, calendar.py): a later
+    year's first payment day must not drift by one day per year."""
+    m = run()
+    p = m.tables()["sim_projects"]
+    bk = m.book
+    paid = ~np.isnan(bk["first_disb"])
+    assert paid.any() and (bk["year"][paid] > 0).any()
+    expect = bk["first_disb"][paid] - 365.0 * bk["year"][paid]
+    assert np.allclose(p["first_payment_day"].to_numpy()[paid], expect)
+    assert (expect >= 0).all() and (expect < 365).all()
 
 
 def test_optimal_rule_simulates_exactly_the_portfolio_the_run_reports(scenario_dir) -> None:

@@ -41,6 +41,7 @@ import pandas as pd
 from allocsim.data.catalogue import CHANNEL_SOURCE, generate_catalogue
 from allocsim.data.projects import COST_PREFIX, LOCAL_PREFIX, ProjectTable
 from allocsim.scenario.schema import SOURCES
+from allocsim.simulate.calendar import YEAR_DAYS
 
 if TYPE_CHECKING:
     from allocsim.data.geography import Geography
@@ -352,7 +353,7 @@ def world_tables(model: BudgetModel) -> dict[str, pd.DataFrame]:
     state_names = ("proposed", "rejected_duplicate", "rejected_rule", "unfunded", "procurement",
                    "executing", "done", "cancelled", "lapsed")
     funded = ~np.isin(bk["state"], (B.PROPOSED, B.REJECTED_DUPLICATE, B.REJECTED_RULE, B.UNFUNDED))
-    year_start = bk["year"].astype(float) * 364
+    year_start = bk["year"].astype(float) * YEAR_DAYS
     groups = np.concatenate([y.table.projects["duplicate_group"].astype(str).to_numpy() for y in m.plans]) \
         if m.plans else np.zeros(0, object)
     tranche = np.concatenate([y.table.projects["tranche"].to_numpy(int) for y in m.plans]) if m.plans else np.zeros(0, int)

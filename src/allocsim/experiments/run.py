@@ -66,6 +66,8 @@ def _optimisation_tables(opt: OptimiseResult) -> dict[str, pd.DataFrame]:
     port.insert(1, "province", [extra.provinces[i] if i >= 0 else "" for i in extra.province])
     port["channel"] = extra.channel
     tables = {"allocation": opt.allocation.table, "portfolio": port}
+    if opt.scores is not None:  # illustrative, the same array the simulation's plan_score holds
+        tables["plan_scores"] = pd.DataFrame({"province": list(extra.provinces), "plan_score": opt.scores})
     if opt.resource_values is not None:
         tables["resource_values"] = opt.resource_values
     alt = p.alternatives
@@ -164,7 +166,9 @@ def run_scenario(sc: Scenario, out: Path | None = None, *, overwrite: bool = Fal
     result.tables["provinces"] = geo.provinces
     result.tables["clusters"] = geo.clusters
     if optimise:
-        result.optimisation = optimise_scenario(sc, geo, table, rngs(sc.seed)["optimise"])
+        # one set of plan scores: the simulation's (same function, same run seed without it)
+        scores = dict(zip(model.iso, model.plan_score, strict=True)) if simulate else None
+        result.optimisation = optimise_scenario(sc, geo, table, loop_seed(sc.seed), scores=scores)
         result.tables.update(_optimisation_tables(result.optimisation))
         if geo.cluster_map == "2017" and result.optimisation.inputs is not None:
             from allocsim.experiments.hindcast import budget_changes, hindcast_table, predictions

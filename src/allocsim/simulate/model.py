@@ -27,6 +27,7 @@ from allocsim.data.budget import load_local_governments
 from allocsim.data.catalogue import MINISTRIES
 from allocsim.data.geography import load_geography
 from allocsim.data.projects import ProjectTable
+from allocsim.data.scores import plan_scores
 from allocsim.data.strategies import strategy_ids
 from allocsim.scenario.levers import LEVER_KEYWORDS, lever_sections
 from allocsim.scenario.schema import Scenario
@@ -172,7 +173,8 @@ class BudgetModel(mesa.Model):
         participation = np.full(self.n_provinces, sc.levers.participation)
         self.citizens = Citizens(self.population, sc.simulation.citizens_per_province,
                                  len(self.strategies), participation, self.streams["citizens"])
-        self.plan_score = self.streams["planning"].uniform(0.5, 1.0, self.n_provinces)  # illustrative
+        # illustrative; the one function (and seed) the optimiser's plan scores come from
+        self.plan_score = plan_scores(self.iso, seed, sc.allocation.plan_score_range)
         self.plan = np.zeros((self.n_provinces, 3), dtype=int)
         self.plan_achievement = np.zeros(self.n_provinces)
         self.book = B.Book()

@@ -40,6 +40,7 @@ import pandas as pd
 
 from allocsim.data.catalogue import CHANNEL_SOURCE, generate_catalogue
 from allocsim.data.projects import COST_PREFIX, LOCAL_PREFIX, ProjectTable
+from allocsim.data.scores import plan_scores
 from allocsim.scenario.schema import SOURCES
 
 if TYPE_CHECKING:
@@ -228,7 +229,10 @@ class World:
         m, sc = self.m, self.m.scenario
         options = SolveOptions(sc.solver.mip_gap, sc.solver.time_limit_s, sc.solver.threads)
         data = build_data(table, self.geo)
-        scores = np.array([m.plan_score[m.iso.index(c)] if c in m.iso else 0.75 for c in data.provinces])
+        # the simulation's plan scores; a province it does not simulate gets the same function's
+        drawn = plan_scores(list(data.provinces), m.seed, sc.allocation.plan_score_range)
+        scores = np.array([m.plan_score[m.iso.index(c)] if c in m.iso else d
+                           for c, d in zip(data.provinces, drawn, strict=True)])
         params = rule_params(sc, data, scores)
         inp = allocation_inputs(self.geo, table, sc.allocation, params=params, data=data)
         if y > 0:

@@ -15,11 +15,11 @@ import numpy as np
 import pandas as pd
 
 from allocsim.data.geography import Geography
-from allocsim.data.projects import ProjectTable
+from allocsim.data.projects import ProjectTable, year_table
 from allocsim.experiments.inputs import build_inputs
 from allocsim.experiments.loop import run_world
 from allocsim.experiments.provenance import environment, now_utc
-from allocsim.experiments.seeds import STREAMS, loop_seed, rngs
+from allocsim.experiments.seeds import STREAMS, loop_seed
 from allocsim.optimise import OptimiseResult, optimise_scenario
 from allocsim.scenario.loader import file_hashes, scenario_hash
 from allocsim.scenario.schema import Scenario
@@ -168,7 +168,11 @@ def run_scenario(sc: Scenario, out: Path | None = None, *, overwrite: bool = Fal
     if optimise:
         # one set of plan scores: the simulation's (same function, same run seed without it)
         scores = dict(zip(model.iso, model.plan_score, strict=True)) if simulate else None
-        result.optimisation = optimise_scenario(sc, geo, table, loop_seed(sc.seed), scores=scores)
+        # a user's table: the optimiser sees the first fiscal year's candidates, by the same rule
+        # (``year_candidates``) the simulation's project book uses, so the same ids
+        opt_table = year_table(table, sc.first_fiscal_year, sc.first_fiscal_year) \
+            if sc.projects.source == "file" else table
+        result.optimisation = optimise_scenario(sc, geo, opt_table, loop_seed(sc.seed), scores=scores)
         result.tables.update(_optimisation_tables(result.optimisation))
         if geo.cluster_map == "2017" and result.optimisation.inputs is not None:
             from allocsim.experiments.hindcast import budget_changes, hindcast_table, predictions

@@ -123,3 +123,40 @@ def test_the_simulation_executes_a_users_30_70_profile_as_tranches_of_30_and_70(
     sim = tables["sim_projects"].set_index("fiscal_year")
     assert sim.loc[2027, "cost_thb"] == 30_000_000 and sim.loc[2028, "cost_thb"] == 70_000_000
     assert sim.loc[2028, "tranche"] == 2 and bool(sim.loc[2028, "committed"])
+
+
+def test_want_effect_scales_delivered_benefit_by_exactly_the_want_projects_share() -> None:
+    from allocsim.simulate import BudgetModel
+    from tests.test_world import BASE
+
+    def run(w: float) -> BudgetModel:
+        sc = BASE.model_copy(update={"simulation": BASE.simulation.model_copy(update={"want_effect": w})})
+        m = BudgetModel(sc, seed=11, years=1, citizens_per_province=10)
+        m.run()
+        return m
+
+    full, half = run(1.0), run(0.5)
+    p = full.plans[0].table.projects
+    assert "problem" in p and 0 < (~p["problem"]).sum() < len(p)  # both kinds are proposed
+    bk, bh = full.book, half.book
+    assert np.array_equal(bk["problem"], p["problem"].to_numpy(bool))  # the book carries the flag
+    assert np.array_equal(bk["disb"], bh["disb"])  # want_effect touches no money
+    want = ~bk["problem"]
+    d_want = bk["effective"][want].sum()
+    assert d_want > 0  # funded wants delivered something (else the test could not fail)
+    # oracle from the book: only the wants' delivered benefit moves, by the factor 0.5
+    assert np.allclose(bh["effective"][~want], bk["effective"][~want], rtol=1e-12, atol=0)
+    assert np.isclose(bh["effective"].sum(), bk["effective"].sum() - 0.5 * d_want, rtol=1e-12)
+
+
+def test_a_users_problem_flag_reaches_the_book(scenario_dir) -> None:
+    from allocsim.experiments.loop import run_world
+    from allocsim.experiments.run import build_inputs
+
+    sc = _user_scenario(scenario_dir, "project_id,benefit,cost:province_budget,province,problem\n"
+                        "A,3,2,TH-50,1\nB,1,1.5,TH-57,0\nC,2,1,TH-57,\n",
+                        "resource,capacity\nprovince_budget,5\n")
+    _, table = build_inputs(sc)
+    _, model = run_world(sc, table, 1)
+    got = dict(zip(model.project_ids, model.book["problem"], strict=True))
+    assert got == {"A": True, "B": False, "C": True}  # empty cell: problem-based (the default)

@@ -7,7 +7,9 @@ means 0). Optional: ``province`` (ISO code), ``cluster``, ``strategy``, ``agency
 ``total_cost`` (defaults to the sum of the cost columns), ``aligned`` (0/1: the project serves a
 strategy of its province's plan), ``partners`` (space-separated ISO codes of the provinces taking
 part in a cluster project), ``construction`` (0/1), ``committed`` (0/1: already committed, e.g. a
-multi-year project's later years; the portfolio must fund it), ``fiscal_year`` (the Gregorian
+multi-year project's later years; the portfolio must fund it), ``problem`` (0/1, default 1: the
+project answers a problem citizens voiced; 0: a "want" (`003` §5.5.2), whose delivered benefit
+the simulation scales by ``simulation.want_effect``), ``fiscal_year`` (the Gregorian
 fiscal year, e.g. 2027, in which the project is proposed).
 
 **The candidates of a fiscal year** (``year_candidates``, the one rule both engines use): the rows
@@ -42,7 +44,9 @@ LOCAL_PREFIX = "local:"
 REQUIRED = ("project_id", "benefit")
 TEXT_COLUMNS = ("province", "cluster", "strategy", "agency", "channel", "duplicate_group",
                 "requires", "partners")
-FLAG_COLUMNS = ("aligned", "construction", "committed")
+FLAG_COLUMNS = ("aligned", "construction", "committed", "problem")
+#: flags that are true when a table leaves them out (a project serves the plan and a real problem)
+FLAG_DEFAULT_TRUE = ("aligned", "problem")
 MAX_ABS = 1e15  # larger numbers are almost surely unit mistakes and break solver numerics
 
 
@@ -250,7 +254,7 @@ def validate_tables(projects: pd.DataFrame, resources: pd.DataFrame, *, projects
             out.append(Problem(pf, "fiscal_year", "fiscal years must be whole numbers, e.g. 2027"))
         projects["fiscal_year"] = fy
     for col in FLAG_COLUMNS:
-        default = col == "aligned"
+        default = col in FLAG_DEFAULT_TRUE
         projects[col] = _flags(projects, col, pf, out, default) if col in projects else default
 
     if geography is not None:

@@ -160,9 +160,10 @@ class World:
             part = m.participation_rate()
             base = sc.simulation.problem_base + (1 - sc.simulation.problem_base) * part
             strat = voiced ** 2 / np.maximum((voiced ** 2).sum(axis=1, keepdims=True), 1e-12)
-            # a problem-based idea follows voiced needs; a "want" picks any strategy
+            # a problem-based idea (chance ``base``) follows voiced needs; a "want" picks any
+            # strategy; the catalogue's ``problem`` flag records which (want_effect acts on it)
             S = strat.shape[1]
-            strat = base[:, None] * strat + (1 - base[:, None]) / S
+            strat = np.where(strat.sum(axis=1, keepdims=True) > 0, strat, 1.0 / S)
             rel = need / np.maximum(need.mean(axis=1, keepdims=True), 1e-9)
             order = [m.iso.index(c) for c in self.geo.province_codes]
             # overlapping planning calendars make agencies submit the same idea through more
@@ -171,7 +172,8 @@ class World:
             factor = sim.multi_channel_staggered if m.levers.staggered else sim.multi_channel_overlap
             params = sc.catalogue.model_copy(update={"duplicate_rate": min(1.0, sc.catalogue.duplicate_rate * factor)})
             cat = generate_catalogue(self.geo, params, self.rng, fy,
-                                     strategy_p=strat[order], benefit_factor=rel[order])
+                                     strategy_p=strat[order], benefit_factor=rel[order],
+                                     problem_p=base[order])
             new = annual_tranches(cat.projects, fy)
             new["duplicate_group"] = np.where(new["duplicate_group"] != "",
                                               f"{fy}-" + new["duplicate_group"].astype(str), "")

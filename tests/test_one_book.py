@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from allocsim.scenario import load_scenario
 from tests.conftest import SMALL, write
@@ -160,3 +161,63 @@ def test_a_users_problem_flag_reaches_the_book(scenario_dir) -> None:
     _, model = run_world(sc, table, 1)
     got = dict(zip(model.project_ids, model.book["problem"], strict=True))
     assert got == {"A": True, "B": False, "C": True}  # empty cell: problem-based (the default)
+
+
+SELECT_P = ("project_id,benefit,cost:money,province,fiscal_year\n"
+            "A,5,2,TH-50,2027\nB,4,2,TH-57,\nC,9,2,TH-57,2028\nD,1,2,TH-50,2028\n")
+
+
+def _select_tables(tmp_path):
+    p, r = tmp_path / "p.csv", tmp_path / "r.csv"
+    p.write_text(SELECT_P)
+    r.write_text("resource,capacity\nmoney,3\n")
+    return p, r
+
+
+def _files(d):
+    return {str(f.relative_to(d)) for f in d.rglob("*") if f.is_file()}
+
+
+def test_select_api_and_cli_write_the_same_folder_for_the_same_fiscal_year(tmp_path, capsys) -> None:
+    import json
+
+    import allocsim
+    from allocsim.cli import main
+    from allocsim.optimise.selection import select_tables
+
+    p, r = _select_tables(tmp_path)
+    api = select_tables(p, r, out=tmp_path / "api")
+    assert main(["select", str(p), str(r), "--out", str(tmp_path / "cli")]) == 0
+    assert "fiscal year 2027" in capsys.readouterr().out  # the CLI says which year it selects for
+    assert _files(tmp_path / "api") == _files(tmp_path / "cli") == {"portfolio.csv", "solver.json"}
+    assert (tmp_path / "api" / "portfolio.csv").read_bytes() == (tmp_path / "cli" / "portfolio.csv").read_bytes()
+    a, c = (json.loads((tmp_path / d / "solver.json").read_text()) for d in ("api", "cli"))
+    assert a.keys() == c.keys() and a["fiscal_year"] == c["fiscal_year"] == 2027
+    # year 1 = rows of 2027 and the row without a year; capacity 3 funds one of A (5) and B (4)
+    port = pd.read_csv(tmp_path / "api" / "portfolio.csv")
+    assert sorted(port["project_id"]) == ["A", "B"] and api.candidates == 2
+    assert port.loc[port["selected"], "project_id"].tolist() == ["A"]
+    y2 = allocsim.select(str(p), str(r), year=2028)
+    assert sorted(y2.data.ids) == ["C", "D"] and y2.selected == ["C"]
+
+
+def test_a_failing_select_leaves_an_earlier_folder_intact(tmp_path, monkeypatch) -> None:
+    from allocsim import store
+    from allocsim.cli import main
+    from allocsim.optimise.selection import select_tables
+
+    p, r = _select_tables(tmp_path)
+    out = tmp_path / "out"
+    select_tables(p, r, out=out)
+    before = {f: (out / f).read_bytes() for f in _files(out)}
+    # bad input (a year with no projects): a clear error, exit 2, nothing touched
+    assert main(["select", str(p), str(r), "--year", "2031", "--out", str(out), "--overwrite"]) == 2
+    # a failure while writing the new folder: the old one stays whole, no partial folder is left
+    def boom(*_a, **_k):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(store, "atomic_write_json", boom)
+    with pytest.raises(OSError, match="disk full"):
+        select_tables(p, r, year=2028, out=out, overwrite=True)
+    assert {f: (out / f).read_bytes() for f in _files(out)} == before
+    assert sorted(x.name for x in tmp_path.iterdir()) == ["out", "p.csv", "r.csv"]

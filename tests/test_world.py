@@ -128,7 +128,8 @@ def zero_friction(rule: str | None = None) -> BudgetModel:
     sim = BASE.simulation.model_copy(update={
         "change_hazard_per_week": 0.0, "change_hazard_construction": 0.0, "province_staff": 100,
         "staff_with_delegation": 100, "procurement_days": 1.0, "procurement_days_construction": 1.0,
-        "years": 2, "citizens_per_province": 20})
+        "years": 2, "citizens_per_province": 20,
+        "problem_base": 1.0})  # every proposal answers a voiced problem: no wants (want_effect idle)
     lv = BASE.levers.model_copy(update={"single_gateway": True, "data_sharing": 1.0, "delegated_changes": True,
                                         "personnel_delegation": True, "multi_year_projects": True,
                                         **({"allocation_rule": rule} if rule else {})})

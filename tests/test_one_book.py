@@ -221,3 +221,13 @@ def test_a_failing_select_leaves_an_earlier_folder_intact(tmp_path, monkeypatch)
         select_tables(p, r, year=2028, out=out, overwrite=True)
     assert {f: (out / f).read_bytes() for f in _files(out)} == before
     assert sorted(x.name for x in tmp_path.iterdir()) == ["out", "p.csv", "r.csv"]
+
+
+def test_a_user_table_without_first_year_projects_is_a_clear_error_for_the_optimiser(scenario_dir) -> None:
+    from allocsim.errors import UserError
+    from allocsim.experiments.run import run_scenario
+
+    sc = _user_scenario(scenario_dir, "project_id,benefit,cost:province_budget,province,fiscal_year\n"
+                        "C,2,1,TH-57,2028\n", "resource,capacity\nprovince_budget,5\n")
+    with pytest.raises(UserError, match="fiscal_year.*first fiscal year 2027"):
+        run_scenario(sc, simulate=False)

@@ -172,6 +172,12 @@ def run_scenario(sc: Scenario, out: Path | None = None, *, overwrite: bool = Fal
         # (``year_candidates``) the simulation's project book uses, so the same ids
         opt_table = year_table(table, sc.first_fiscal_year, sc.first_fiscal_year) \
             if sc.projects.source == "file" else table
+        if opt_table.projects.empty:
+            from allocsim.errors import Problem, UserError
+
+            raise UserError(Problem(str(sc.projects.projects_file), "fiscal_year",
+                                    f"no project is proposed in the first fiscal year {sc.first_fiscal_year} "
+                                    "(rows without a fiscal_year belong to it); the optimiser has nothing to select"))
         result.optimisation = optimise_scenario(sc, geo, opt_table, loop_seed(sc.seed), scores=scores)
         result.tables.update(_optimisation_tables(result.optimisation))
         if geo.cluster_map == "2017" and result.optimisation.inputs is not None:

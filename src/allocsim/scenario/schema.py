@@ -96,6 +96,9 @@ class AllocationConfig(Section):
     lapse_clawback: float = Field(0.5, ge=0, le=1, description="illustrative: under the 'incremental' "
                                   "rule, the share of a holder's lapsed money taken off its next "
                                   "year's allocation (money follows last year's use)")
+    plan_score_range: tuple[float, float] = Field(
+        (0.5, 1.0), description="illustrative: range of the plan-quality scores (none are published) "
+        "the 'plan_score' rule weights provinces by; both engines read the same scores")
 
     @field_validator("actual_year", "fit_year")
     @classmethod
@@ -106,6 +109,14 @@ class AllocationConfig(Section):
             why = year_caveat(v) or "no budget data for that year"
             raise ValueError(f"{v} is not a verified budget year (valid: "
                              f"{', '.join(map(str, VERIFIED_YEARS))}); {why}")
+        return v
+
+    @field_validator("plan_score_range")
+    @classmethod
+    def _score_range(cls, v: tuple[float, float]) -> tuple[float, float]:
+        lo, hi = v
+        if not 0 < lo <= hi <= 1e6:
+            raise ValueError(f"plan_score_range must be [low, high] with 0 < low <= high (got {list(v)})")
         return v
 
     @field_validator("envelope_mthb")

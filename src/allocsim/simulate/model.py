@@ -27,6 +27,7 @@ from allocsim.data.budget import load_local_governments
 from allocsim.data.catalogue import MINISTRIES
 from allocsim.data.geography import load_geography
 from allocsim.data.projects import ProjectTable
+from allocsim.data.scores import plan_scores
 from allocsim.data.strategies import strategy_ids
 from allocsim.scenario.levers import LEVER_KEYWORDS, lever_sections
 from allocsim.scenario.schema import Scenario
@@ -172,7 +173,8 @@ class BudgetModel(mesa.Model):
         participation = np.full(self.n_provinces, sc.levers.participation)
         self.citizens = Citizens(self.population, sc.simulation.citizens_per_province,
                                  len(self.strategies), participation, self.streams["citizens"])
-        self.plan_score = self.streams["planning"].uniform(0.5, 1.0, self.n_provinces)  # illustrative
+        # illustrative; the one function (and seed) the optimiser's plan scores come from
+        self.plan_score = plan_scores(self.iso, seed, sc.allocation.plan_score_range)
         self.plan = np.zeros((self.n_provinces, 3), dtype=int)
         self.plan_achievement = np.zeros(self.n_provinces)
         self.book = B.Book()
@@ -238,7 +240,7 @@ class BudgetModel(mesa.Model):
 
         p = plan.table.projects
         m = len(p)
-        ch = np.array([B.CHANNELS.index(c) if c in B.CHANNELS else 0 for c in p["channel"]])
+        ch = np.array([B.CHANNELS.index(c) if c in B.CHANNELS else 0 for c in p["channel"]], np.int64)
         src = [B.SOURCES[c] if c < self.n_sources else "cluster_budget" for c in ch]
         costs = {s: p[COST_PREFIX + s].to_numpy(float) if COST_PREFIX + s in p else np.zeros(m)
                  for s in set(src)}
@@ -246,16 +248,16 @@ class BudgetModel(mesa.Model):
         pidx = {c: i for i, c in enumerate(self.iso)}
         cidx = {c: k for k, c in enumerate(self.cluster_ids)}
         sidx = {s: k for k, s in enumerate(self.strategies)}
-        prov = np.array([pidx.get(c, -1) for c in p["province"]])
+        prov = np.array([pidx.get(c, -1) for c in p["province"]], np.int64)  # a year may be empty
         if (prov < 0).any():
             bad = p["project_id"][prov < 0].iloc[0]
             raise ValueError(f"project {bad}: province {p['province'][prov < 0].iloc[0]!r} is not simulated "
                              f"(valid: the {self.n_provinces} provinces of a cluster)")
-        clu = np.array([cidx.get(c, -1) for c in p["cluster"]])
+        clu = np.array([cidx.get(c, -1) for c in p["cluster"]], np.int64)
         clu = np.where(clu >= 0, clu, self.cluster_of[prov])
-        strat = np.array([sidx.get(s, 0) for s in p["strategy"]])
+        strat = np.array([sidx.get(s, 0) for s in p["strategy"]], np.int64)
         mnames = {mn.name: k for k, mn in enumerate(self.ministries)}
-        ministry = np.array([mnames.get(a, -1) for a in p["agency"]]) if "agency" in p else np.full(m, -1)
+        ministry = np.array([mnames.get(a, -1) for a in p["agency"]], np.int64) if "agency" in p else np.full(m, -1)
         ministry = np.where(ch == B.CHANNELS.index("ministry"), np.maximum(ministry, 0), -1)
         groups = p["duplicate_group"].fillna("").astype(str).to_numpy()
         gid = np.full(m, -1, np.int64)
@@ -277,7 +279,7 @@ class BudgetModel(mesa.Model):
         cols = {"year": np.full(m, y), "province": prov, "cluster": clu, "strategy": strat,
                 "channel": ch, "ministry": ministry, "cost": to_thb(cost),
                 "potential": p["benefit"].to_numpy(float) * 1e6,
-                "construction": p["construction"].to_numpy(bool), "problem": np.ones(m, bool),
+                "construction": p["construction"].to_numpy(bool), "problem": p["problem"].to_numpy(bool) if "problem" in p else np.ones(m, bool),
                 "aligned": p["aligned"].to_numpy(bool), "group": gid, "copy": copy,
                 "years": p["tranches"].to_numpy(int) if "tranches" in p else np.ones(m, int),
                 "cofund_share": np.divide(share, 1 - share, out=np.zeros(m), where=share < 1),

@@ -78,7 +78,7 @@ def test_table_lists_exactly_the_parameters_the_simulation_sections_hold() -> No
     want |= {f"geography.{f}" for f in GeographyConfig.model_fields}
     want |= {f"catalogue.{f}" for f in CatalogueParams.model_fields} - set(odd.NOT_SIMULATED)
     want |= {"rules.matching_uptake_voluntary", "rules.matching_uptake_governor",
-             "allocation.lapse_clawback"}
+             "allocation.lapse_clawback", "allocation.plan_score_range"}
     names = [untick(r["parameter"]) for r in doc_rows()]
     assert len(names) == len(set(names)), "a parameter is listed twice"
     assert set(names) == want, (f"missing: {sorted(want - set(names))}; not in the schema: "

@@ -63,7 +63,7 @@ SECTIONS: tuple[tuple[str, type[BaseModel], bool, tuple[str, ...] | None], ...] 
     ("catalogue", CatalogueParams, True, None),
     # fields of the optimiser's sections that the simulation reads too
     ("rules", RulesConfig, False, ("matching_uptake_voluntary", "matching_uptake_governor")),
-    ("allocation", AllocationConfig, False, ("lapse_clawback",)),
+    ("allocation", AllocationConfig, False, ("lapse_clawback", "plan_score_range")),
 )
 
 #: Catalogue fields the simulation does not read: they size the synthetic ``resources.csv`` of
@@ -78,6 +78,7 @@ INPUT_FIELDS = ("allocation.envelope_mthb", "allocation.cluster_envelope_mthb",
 
 #: Units that the field's name does not tell.
 UNITS: dict[str, str] = {
+    "allocation.plan_score_range": "score (0–1)",
     "simulation.years": "fiscal years",
     "simulation.citizens_per_province": "citizens per province",
     "simulation.ministry_notify_per_day": "governors notified per day",
@@ -214,14 +215,11 @@ CONSTANTS_IN_CODE: tuple[tuple[str, str, str], ...] = (
      r"\(0\.5 \+ self\.levers\.data_sharing\)"),
     ("initial needs Beta(2, 3)", "simulate/citizens.py", r"beta\(2\.0, 3\.0"),
     ("initial satisfaction 0.5", "simulate/citizens.py", r"np\.full\(self\.size, 0\.5"),
-    ("plan-quality scores uniform on [0.5, 1]", "simulate/model.py", r"uniform\(0\.5, 1\.0"),
     ("satisfaction target 0.6 + …", "simulate/citizens.py", r"target = 0\.6 \+"),
     ("satisfaction moves 0.6 (participants) or 0.5 (others) of the way each year",
      "simulate/citizens.py", r"np\.where\(self\.participates, 0\.6, 0\.5\)"),
     ("absorption capacity factor clipped to 0.5–1.5 (performance) and 0.1–1 (commitments)",
      "simulate/world.py", r"0\.5, 1\.5\)"),
-    ("plan score 0.75 for a province outside the simulation", "simulate/world.py",
-     r"else 0\.75"),
 )
 
 SOURCE_MARK = re.compile(r"\b00[0-4]\b")

@@ -230,6 +230,35 @@ def test_prim_recovers_a_planted_box_within_tolerance() -> None:
     assert box.coverage >= 0.9 and box.density >= 0.9
 
 
+def test_prim_chart_marks_the_box_reported_not_the_peeling_step() -> None:
+    """The trajectory's marked point is the pasted and pruned box the tables report: its coverage,
+    density, mass and restricted-parameter count equal the box's, and the chart circles exactly that
+    point. In this case pasting/pruning moves the box off the peeling step it started from, so
+    marking the peeling step (the old bug) would fail here."""
+    from allocsim.robust.report import chart_trajectory
+
+    rng = np.random.default_rng(3)
+    X = pd.DataFrame(rng.random((400, 5)), columns=[f"x{i}" for i in range(5)])
+    y = ((X.x0 > 0.6) & (X.x1 < 0.3)).to_numpy() ^ (rng.random(400) < 0.05)
+    res = prim(X, y)
+    box, traj = res.box, res.trajectory
+    marked = traj[traj["chosen"].astype(bool)]
+    assert len(marked) == 1 and marked["kind"].iloc[0] == "reported"
+    m = marked.iloc[0]
+    inside = np.ones(len(X), bool)  # an independent recount of the reported box
+    for p, (lo, hi) in box.limits.items():
+        inside &= (X[p] >= lo).to_numpy() & (X[p] <= hi).to_numpy()
+    assert m.coverage == pytest.approx(y[inside].sum() / y.sum()) == pytest.approx(box.coverage)
+    assert m.density == pytest.approx(y[inside].mean()) == pytest.approx(box.density)
+    assert m.mass == pytest.approx(box.mass) and m.n_restricted == len(box.limits)
+    start = traj[traj["kind"] == "peel start"].iloc[0]
+    assert (start.coverage, start.density) != pytest.approx((box.coverage, box.density))
+    fig = chart_trajectory(traj, "test")
+    (circle,) = [c for c in fig.axes[0].collections if c.get_gid() == "reported-box"]
+    assert np.asarray(circle.get_offsets()).ravel().tolist() == pytest.approx([box.coverage, box.density])
+    assert "reported box" in [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+
+
 def test_prim_with_label_noise_still_finds_the_threshold() -> None:
     rng = np.random.default_rng(5)
     X = pd.DataFrame(rng.random((500, 4)), columns=list("abcd"))
@@ -254,6 +283,11 @@ def test_robust_finds_the_planted_failure_region_of_a_reform(toy: tuple) -> None
     assert list(rows.parameter) == ["simulation.procurement_days"]
     assert abs(rows.low.iloc[0] - THRESHOLD) <= 1.5
     assert rows.coverage.iloc[0] >= 0.9 and rows.density.iloc[0] >= 0.9
+    # the trajectory's marked point is the box in the table (the written CSVs agree)
+    tr = res.trajectories
+    mk = tr[(tr.scenario == "toy_gateway") & (tr.metric == "duplicate_money_thb") & tr.chosen.astype(bool)]
+    assert len(mk) == 1 and mk.kind.iloc[0] == "reported"
+    assert (mk.coverage.iloc[0], mk.density.iloc[0]) == pytest.approx((rows.coverage.iloc[0], rows.density.iloc[0]))
     # feature scoring ranks the planted driver first, with a positive sign (more days, more money)
     sc = res.scores[(res.scores.metric == "duplicate_money_thb")].iloc[0]
     assert sc.parameter == "simulation.procurement_days" and sc.spearman_rho > 0.9

@@ -28,7 +28,7 @@ from allocsim.experiments.metrics import LOWER_IS_BETTER
 from allocsim.experiments.seeds import replicate_seeds
 from allocsim.experiments.store import Task
 from allocsim.experiments.sweep import apply_params, design_points, typed
-from allocsim.robust.prim import PrimResult, prim
+from allocsim.robust.prim import TRAJECTORY_COLUMNS, PrimResult, prim
 from allocsim.scenario.schema import Scenario, SweepConfig
 
 
@@ -160,10 +160,8 @@ def robust(baseline: Scenario, reforms: list[Scenario], futures: int, *, replica
     cols = ["scenario", "metric", "box", "coverage", "density", "mass", "n_futures", "parameter",
             "low", "high", "p_value", "note"]
     box_df = pd.concat(boxes, ignore_index=True) if boxes else pd.DataFrame(columns=cols)
-    traj_df = (pd.concat(trajs, ignore_index=True)[["scenario", "metric", "step", "coverage", "density",
-                                                      "mass", "n_restricted", "chosen"]]
-               if trajs else pd.DataFrame(columns=["scenario", "metric", "step", "coverage", "density",
-                                                   "mass", "n_restricted", "chosen"]))
+    tcols = ["scenario", "metric", *TRAJECTORY_COLUMNS]
+    traj_df = pd.concat(trajs, ignore_index=True)[tcols] if trajs else pd.DataFrame(columns=tcols)
     scores = feature_scores(table, design, baseline.name, names[1:], head)
     held = {r.name: held_fields(r, baseline) for r in reforms}
     return RobustResult(design, table, rob, box_df, traj_df, scores, baseline.name, names[1:], R, held, found)

@@ -96,14 +96,28 @@ def chart_shares(res: RobustResult, metrics: list[str]) -> plt.Figure:
 
 
 def chart_trajectory(traj: pd.DataFrame, title: str) -> plt.Figure:
+    """The peeling trade-off (one dot per peeling step) and, circled and labelled, the box the
+    tables report: the peeling step PRIM started from after pasting and pruning (``kind =
+    "reported"``), which generally lies off the peeling path."""
     fig, ax = plt.subplots(figsize=(4.5, 3.4))
-    sc = ax.scatter(traj["coverage"], traj["density"], c=traj["n_restricted"], cmap="viridis", s=14)
+    kind = traj["kind"] if "kind" in traj.columns else pd.Series("peel", index=traj.index)
+    peel = traj[kind != "reported"]
+    sc = ax.scatter(peel["coverage"], peel["density"], c=peel["n_restricted"], cmap="viridis", s=14)
+    start = traj[kind == "peel start"]
+    if len(start):
+        ax.scatter(start["coverage"], start["density"], s=60, marker="x", color="#555",
+                   label="peeling step pasted and pruned")
     ch = traj[traj["chosen"].astype(bool)]
-    ax.scatter(ch["coverage"], ch["density"], s=90, facecolors="none", edgecolors="#d7191c", lw=1.5)
+    ax.scatter(ch["coverage"], ch["density"], s=90, facecolors="none", edgecolors="#d7191c", lw=1.5,
+               label="reported box", gid="reported-box")
+    for r in ch.itertuples():
+        ax.annotate(f"reported box\n({r.coverage:.0%}, {r.density:.0%})", (r.coverage, r.density),
+                    textcoords="offset points", xytext=(-10, -24), fontsize=7, color="#d7191c", ha="right")
     ax.set_xlabel("coverage (share of failures in the box)")
     ax.set_ylabel("density (failures among futures in box)")
     ax.set_title(title, fontsize=9)
     fig.colorbar(sc, ax=ax, label="parameters restricted")
+    ax.legend(fontsize=7, loc="lower left")
     ax.grid(alpha=0.3)
     return fig
 
@@ -214,7 +228,8 @@ def robust_report(folder: Path, res: RobustResult, front: PackageFront | None = 
     rep.p("A failure is a future in which the reform is not better than the baseline. PRIM peels the "
           "range of the uncertain parameters down to a box where failures concentrate; coverage = share "
           "of all failures inside the box, density = share of futures in the box that are failures. "
-          "The chart shows the peeling trade-off; the circled point is the box chosen.", "muted")
+          "The chart shows the peeling trade-off; the circled, labelled point is the box reported in the "
+          "table (the peeling step marked × after pasting and pruning).", "muted")
     if len(res.boxes):
         b = res.boxes.drop_duplicates(["scenario", "metric"])[["scenario", "metric", "box", "coverage",
                                                                 "density", "mass", "n_futures", "note"]]

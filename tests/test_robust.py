@@ -297,6 +297,38 @@ def test_robust_finds_the_planted_failure_region_of_a_reform(toy: tuple) -> None
     assert "Across 200 plausible futures" in text and "simulation.procurement_days >= " in text
 
 
+# --- feature scores: multiple testing ------------------------------------------------------------------
+def test_holm_adjustment_equals_a_hand_computation() -> None:
+    """p = (0.01, 0.04, 0.03, 0.005, NaN): four tests (NaN is not one). Sorted 0.005, 0.01, 0.03,
+    0.04 times 4, 3, 2, 1 = 0.02, 0.03, 0.06, 0.04; the running maximum makes the last 0.06."""
+    from allocsim.robust.futures import holm
+
+    got = holm(np.array([0.01, 0.04, 0.03, 0.005, np.nan]))
+    assert got[:4] == pytest.approx([0.03, 0.06, 0.06, 0.02]) and np.isnan(got[4])
+    assert holm(np.array([0.5, 0.6])) == pytest.approx([1.0, 1.0])  # capped at 1
+    assert holm(np.array([0.02])) == pytest.approx([0.02])           # one test: unchanged
+
+
+def test_feature_scores_holm_column_covers_every_test_of_the_run(toy: tuple) -> None:
+    """p_holm is Holm over the whole family (parameters × reforms × metrics), recomputed here by
+    hand from the raw p-values; with 3 parameters × 1 reform × 1 metric each raw p is multiplied
+    by up to 3, and a correlation significant alone can stop being so."""
+    base, reform = toy
+    res = robust(base, [reform], 40, workers=1, progress=False, evaluate=toy_evaluate)
+    s = res.scores
+    p = s["p_value"].to_numpy(float)
+    m = int(np.isfinite(p).sum())
+    assert m == 3
+    order = np.argsort(p)
+    want = np.empty(m)
+    running = 0.0
+    for i, j in enumerate(order):  # the textbook loop, not the vectorised version
+        running = max(running, min(1.0, (m - i) * p[j]))
+        want[j] = running
+    assert s["p_holm"].to_numpy(float) == pytest.approx(want)
+    assert (s["p_holm"] >= s["p_value"]).all()
+
+
 # --- resume -------------------------------------------------------------------------------------------
 class Interrupt:
     """Evaluate ``limit`` runs, then raise KeyboardInterrupt (Ctrl-C); count every call."""

@@ -175,8 +175,14 @@ def Page() -> None:
             s = data["scores"]
             top = s[(s["scenario"] == reform) & s["metric"].isin(metrics) & (s["rank"] <= 3)]
             solara.Markdown("### What drives the effect (rank correlation with the difference)")
-            solara.Markdown("\n".join(f"- {label(r.metric)}: **{r.parameter}** (rho {r.spearman_rho:+.2f})"
-                                      for r in top.itertuples()) or "–")
+            holm = "p_holm" in top.columns
+            solara.Markdown("\n".join(
+                f"- {label(r.metric)}: **{r.parameter}** (rho {r.spearman_rho:+.2f}"
+                + (f", Holm-adjusted p {r.p_holm:.3g}" if holm and pd.notna(r.p_holm) else "") + ")"
+                for r in top.itertuples()) or "–")
+            if holm:
+                solara.Markdown(f"p adjusted by Holm's method over all {int(s['p_value'].notna().sum())} "
+                                "tests (parameters × reforms × metrics); significant when below 0.05.")
     if cmp is not None:
         CompareView(data, reform, metrics)
 

@@ -258,11 +258,29 @@ def box_rows(reform: str, metric: str, res: PrimResult) -> pd.DataFrame:
                           "note": ""} for p, (lo, hi) in b.limits.items()])
 
 
+def holm(p: np.ndarray) -> np.ndarray:
+    """Holm's step-down adjusted p-values (family-wise error control, valid under any dependence
+    between the tests — the feature scores share their futures). NaN p-values are not tests: they
+    stay NaN and do not count in the family size."""
+    p = np.asarray(p, float)
+    out = np.full(p.shape, np.nan)
+    ok = np.flatnonzero(np.isfinite(p))
+    m = len(ok)
+    if m == 0:
+        return out
+    order = ok[np.argsort(p[ok], kind="stable")]
+    adj = np.maximum.accumulate((m - np.arange(m)) * p[order])
+    out[order] = np.minimum(adj, 1.0)
+    return out
+
+
 def feature_scores(table: pd.DataFrame, design: pd.DataFrame, baseline: str, reforms: list[str],
                    metrics: list[str]) -> pd.DataFrame:
     """Which uncertainties drive each reform's effect: Spearman rank correlation of every
     parameter with the reform-minus-baseline difference across futures (robust to scale and
-    monotone transforms; the sign says in which direction the effect moves)."""
+    monotone transforms; the sign says in which direction the effect moves). ``p_value`` is each
+    test's own; ``p_holm`` is Holm-adjusted over the whole family (every parameter × reform ×
+    metric tested), and is the one to read significance from."""
     params = [c for c in design.columns if c != "future"]
     X = design.set_index("future")
     rows = []
@@ -278,6 +296,7 @@ def feature_scores(table: pd.DataFrame, design: pd.DataFrame, baseline: str, ref
                 rows.append({"scenario": reform, "metric": m, "parameter": p, "spearman_rho": float(rho),
                              "p_value": float(pv)})
     df = pd.DataFrame(rows, columns=["scenario", "metric", "parameter", "spearman_rho", "p_value"])
+    df["p_holm"] = holm(df["p_value"].to_numpy(float))
     if len(df):
         df["rank"] = (df.assign(a=df["spearman_rho"].abs()).groupby(["scenario", "metric"])["a"]
                       .rank(ascending=False, method="first", na_option="bottom").astype(int))

@@ -243,13 +243,19 @@ def robust_report(folder: Path, res: RobustResult, front: PackageFront | None = 
         rep.h2("Reform packages: the Pareto front", "packages")
         front_section(rep, front)
     rep.h2("Which uncertainties drive each reform's effect", "scores")
+    n_tests = int(res.scores["p_value"].notna().sum()) if len(res.scores) else 0
     rep.p("Spearman rank correlation of each uncertain parameter with the reform − baseline difference "
-          "across futures (top 5 per reform and metric; all in feature_scores.csv).", "muted")
+          f"across futures (top 5 per reform and metric; all in feature_scores.csv). p (Holm) is the "
+          f"p-value adjusted by Holm's method over all {n_tests} tests (every parameter × reform × "
+          "metric), so the chance that any correlation marked significant (p (Holm) < 0.05) is due to "
+          "chance alone is at most 5 %; p_value in the CSV is each test on its own.", "muted")
     if len(res.scores):
         top = res.scores[res.scores["rank"] <= 5][["scenario", "metric", "rank", "parameter", "spearman_rho",
-                                                   "p_value"]]
-        rep.table(top.assign(spearman_rho=top["spearman_rho"].round(3), p_value=top["p_value"].round(4)),
-                  formats={"spearman_rho": "x", "p_value": "x", "rank": "x"})
+                                                   "p_holm"]]
+        top = top.assign(spearman_rho=top["spearman_rho"].round(3), p_holm=top["p_holm"].round(4),
+                         significant=["yes" if p < 0.05 else "no" for p in top["p_holm"].fillna(1.0)])
+        rep.table(top.rename(columns={"p_holm": "p (Holm)"}),
+                  formats={"spearman_rho": "x", "p (Holm)": "x", "rank": "x"})
     return rep.write()
 
 

@@ -392,6 +392,30 @@ def test_package_front_on_shipped_levers_has_no_dominated_package(tmp_path: Path
     assert row.effort == pytest.approx(3.0 + 5.0 * (0.9 - 0.3))
 
 
+def test_package_holds_its_lever_levels_in_the_futures_even_at_todays_value() -> None:
+    """A front package that keeps data sharing at today's 0.3 (gateway on) chose 0.3: in every
+    future it must run at 0.3, while the baseline's data sharing is sampled (0.15–0.45); before the
+    fix the future overwrote a lever equal to the baseline's value."""
+    seen: list[tuple[str, dict, float]] = []
+
+    def record(task: Task) -> dict:
+        seen.append((task.label, dict(task.params), task.scenario["levers"]["data_sharing"]))
+        return _toy_package(task)
+
+    base = _discrete(load_scenario(SCENARIOS / "baseline.toml"))
+    assert base.levers.data_sharing == 0.3 and "levers.data_sharing" in base.uncertainty.parameters
+    res = search_packages(base, levers=["single_gateway", "data_sharing"], replicates=2, futures=6, workers=1,
+                          progress=False, evaluate=record, search="exhaustive")
+    gw = res.front[res.front["levers"] == "single_gateway"]
+    assert len(gw) == 1, res.front[["levers", "effort"]]
+    name = gw["package"].iloc[0]
+    held = [v for label, params, v in seen if label == name and "future" in params]
+    assert len(held) == 6 and set(held) == {0.3}         # one seed per future (uncertainty.replicates)
+    sampled = [v for label, params, v in seen if label == base.name and "future" in params]
+    assert len(set(sampled)) == 6                       # the baseline's lever does vary across futures
+    assert "levers.data_sharing" in res.robust.held[name]
+
+
 def _toy_package(task: Task) -> dict:
     lv = task.scenario["levers"]
     noise = np.random.default_rng(task.seed).normal(0, 1)

@@ -105,15 +105,18 @@ def in_future(sc: Scenario, baseline: Scenario, values: dict[str, object],
     return apply_params(sc, params, file)
 
 
-def robust_tasks(baseline: Scenario, reforms: list[Scenario], design: pd.DataFrame, replicates: int) -> list[Task]:
+def robust_tasks(baseline: Scenario, reforms: list[Scenario], design: pd.DataFrame, replicates: int,
+                 hold: dict[str, list[str]] | None = None) -> list[Task]:
     """Every scenario × future × replicate, with common random numbers: in future f every
-    scenario runs on the same seeds."""
+    scenario runs on the same seeds. ``hold``: per reform name, fields it keeps in every future
+    even where its value equals the baseline's (a package's chosen lever levels)."""
     n = len(design)
     seeds = replicate_seeds(baseline.seed, n * replicates)
     params = [c for c in design.columns if c != "future"]
+    hold = hold or {}
     tasks = []
     for k, sc in enumerate([baseline, *reforms]):
-        held = set(held_fields(sc, baseline))
+        held = set(held_fields(sc, baseline)) | (set(hold.get(sc.name, ())) if k else set())
         for f, row in enumerate(design.itertuples(index=False)):
             fsc = in_future(sc, baseline, dict(zip(params, row[1:], strict=True)), held)
             for r in range(replicates):
@@ -126,15 +129,16 @@ def robust_tasks(baseline: Scenario, reforms: list[Scenario], design: pd.DataFra
 def robust(baseline: Scenario, reforms: list[Scenario], futures: int, *, replicates: int | None = None,
            workers: int | None = None, scheduler: str | None = None, folder: Path | None = None,
            progress: bool = True, evaluate: Evaluate = evaluate_run,
-           metrics: list[str] | None = None) -> RobustResult:
+           metrics: list[str] | None = None, hold: dict[str, list[str]] | None = None) -> RobustResult:
     """Run baseline and reforms across ``futures`` sampled futures; tables of robustness, PRIM
-    boxes and feature scores."""
+    boxes and feature scores. ``hold``: per reform, fields held at the reform's value in every
+    future even when that value is the baseline's (a package holds every lever it chose)."""
     names = [baseline.name] + [r.name for r in reforms]
     if len(set(names)) != len(names):
         raise UserError(Problem("robust", "name", f"scenario names must differ to be compared: {names}"))
     R = replicates or baseline.uncertainty.replicates
     design = sample_futures(baseline, futures)
-    tasks = robust_tasks(baseline, reforms, design, R)
+    tasks = robust_tasks(baseline, reforms, design, R, hold)
     batch = Batch(tasks, folder)
     batch.run(evaluate, workers=workers or baseline.experiments.workers,
               scheduler=scheduler or baseline.experiments.scheduler, progress=progress,
@@ -163,7 +167,10 @@ def robust(baseline: Scenario, reforms: list[Scenario], futures: int, *, replica
     tcols = ["scenario", "metric", *TRAJECTORY_COLUMNS]
     traj_df = pd.concat(trajs, ignore_index=True)[tcols] if trajs else pd.DataFrame(columns=tcols)
     scores = feature_scores(table, design, baseline.name, names[1:], head)
-    held = {r.name: held_fields(r, baseline) for r in reforms}
+    hold = hold or {}
+    held = {r.name: list(dict.fromkeys([*held_fields(r, baseline),
+                                        *[k for k in hold.get(r.name, ()) if k in baseline.uncertainty.parameters]]))
+            for r in reforms}
     return RobustResult(design, table, rob, box_df, traj_df, scores, baseline.name, names[1:], R, held, found)
 
 

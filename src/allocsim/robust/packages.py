@@ -265,9 +265,11 @@ def search_packages(baseline: Scenario, *, levers: list[str] | None = None, repl
     if F > 0:
         reforms = [scenarios[int(p[3:])] for p in front["package"] if front.loc[front["package"] == p, "effort"].iloc[0] > 0]
         if reforms:
+            # a package holds every lever level it chose, including one equal to today's value
+            # (else a future would overwrite it: the package would not be the package)
             rres = robust(baseline, reforms, F, workers=workers, scheduler=scheduler,
                           folder=folder / "futures" if folder else None, progress=progress, evaluate=evaluate,
-                          metrics=list(OBJECTIVES))
+                          metrics=list(OBJECTIVES), hold={r.name: list(keys) for r in reforms})
             rob = rres.robustness.set_index(["scenario", "metric"])["share_better"]
             for m in OBJECTIVES:
                 front[f"share_better_{m}"] = [rob.get((p, m), np.nan) for p in front["package"]]

@@ -6,6 +6,7 @@ simulation end to end through the CLI."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -89,28 +90,72 @@ def test_shipped_ranges_cover_illustrative_fields_and_are_inherited() -> None:
     assert "allocation.envelope_mthb.province_budget" not in unc
 
 
+#: A section docstring that declares every number in it illustrative (how schema.py marks whole
+#: sections: CatalogueParams, AllocationConfig, SimulationConfig).
+_ALL_ILLUSTRATIVE = re.compile(r"all defaults (are )?illustrative|every other number is illustrative", re.I)
+#: Sections that describe the modelled world: every number in them is an assumption unless ranged,
+#: fixed (FIXED_FIELDS) or excluded with a reason (NOT_SAMPLED), marked illustrative or not.
+_WORLD = ("catalogue", "allocation", "rules", "levers", "simulation")
+
+
+def _illustrative_fields(sc: object) -> list[str]:
+    """Every numeric field the schema marks illustrative (its description says so, or its section's
+    docstring declares all its numbers illustrative) in any section, plus every numeric field of the
+    world sections; a dict of numbers counts per key, a pair of numbers as the field."""
+    from pydantic import BaseModel
+
+    def numeric(v: object) -> bool:
+        return isinstance(v, int | float) and not isinstance(v, bool)
+
+    out = []
+    for sec in type(sc).model_fields:
+        model = getattr(sc, sec)
+        if not isinstance(model, BaseModel) or sec in ("uncertainty", "packages"):  # the method itself
+            continue
+        whole = bool(_ALL_ILLUSTRATIVE.search(type(model).__doc__ or ""))
+        for name, f in type(model).model_fields.items():
+            v = getattr(model, name)
+            marked = whole or "illustrative" in (f.description or "").lower() or sec in _WORLD
+            if not marked:
+                continue
+            key = f"{sec}.{name}"
+            if numeric(v) or (isinstance(v, tuple | list) and v and all(map(numeric, v))):
+                out.append(key)
+            elif isinstance(v, dict) and v and all(map(numeric, v.values())):
+                out += [f"{key}.{k}" for k in v]
+    return out
+
+
 def test_every_illustrative_number_has_a_range_or_is_fixed_on_purpose() -> None:
-    """A new illustrative parameter must get a range (or a reason in FIXED_FIELDS): numeric
-    fields labelled illustrative, and every numeric simulation field (the simulation section
-    declares all its numbers illustrative except the ones set by regulation)."""
-    from allocsim.scenario.uncertainty import FIXED_FIELDS
+    """The illustrative fields are derived from the schema (not listed here), so a new
+    illustrative parameter without a range fails this test until it gets one, or a reasoned
+    entry in FIXED_FIELDS (real figures, regulation) or NOT_SAMPLED (pairs, policy targets)."""
+    from allocsim.scenario.uncertainty import FIXED_FIELDS, NOT_SAMPLED
 
     base = load_scenario(SCENARIOS / "baseline.toml")
     unc = base.uncertainty.parameters
-    missing = []
-    for sec in ("catalogue", "allocation", "rules", "levers", "simulation"):
-        model = getattr(base, sec)
-        for name, f in type(model).model_fields.items():
-            v = getattr(model, name)
-            key = f"{sec}.{name}"
-            numeric = isinstance(v, int | float) and not isinstance(v, bool)
-            wanted = numeric and ("illustrative" in (f.description or "") or sec == "simulation")
-            if wanted and key not in unc and key not in FIXED_FIELDS:
-                missing.append(key)
-    env = base.allocation.envelope_mthb
-    missing += [f"allocation.envelope_mthb.{k}" for k in env if k != "province_budget"
-                and f"allocation.envelope_mthb.{k}" not in unc]
+    fields = _illustrative_fields(base)
+    # the derivation sees what the review found missing: dict entries, unmarked catalogue integers
+    # (the class docstring marks them) and rules.min_cluster_partners
+    assert {"catalogue.max_duplicate_copies", "catalogue.max_years", "catalogue.channel_weights.private",
+            "rules.min_cluster_partners", "simulation.lg_capacity_sigma.sao",
+            "allocation.envelope_mthb.local_grant", "objective.need_target"} <= set(fields)
+    missing = [k for k in fields if k not in unc and k not in FIXED_FIELDS and k not in NOT_SAMPLED]
     assert not missing, f"illustrative parameters without an [uncertainty] range: {missing}"
+    assert all(len(why) > 20 for why in NOT_SAMPLED.values())
+    assert not set(NOT_SAMPLED) & set(unc)
+    # a new illustrative field (here: a marked copy of a section) would be caught
+    from pydantic import Field, create_model
+
+    from allocsim.scenario.schema import RulesConfig
+
+    Extra = create_model("Extra", __base__=RulesConfig, new_knob=(float, Field(0.4, description="illustrative")))
+
+    class Probe:
+        model_fields = {"rules": None}
+        rules = Extra()
+
+    assert "rules.new_knob" in _illustrative_fields(Probe())
 
 
 @pytest.mark.parametrize("entry, words", [
@@ -124,8 +169,8 @@ def test_every_illustrative_number_has_a_range_or_is_fixed_on_purpose() -> None:
      ["simulation.no_such_thing", "no such scenario field", "procurement_days"]),
     ('"levers.single_gateway" = { low = 0.0, high = 1.0, reason = "bad" }',
      ["levers.single_gateway", "not a numeric field"]),
-    ('"catalogue.max_duplicate_copies" = { low = 1, high = 3 }',  # a new range needs its reason
-     ["uncertainty.parameters.catalogue.max_duplicate_copies.reason", "required"]),
+    ('"objective.equity_weight" = { low = 0.1, high = 0.3 }',  # a new range needs its reason
+     ["uncertainty.parameters.objective.equity_weight.reason", "required"]),
 ])
 def test_bad_range_is_a_clear_error_naming_the_field(scenario_dir: Path, entry: str, words: list[str]) -> None:
     f = write(scenario_dir / "bad.toml", f'extends = "baseline.toml"\nname = "bad"\n[uncertainty.parameters]\n{entry}\n')

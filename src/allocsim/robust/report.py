@@ -18,7 +18,7 @@ from allocsim.errors import Problem, UserError  # noqa: E402
 from allocsim.report.format import fmt, label  # noqa: E402
 from allocsim.report.html import Report  # noqa: E402
 from allocsim.robust.futures import RobustResult, sign  # noqa: E402
-from allocsim.scenario.uncertainty import HEADLINE_METRICS  # noqa: E402
+from allocsim.scenario.uncertainty import HEADLINE_METRICS, NOT_SAMPLED  # noqa: E402
 from allocsim.store import atomic_write_csv  # noqa: E402
 
 #: Files of a robust result folder (the committee page reads them).
@@ -214,6 +214,8 @@ def robust_report(folder: Path, res: RobustResult, front: PackageFront | None = 
         rep.p("Uncertain parameters a reform sets itself keep the reform's value in every future: "
               + "; ".join(f"{html.escape(k)}: {', '.join(map(html.escape, v))}" for k, v in held.items()) + ".",
               "muted")
+    rep.p("Illustrative values not sampled (held at each scenario's own value in every future): "
+          + "; ".join(f"{html.escape(k)} ({html.escape(v)})" for k, v in NOT_SAMPLED.items()) + ".", "muted")
     rep.h2("How often each reform beats the baseline", "robustness")
     if heads:
         rep.figure(chart_shares(res, heads), "robustness_shares", "share of futures better")

@@ -461,6 +461,87 @@ def test_package_holds_its_lever_levels_in_the_futures_even_at_todays_value() ->
     assert "levers.data_sharing" in res.robust.held[name]
 
 
+#: Seed noise that does NOT cancel between packages: the staggered-calendar-only package gets
+#: these deviations on every objective (in its favour on average: mean +0.5, sd 5.8 over 4 seeds).
+NOISE = (5.0, -4.0, 6.0, -5.0)
+
+
+def _noise_only(task: Task) -> dict:
+    """Two levers with the same effort (2.0): either one, alone, raises benefit by 10 and lowers
+    duplicates and delay by 10 (the same true effect); the staggered-calendar-only package
+    also carries NOISE (so its means beat the delegated-changes-only package's on all three, by
+    noise alone); both levers together are truly worse than either alone by 8 on every objective
+    (with a little noise) at twice the effort."""
+    lv, r = task.scenario["levers"], task.params["replicate"]
+    stag, dele = lv["staggered_calendar"], lv["delegated_changes"]
+    gain = 10.0 if (stag or dele) else 0.0
+    if stag and not dele:
+        gain += NOISE[r]
+    if stag and dele:
+        gain -= 8.0 + (0.5, -0.5, 0.5, -0.5)[r]
+    nat = {"effective_benefit_thb": 100 + gain, "duplicate_money_thb": 50 - gain,
+           "mean_days_to_disbursement": 200 - gain}
+    return {"index": task.index, "key": task.key, "label": task.label, "seed": task.seed,
+            "params": task.params, "national": nat, "provinces": {}}
+
+
+def test_noise_aware_front_keeps_noise_twins_and_drops_the_truly_dominated() -> None:
+    """Packages that differ only by seed noise: neither may dominate the other (plain dominance on
+    the means would drop the delegated-changes package, whose means lose to its twin's on all three
+    objectives by noise). A package truly worse everywhere at more effort must be dropped despite
+    its noise. Stability: today's rules and the twins' relation are checked against the exact
+    bootstrap probabilities (all 4^4 resamples of the 4 seeds enumerated)."""
+    import itertools
+
+    base = _discrete(load_scenario(SCENARIOS / "baseline.toml"))
+    res = search_packages(base, levers=["staggered_calendar", "delegated_changes"], replicates=4, futures=0,
+                          workers=1, progress=False, evaluate=_noise_only, search="exhaustive")
+    t = res.packages.set_index("levers")
+    assert res.replicates == 4 and set(t["seeds"]) == {4}
+    stag, dele, both = "staggered_calendar", "delegated_changes", "staggered_calendar, delegated_changes"
+    assert t.loc[stag, "effort"] == t.loc[dele, "effort"] == 2.0
+    # plain dominance on the means would drop the twin ...
+    assert not t.loc[dele, "on_mean_front"] and t.loc[stag, "on_mean_front"]
+    # ... the noise-aware front keeps both twins, and today's rules (cheapest)
+    assert t.loc[stag, "on_front"] and t.loc[dele, "on_front"] and t.loc["today's rules", "on_front"]
+    # the truly dominated package is dropped (by either twin: paired difference 8 ± 0.5)
+    assert not t.loc[both, "on_front"]
+    # stability = share of bootstrap resamples in which the package is undominated on the means;
+    # exact oracle: the twins' means tie-break on the resampled mean of NOISE
+    means = [np.mean([NOISE[i] for i in idx]) for idx in itertools.product(range(4), repeat=4)]
+    p_stag = np.mean([m >= 0 for m in means])  # stag undominated unless its noise mean is < 0
+    p_dele = np.mean([m <= 0 for m in means])
+    assert t.loc["today's rules", "stability"] == 1.0 and t.loc[both, "stability"] == 0.0
+    n = base.packages.bootstrap
+    tol = 4 * np.sqrt(0.25 / n)  # four binomial standard errors
+    assert abs(t.loc[stag, "stability"] - p_stag) <= tol and abs(t.loc[dele, "stability"] - p_dele) <= tol
+    assert 0 < t.loc[dele, "stability"] < 1
+    # the front table says how many seeds and how stable
+    assert {"seeds", "stability", "on_mean_front"} <= set(res.front.columns)
+
+
+def test_noisy_dominance_against_a_hand_computed_t_bound() -> None:
+    """Two packages, three seeds, one noisy objective plus effort: differences (2, 3, 4) have mean 3,
+    sd 1, so the one-sided 95 % bound is 3 − 2.919987 · 1/√3 = 1.314 > 0 (dominates at equal
+    effort); differences (−1, 3, 7) (mean 3, sd 4) give 3 − 6.744 < 0 (does not)."""
+    from allocsim.robust.packages import noisy_dominance
+
+    def G(diffs: tuple) -> np.ndarray:
+        a = np.array([[[10 + d, -1.0] for d in diffs], [[10.0, -1.0]] * 3])
+        return a
+
+    assert noisy_dominance(G((2, 3, 4)), 0.95).tolist() == [[False, True], [False, False]]
+    assert not noisy_dominance(G((-1, 3, 7)), 0.95).any()
+    assert not noisy_dominance(G((2, 3, 4)), 0.95)[1, 0]
+    # at 99.9 % (t = 22.327) the first is no longer shown either
+    assert not noisy_dominance(G((2, 3, 4)), 0.999).any()
+    # equal on the noisy objective (zero differences), cheaper: dominates exactly
+    cheap = np.array([[[10.0, -1.0]] * 3, [[10.0, -2.0]] * 3])
+    assert noisy_dominance(cheap, 0.95).tolist() == [[False, True], [False, False]]
+    # one seed: a noisy difference cannot be shown, only an exact tie counts
+    assert not noisy_dominance(G((2, 3, 4))[:, :1], 0.95).any()
+
+
 def _toy_package(task: Task) -> dict:
     lv = task.scenario["levers"]
     noise = np.random.default_rng(task.seed).normal(0, 1)
@@ -518,6 +599,10 @@ def test_cli_robust_and_packages_on_the_real_simulation(tmp_path: Path) -> None:
     assert json.loads((out / "manifest.json").read_text())["futures"] == 3
     page = (out / "report.html").read_text()
     assert "Across 3 plausible futures" in page and 'id="package-front-table"' in page and "NSGA-II" in page
+    # the replicate count and the noise-aware test are stated where the front is shown
+    assert "same 1 seed (common random numbers)" in page and "paired (same-seed) t-test at 95%" in page
+    assert "paired (same-seed) t-test at 95%" in (pk / "report.html").read_text()
+    assert man["dominance_confidence"] == 0.95 and set(t["seeds"]) == {1}
 
 
 # --- NSGA-II package search ---------------------------------------------------------------------------
@@ -698,6 +783,9 @@ def test_robust_report_shows_the_package_front_with_the_csv_numbers(toy: tuple, 
             raw = float(re.search(rf'data-{m.replace("_", "-")}="([^"]+)"', attrs).group(1))
             assert raw == getattr(r, m)
             assert shown[3 + i] == fmt(m, getattr(r, m))
+        assert float(re.search(r'data-stability="([^"]+)"', attrs).group(1)) == r.stability
+        assert shown[7] == f"{r.stability:.0%}"
+    assert "same 2 seeds" in page  # the replicate count (with a manifest: the test too, see the CLI test)
     # a named folder without a front is a clear error, not a traceback
     with pytest.raises(UserError, match="--packages.*package_front.csv"):
         read_front(tmp_path / "nowhere", given=True)

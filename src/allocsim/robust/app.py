@@ -223,15 +223,15 @@ def PackagesView(data: dict) -> None:
     if front is None:
         return
     solara.Markdown(f"### Pareto front: {len(front)} of {len(data['packages'])} packages")
-    cols = [c for c in ["package", "levers", "effort", *HEADLINE, "clearly_better_on", "share_better_all"]
-            if c in front.columns]
+    cols = [c for c in ["package", "levers", "effort", *HEADLINE, "clearly_better_on", "stability", "seeds",
+                        "share_better_all"] if c in front.columns]
     rows = []
     for r in front[cols].itertuples(index=False):
         cells = []
         for c, v in zip(cols, r, strict=True):
             if c in HEADLINE:
                 cells.append(_num(c, v))
-            elif c == "share_better_all":
+            elif c in ("share_better_all", "stability"):
                 cells.append(_num(c, v, share=True))
             elif c == "effort":
                 cells.append(f'<td class="num" data-value="{float(v)!r}">{float(v):g}</td>')

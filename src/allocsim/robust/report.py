@@ -129,6 +129,7 @@ class PackageFront:
     table: pd.DataFrame
     folder: Path
     search: str = ""        # which search produced it, in words (from the manifest)
+    noise: str = ""         # how the front guards against seed noise, in words (from the manifest)
 
 
 def read_front(folder: Path, given: bool = False) -> PackageFront | None:
@@ -147,7 +148,7 @@ def read_front(folder: Path, given: bool = False) -> PackageFront | None:
     missing = [c for c in ("package", "levers", "effort", *HEADLINE_METRICS) if c not in table.columns]
     if missing:
         raise UserError(Problem(str(f), "package_front.csv", f"missing columns: {', '.join(missing)}"))
-    search = ""
+    search = noise = ""
     man = folder / "manifest.json"
     if man.is_file():
         try:
@@ -156,7 +157,8 @@ def read_front(folder: Path, given: bool = False) -> PackageFront | None:
             m = {}
         if m.get("command") == "packages":
             search = str(m.get("search_text") or m.get("search") or "exhaustive search")
-    return PackageFront(table, folder, search)
+            noise = str(m.get("noise_text") or "")
+    return PackageFront(table, folder, search, noise)
 
 
 def front_section(rep: Report, front: PackageFront) -> None:
@@ -165,7 +167,8 @@ def front_section(rep: Report, front: PackageFront) -> None:
     seeds = int(t["seeds"].iloc[0]) if "seeds" in t.columns and len(t) else None
     s = (f"{len(t)} reform packages are on the Pareto front of delivered benefit, duplicate money, delay "
          "and reform effort" + (f" ({front.search})" if front.search else "")
-         + (f"; every package ran on the same {seeds} seeds (common random numbers)" if seeds else "")
+         + (f"; {front.noise}" if front.noise else
+            f"; every package ran on the same {seeds} seeds (common random numbers)" if seeds else "")
          + f". From {front.folder.name}/package_front.csv.")
     rep.p(html.escape(s), "muted")
     rep.raw(_front_table(t))
@@ -173,7 +176,10 @@ def front_section(rep: Report, front: PackageFront) -> None:
 
 def _front_table(t: pd.DataFrame) -> str:
     share = "share_better_all" if "share_better_all" in t.columns else None
+    stab = "stability" in t.columns
     heads = ["package", "levers", "effort", *(label(m) for m in HEADLINE_METRICS), "clearly better on"]
+    if stab:
+        heads.append("stability (share of bootstrap resamples on the front)")
     if share:
         heads.append("better on all three, share of futures")
     rows = []
@@ -186,6 +192,10 @@ def _front_table(t: pd.DataFrame) -> str:
             nums.append(f'<td class="num">{fmt(m, r[m])}</td>')
         better = r.get("clearly_better_on")
         tail = [f"<td>{html.escape(label_list(better))}</td>"]
+        if stab:
+            v = r["stability"]
+            attrs += f' data-stability="{float(v)!r}"'
+            tail.append(f'<td class="num">{"–" if pd.isna(v) else f"{v:.0%}"}</td>')
         if share:
             v = r[share]
             attrs += f' data-share-better-all="{float(v)!r}"'

@@ -131,6 +131,12 @@ class PackagesConfig(Section):
                              "packages simulated (each on `replicates` seeds); the search stops "
                              "at the first generation that reaches it")
     population: int = Field(40, ge=4, le=10_000, description="NSGA-II population size")
+    dominance_confidence: float = Field(
+        0.95, gt=0.5, lt=1, description="method setting: package A dominates B only when the "
+        "one-sided paired (same-seed) t-test shows A at least as good on every objective and "
+        "better on one at this confidence")
+    bootstrap: int = Field(200, ge=0, le=100_000, description="method setting: bootstrap "
+                           "resamples of the seeds behind each front package's stability (0: skip)")
 
 
 def check_uncertainty(cfg: UncertaintyConfig, sections: dict[str, BaseModel | object]) -> UncertaintyConfig:

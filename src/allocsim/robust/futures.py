@@ -31,6 +31,14 @@ from allocsim.experiments.sweep import apply_params, design_points, typed
 from allocsim.robust.prim import TRAJECTORY_COLUMNS, PrimResult, prim
 from allocsim.scenario.schema import Scenario, SweepConfig
 
+PROVINCE_COLUMNS = ["scenario", "metric", "province", "n_futures", "share_better", "median_difference",
+                    "p10_difference", "p90_difference"]
+PLAN_COLUMNS = ["scenario", "metric", "n_futures", "median", "p10", "p90"]
+#: Plan against delivery: the share of the year's money disbursed by the end of each quarter
+#: (the plan: an even 25/50/75/100 %), and the shares of the plan delivered and disbursed.
+PLAN_METRICS = ("q1_disbursement_rate", "q2_disbursement_rate", "q3_disbursement_rate",
+                "q4_disbursement_rate", "plan_delivered_share", "plan_disbursed_share")
+
 
 @dataclass
 class RobustResult:
@@ -45,6 +53,11 @@ class RobustResult:
     replicates: int
     held: dict[str, list[str]] = field(default_factory=dict)  # reform -> parameters it sets itself
     prim: dict[tuple[str, str], PrimResult] = field(default_factory=dict)
+    # per reform × province metric × province: the reform − baseline difference across futures
+    provinces: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=PROVINCE_COLUMNS))
+    # plan against delivery: per scenario × disbursement metric, median and p10/p90 over futures
+    plan: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=PLAN_COLUMNS))
+
 
 
 def get_field(sc: Scenario, dotted: str) -> object:
@@ -171,7 +184,10 @@ def robust(baseline: Scenario, reforms: list[Scenario], futures: int, *, replica
     held = {r.name: list(dict.fromkeys([*held_fields(r, baseline),
                                         *[k for k in hold.get(r.name, ()) if k in baseline.uncertainty.parameters]]))
             for r in reforms}
-    return RobustResult(design, table, rob, box_df, traj_df, scores, baseline.name, names[1:], R, held, found)
+    prov = province_differences(batch.results, names)
+    plan = plan_delivery(table, names)
+    return RobustResult(design, table, rob, box_df, traj_df, scores, baseline.name, names[1:], R, held, found,
+                        prov, plan)
 
 
 def futures_table(results: list[dict], design: pd.DataFrame, names: list[str]) -> pd.DataFrame:
@@ -187,6 +203,57 @@ def futures_table(results: list[dict], design: pd.DataFrame, names: list[str]) -
     mean["scenario"] = mean["scenario"].astype(str)
     out = mean.merge(design, on="future", how="left")
     return out[["future", "scenario", *[c for c in design.columns if c != "future"], *metrics]]
+
+
+def province_differences(results: list[dict], names: list[str]) -> pd.DataFrame:
+    """Per reform × province metric × province: the reform − baseline difference across futures
+    (each future's value the mean over its replicates; same seeds in both): share of futures
+    better, median, 10th and 90th percentile. From what every run already returns
+    (``evaluate_run``'s ``provinces``: metric -> {ISO code: value})."""
+    frames = []
+    for r in results:
+        p = r.get("provinces") or {}
+        if p:
+            f = pd.DataFrame(p).apply(pd.to_numeric, errors="coerce")
+            f.index.name = "province"
+            frames.append(f.reset_index().assign(scenario=r["label"], future=r["params"]["future"]))
+    if not frames:
+        return pd.DataFrame(columns=PROVINCE_COLUMNS)
+    long = pd.concat(frames, ignore_index=True)
+    metrics = [c for c in long.columns if c not in ("province", "scenario", "future")]
+    mean = long.groupby(["scenario", "future", "province"], sort=False)[metrics].mean()
+    base = mean.xs(names[0], level="scenario")
+    rows = []
+    for reform in names[1:]:
+        if reform not in mean.index.get_level_values("scenario"):
+            continue
+        diff = (mean.xs(reform, level="scenario") - base).dropna(how="all")
+        for m in metrics:
+            s = sign(m)
+            for prov, d in diff[m].groupby(level="province", sort=True):
+                x = d.dropna().to_numpy(float)
+                st = _difference_stats(x, s)
+                rows.append({"scenario": reform, "metric": m, "province": prov, "n_futures": int(x.size),
+                             "share_better": st["share_better"], "median_difference": st["median_difference"],
+                             "p10_difference": st["p10_difference"], "p90_difference": st["p90_difference"]})
+    return pd.DataFrame(rows, columns=PROVINCE_COLUMNS)
+
+
+def plan_delivery(table: pd.DataFrame, names: list[str]) -> pd.DataFrame:
+    """Plan against delivery per scenario, across futures: median and 10th/90th percentile of
+    the quarterly disbursement rates and the plan shares (from futures.csv's metrics)."""
+    rows = []
+    for name in names:
+        t = table[table["scenario"] == name]
+        for m in PLAN_METRICS:
+            if m not in t.columns:
+                continue
+            x = pd.to_numeric(t[m], errors="coerce").dropna().to_numpy(float)
+            rows.append({"scenario": name, "metric": m, "n_futures": int(x.size),
+                         "median": float(np.median(x)) if x.size else np.nan,
+                         "p10": float(np.percentile(x, 10)) if x.size else np.nan,
+                         "p90": float(np.percentile(x, 90)) if x.size else np.nan})
+    return pd.DataFrame(rows, columns=PLAN_COLUMNS)
 
 
 def sign(metric: str) -> float:

@@ -23,7 +23,8 @@ from allocsim.store import atomic_write_csv  # noqa: E402
 
 #: Files of a robust result folder (the committee page reads them).
 FILES = {"robustness": "robustness.csv", "futures": "futures.csv", "boxes": "prim_boxes.csv",
-         "trajectories": "prim_trajectories.csv", "scores": "feature_scores.csv"}
+         "trajectories": "prim_trajectories.csv", "scores": "feature_scores.csv",
+         "provinces": "robust_provinces.csv", "plan": "plan_delivery.csv"}
 
 
 def write_tables(res: RobustResult, folder: Path) -> None:
@@ -32,6 +33,8 @@ def write_tables(res: RobustResult, folder: Path) -> None:
     atomic_write_csv(res.boxes, folder / FILES["boxes"])
     atomic_write_csv(res.trajectories, folder / FILES["trajectories"])
     atomic_write_csv(res.scores, folder / FILES["scores"])
+    atomic_write_csv(res.provinces, folder / FILES["provinces"])
+    atomic_write_csv(res.plan, folder / FILES["plan"])
 
 
 def verb(metric: str) -> str:

@@ -538,6 +538,12 @@ def test_noisy_dominance_against_a_hand_computed_t_bound() -> None:
     # equal on the noisy objective (zero differences), cheaper: dominates exactly
     cheap = np.array([[[10.0, -1.0]] * 3, [[10.0, -2.0]] * 3])
     assert noisy_dominance(cheap, 0.95).tolist() == [[False, True], [False, False]]
+    # a third package with a missing value (the stand-in) neither hides the first difference nor wins
+    from allocsim.robust.packages import MISSING
+
+    three = np.concatenate([G((2, 3, 4)), np.array([[[-MISSING, -1.0]] * 3])])
+    assert noisy_dominance(three, 0.95).tolist() == [[False, True, True], [False, False, True],
+                                                     [False, False, False]]
     # one seed: a noisy difference cannot be shown, only an exact tie counts
     assert not noisy_dominance(G((2, 3, 4))[:, :1], 0.95).any()
 

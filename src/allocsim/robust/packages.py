@@ -47,6 +47,11 @@ from allocsim.robust.nsga import Decision, nsga2, search_seed  # noqa: E402
 from allocsim.scenario.schema import Scenario  # noqa: E402
 from allocsim.store import atomic_write_csv  # noqa: E402
 
+#: A missing objective value counts as this much worse than any real one (finite, so paired
+#: differences stay defined); values beyond MISSING_SCALE are not real figures.
+MISSING = 1e100
+MISSING_SCALE = 1e99
+
 #: The package objectives besides effort (the headline metrics of a committee).
 OBJECTIVES = ("effective_benefit_thb", "duplicate_money_thb", "mean_days_to_disbursement")
 
@@ -169,8 +174,9 @@ def noisy_dominance(G: np.ndarray, confidence: float, exact: int = 1) -> np.ndar
     it is at least as good on every objective and better on one. With one seed nothing noisy can
     be shown: only exactly equal values count as at least as good."""
     n, r, k = G.shape
-    scale = np.nanmax(np.abs(np.where(np.isfinite(G), G, np.nan)), axis=(0, 1))
-    tol = 1e-9 * (1.0 + np.nan_to_num(scale))  # float noise of a common-random-number difference
+    real = np.isfinite(G) & (np.abs(G) < MISSING_SCALE)  # the stand-in for a missing value is no scale
+    scale = np.max(np.where(real, np.abs(G), 0.0), axis=(0, 1))
+    tol = 1e-9 * (1.0 + scale)  # float noise of a common-random-number difference
     tq = float(stats.t.ppf(confidence, r - 1)) if r > 1 else np.inf
     D = np.zeros((n, n), bool)
     for i in range(n):
@@ -369,7 +375,7 @@ def seed_goals(by: dict[int, list[dict]], effort: np.ndarray, R: int) -> np.ndar
     for p in range(len(effort)):
         runs = by[p]
         for j, m in enumerate(OBJECTIVES):
-            G[p, :, j] = [sign(m) * r[m] if r.get(m) is not None and np.isfinite(r[m]) else -1e100 for r in runs]
+            G[p, :, j] = [sign(m) * r[m] if r.get(m) is not None and np.isfinite(r[m]) else -MISSING for r in runs]
         G[p, :, -1] = -effort[p]
     return G
 

@@ -1,5 +1,7 @@
-"""The committee page in a real browser: open a real `robust` result folder, switch the reform,
-and check that the numbers shown are the ones in robustness.csv."""
+"""The committee page in a real browser, offline: open a real `robust` result folder, switch the
+reform, and check that the numbers shown are the ones in robustness.csv, prim_boxes.csv,
+robust_provinces.csv and plan_delivery.csv, while every request that does not go to the local
+server is blocked and recorded (none may be attempted)."""
 
 from __future__ import annotations
 
@@ -52,14 +54,32 @@ def test_serve_refuses_a_folder_that_is_not_a_result(tmp_path: Path, capsys: pyt
 @pytest.mark.skipif(CHROMIUM is None, reason="no Chromium on this machine (apt-get install chromium); .ci/run installs it")
 @pytest.mark.skipif(shutil.which("solara", path=str(Path(sys.executable).parent)) is None, reason="Solara not installed")
 def test_page_shows_the_csv_numbers_for_the_chosen_reform(server: str, robust_folder: Path, tmp_path: Path) -> None:
+    from urllib.parse import urlparse
+
     from playwright.sync_api import sync_playwright
 
     rob = pd.read_csv(robust_folder / "robustness.csv")
     metrics = ["effective_benefit_thb", "duplicate_money_thb", "mean_days_to_disbursement"]
     seen = {}
+    external: list[str] = []     # every request the page attempted to a host other than this machine
+    local: list[str] = []
+
+    def guard(route) -> None:  # noqa: ANN001 - a playwright Route
+        url = route.request.url
+        if urlparse(url).hostname in ("127.0.0.1", "localhost"):
+            local.append(url)
+            route.continue_()
+        else:
+            external.append(url)
+            route.abort()
+
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        page = browser.new_page(viewport={"width": 1300, "height": 1400})
+        context = browser.new_context(viewport={"width": 1300, "height": 1400})
+        context.route("**/*", guard)
+        page = context.new_page()
+        sockets: list[str] = []
+        page.on("websocket", lambda ws: sockets.append(ws.url))
         page.goto(server, timeout=90_000)
         page.wait_for_selector("#robust-table", timeout=90_000)
         for reform in ("tiny_gateway", "tiny_delegated"):
@@ -69,8 +89,22 @@ def test_page_shows_the_csv_numbers_for_the_chosen_reform(server: str, robust_fo
             seen[reform] = {(k, m): (page.get_attribute(f"#{k}-{m}", "data-value"), page.inner_text(f"#{k}-{m}"))
                             for m in metrics for k in ("share", "median", "p10", "p90", "worst")}
             seen[reform]["box"] = page.inner_text(f"#box-{metrics[1]}")
+            # the province map's table and plan against delivery, for this reform
+            page.wait_for_selector(f'#province-table[data-reform="{reform}"]', timeout=30_000)
+            seen[reform]["map_metric"] = page.get_attribute("#province-table", "data-metric")
+            seen[reform]["provinces"] = {
+                iso: {k: (page.get_attribute(f"#prov-{k}-{iso}", "data-value"), page.inner_text(f"#prov-{k}-{iso}"))
+                      for k in ("median", "p10", "p90", "share")}
+                for iso in page.eval_on_selector_all("#province-table tr[data-province]",
+                                                     "rows => rows.map(r => r.dataset.province)")}
+            seen[reform]["plan"] = {c: (page.get_attribute(f"#{c}", "data-value"), page.get_attribute(f"#{c}", "data-p10"),
+                                        page.get_attribute(f"#{c}", "data-p90"), page.inner_text(f"#{c}"))
+                                    for c in page.eval_on_selector_all("#plan-table td[id]", "tds => tds.map(t => t.id)")}
         page.screenshot(path=str(tmp_path / "committee.png"), full_page=True)
         browser.close()
+    # offline: nothing but the local server was asked for (the page's own assets included)
+    assert external == [], external
+    assert local and all(urlparse(u).hostname in ("127.0.0.1", "localhost") for u in sockets), sockets
     from allocsim.report.format import fmt
 
     cols = {"share": "share_better", "median": "median_difference", "p10": "p10_difference",
@@ -89,3 +123,31 @@ def test_page_shows_the_csv_numbers_for_the_chosen_reform(server: str, robust_fo
     b = boxes[(boxes.scenario == "tiny_delegated") & (boxes.metric == metrics[1])].iloc[0]
     want_box = b["box"] if isinstance(b["box"], str) else b["note"]
     assert seen["tiny_delegated"]["box"].strip() == want_box
+    # province map: the table beside it shows robust_provinces.csv's numbers, for the ten provinces
+    # the reform helps most and least (the CSV's own ordering, recomputed here)
+    prov = pd.read_csv(robust_folder / "robust_provinces.csv")
+    plan = pd.read_csv(robust_folder / "plan_delivery.csv")
+    pcols = {"median": "median_difference", "p10": "p10_difference", "p90": "p90_difference", "share": "share_better"}
+    for reform, vals in seen.items():
+        m = vals["map_metric"]
+        assert m == "effective_benefit_thb"  # the first chosen metric that exists per province
+        r = prov[(prov.scenario == reform) & (prov.metric == m)].dropna(subset=["median_difference"])
+        assert len(r) == 76 and r.n_futures.eq(4).all()
+        order = r.assign(k=r.median_difference).sort_values(["k", "province"], ascending=[False, True])
+        assert list(vals["provinces"]) == list(order.province.head(5)) + list(order.province.tail(5))
+        r = r.set_index("province")
+        for iso, cells in vals["provinces"].items():
+            for k, col in pcols.items():
+                raw, text = cells[k]
+                assert float(raw) == pytest.approx(float(r.loc[iso, col]), rel=1e-12, abs=1e-12), (reform, iso, k)
+                want = f"{r.loc[iso, col]:.1%}" if k == "share" else fmt(m, r.loc[iso, col], signed=True)
+                assert text.strip() == want, (reform, iso, k, text)
+        # plan against delivery: the baseline and the chosen reform, median [p10 – p90] per metric
+        assert {c.split("-")[1] for c in vals["plan"]} == {"tiny", reform}
+        assert len(vals["plan"]) == 2 * 6
+        for cid, (med, p10, p90, text) in vals["plan"].items():
+            _, name, metric = cid.split("-", 2)
+            row = plan[(plan.scenario == name) & (plan.metric == metric)].iloc[0]
+            assert (float(med), float(p10), float(p90)) == pytest.approx((row["median"], row.p10, row.p90), rel=1e-12)
+            assert text.split("[")[0].strip() == fmt(metric, row["median"])
+    assert seen["tiny_gateway"]["provinces"] != seen["tiny_delegated"]["provinces"]

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from allocsim.cli import main
-from allocsim.experiments.run import build_inputs, rngs
+from allocsim.experiments.run import build_inputs, loop_seed
 from allocsim.optimise import OptimiseResult, optimise_scenario
 from allocsim.optimise.allocation import allocation_inputs, solve_allocation
 from allocsim.optimise.solve import SolveOptions
@@ -28,7 +28,7 @@ def optimised(name: str) -> OptimiseResult:
     sc = sc.model_copy(update={"catalogue": sc.catalogue.model_copy(
         update={"projects_per_province": 12, "projects_per_cluster": 10})})
     geo, table = build_inputs(sc)
-    return optimise_scenario(sc, geo, table, rngs(sc.seed)["optimise"])
+    return optimise_scenario(sc, geo, table, loop_seed(sc.seed))
 
 
 def aligned_share(res: OptimiseResult) -> float:

@@ -6,6 +6,7 @@ simulation end to end through the CLI."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -89,28 +90,72 @@ def test_shipped_ranges_cover_illustrative_fields_and_are_inherited() -> None:
     assert "allocation.envelope_mthb.province_budget" not in unc
 
 
+#: A section docstring that declares every number in it illustrative (how schema.py marks whole
+#: sections: CatalogueParams, AllocationConfig, SimulationConfig).
+_ALL_ILLUSTRATIVE = re.compile(r"all defaults (are )?illustrative|every other number is illustrative", re.I)
+#: Sections that describe the modelled world: every number in them is an assumption unless ranged,
+#: fixed (FIXED_FIELDS) or excluded with a reason (NOT_SAMPLED), marked illustrative or not.
+_WORLD = ("catalogue", "allocation", "rules", "levers", "simulation")
+
+
+def _illustrative_fields(sc: object) -> list[str]:
+    """Every numeric field the schema marks illustrative (its description says so, or its section's
+    docstring declares all its numbers illustrative) in any section, plus every numeric field of the
+    world sections; a dict of numbers counts per key, a pair of numbers as the field."""
+    from pydantic import BaseModel
+
+    def numeric(v: object) -> bool:
+        return isinstance(v, int | float) and not isinstance(v, bool)
+
+    out = []
+    for sec in type(sc).model_fields:
+        model = getattr(sc, sec)
+        if not isinstance(model, BaseModel) or sec in ("uncertainty", "packages"):  # the method itself
+            continue
+        whole = bool(_ALL_ILLUSTRATIVE.search(type(model).__doc__ or ""))
+        for name, f in type(model).model_fields.items():
+            v = getattr(model, name)
+            marked = whole or "illustrative" in (f.description or "").lower() or sec in _WORLD
+            if not marked:
+                continue
+            key = f"{sec}.{name}"
+            if numeric(v) or (isinstance(v, tuple | list) and v and all(map(numeric, v))):
+                out.append(key)
+            elif isinstance(v, dict) and v and all(map(numeric, v.values())):
+                out += [f"{key}.{k}" for k in v]
+    return out
+
+
 def test_every_illustrative_number_has_a_range_or_is_fixed_on_purpose() -> None:
-    """A new illustrative parameter must get a range (or a reason in FIXED_FIELDS): numeric
-    fields labelled illustrative, and every numeric simulation field (the simulation section
-    declares all its numbers illustrative except the ones set by regulation)."""
-    from allocsim.scenario.uncertainty import FIXED_FIELDS
+    """The illustrative fields are derived from the schema (not listed here), so a new
+    illustrative parameter without a range fails this test until it gets one, or a reasoned
+    entry in FIXED_FIELDS (real figures, regulation) or NOT_SAMPLED (pairs, policy targets)."""
+    from allocsim.scenario.uncertainty import FIXED_FIELDS, NOT_SAMPLED
 
     base = load_scenario(SCENARIOS / "baseline.toml")
     unc = base.uncertainty.parameters
-    missing = []
-    for sec in ("catalogue", "allocation", "rules", "levers", "simulation"):
-        model = getattr(base, sec)
-        for name, f in type(model).model_fields.items():
-            v = getattr(model, name)
-            key = f"{sec}.{name}"
-            numeric = isinstance(v, int | float) and not isinstance(v, bool)
-            wanted = numeric and ("illustrative" in (f.description or "") or sec == "simulation")
-            if wanted and key not in unc and key not in FIXED_FIELDS:
-                missing.append(key)
-    env = base.allocation.envelope_mthb
-    missing += [f"allocation.envelope_mthb.{k}" for k in env if k != "province_budget"
-                and f"allocation.envelope_mthb.{k}" not in unc]
+    fields = _illustrative_fields(base)
+    # the derivation sees what the review found missing: dict entries, unmarked catalogue integers
+    # (the class docstring marks them) and rules.min_cluster_partners
+    assert {"catalogue.max_duplicate_copies", "catalogue.max_years", "catalogue.channel_weights.private",
+            "rules.min_cluster_partners", "simulation.lg_capacity_sigma.sao",
+            "allocation.envelope_mthb.local_grant", "objective.need_target"} <= set(fields)
+    missing = [k for k in fields if k not in unc and k not in FIXED_FIELDS and k not in NOT_SAMPLED]
     assert not missing, f"illustrative parameters without an [uncertainty] range: {missing}"
+    assert all(len(why) > 20 for why in NOT_SAMPLED.values())
+    assert not set(NOT_SAMPLED) & set(unc)
+    # a new illustrative field (here: a marked copy of a section) would be caught
+    from pydantic import Field, create_model
+
+    from allocsim.scenario.schema import RulesConfig
+
+    Extra = create_model("Extra", __base__=RulesConfig, new_knob=(float, Field(0.4, description="illustrative")))
+
+    class Probe:
+        model_fields = {"rules": None}
+        rules = Extra()
+
+    assert "rules.new_knob" in _illustrative_fields(Probe())
 
 
 @pytest.mark.parametrize("entry, words", [
@@ -124,8 +169,8 @@ def test_every_illustrative_number_has_a_range_or_is_fixed_on_purpose() -> None:
      ["simulation.no_such_thing", "no such scenario field", "procurement_days"]),
     ('"levers.single_gateway" = { low = 0.0, high = 1.0, reason = "bad" }',
      ["levers.single_gateway", "not a numeric field"]),
-    ('"catalogue.max_duplicate_copies" = { low = 1, high = 3 }',  # a new range needs its reason
-     ["uncertainty.parameters.catalogue.max_duplicate_copies.reason", "required"]),
+    ('"objective.equity_weight" = { low = 0.1, high = 0.3 }',  # a new range needs its reason
+     ["uncertainty.parameters.objective.equity_weight.reason", "required"]),
 ])
 def test_bad_range_is_a_clear_error_naming_the_field(scenario_dir: Path, entry: str, words: list[str]) -> None:
     f = write(scenario_dir / "bad.toml", f'extends = "baseline.toml"\nname = "bad"\n[uncertainty.parameters]\n{entry}\n')
@@ -230,6 +275,35 @@ def test_prim_recovers_a_planted_box_within_tolerance() -> None:
     assert box.coverage >= 0.9 and box.density >= 0.9
 
 
+def test_prim_chart_marks_the_box_reported_not_the_peeling_step() -> None:
+    """The trajectory's marked point is the pasted and pruned box the tables report: its coverage,
+    density, mass and restricted-parameter count equal the box's, and the chart circles exactly that
+    point. In this case pasting/pruning moves the box off the peeling step it started from, so
+    marking the peeling step (the old bug) would fail here."""
+    from allocsim.robust.report import chart_trajectory
+
+    rng = np.random.default_rng(3)
+    X = pd.DataFrame(rng.random((400, 5)), columns=[f"x{i}" for i in range(5)])
+    y = ((X.x0 > 0.6) & (X.x1 < 0.3)).to_numpy() ^ (rng.random(400) < 0.05)
+    res = prim(X, y)
+    box, traj = res.box, res.trajectory
+    marked = traj[traj["chosen"].astype(bool)]
+    assert len(marked) == 1 and marked["kind"].iloc[0] == "reported"
+    m = marked.iloc[0]
+    inside = np.ones(len(X), bool)  # an independent recount of the reported box
+    for p, (lo, hi) in box.limits.items():
+        inside &= (X[p] >= lo).to_numpy() & (X[p] <= hi).to_numpy()
+    assert m.coverage == pytest.approx(y[inside].sum() / y.sum()) == pytest.approx(box.coverage)
+    assert m.density == pytest.approx(y[inside].mean()) == pytest.approx(box.density)
+    assert m.mass == pytest.approx(box.mass) and m.n_restricted == len(box.limits)
+    start = traj[traj["kind"] == "peel start"].iloc[0]
+    assert (start.coverage, start.density) != pytest.approx((box.coverage, box.density))
+    fig = chart_trajectory(traj, "test")
+    (circle,) = [c for c in fig.axes[0].collections if c.get_gid() == "reported-box"]
+    assert np.asarray(circle.get_offsets()).ravel().tolist() == pytest.approx([box.coverage, box.density])
+    assert "reported box" in [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+
+
 def test_prim_with_label_noise_still_finds_the_threshold() -> None:
     rng = np.random.default_rng(5)
     X = pd.DataFrame(rng.random((500, 4)), columns=list("abcd"))
@@ -254,6 +328,11 @@ def test_robust_finds_the_planted_failure_region_of_a_reform(toy: tuple) -> None
     assert list(rows.parameter) == ["simulation.procurement_days"]
     assert abs(rows.low.iloc[0] - THRESHOLD) <= 1.5
     assert rows.coverage.iloc[0] >= 0.9 and rows.density.iloc[0] >= 0.9
+    # the trajectory's marked point is the box in the table (the written CSVs agree)
+    tr = res.trajectories
+    mk = tr[(tr.scenario == "toy_gateway") & (tr.metric == "duplicate_money_thb") & tr.chosen.astype(bool)]
+    assert len(mk) == 1 and mk.kind.iloc[0] == "reported"
+    assert (mk.coverage.iloc[0], mk.density.iloc[0]) == pytest.approx((rows.coverage.iloc[0], rows.density.iloc[0]))
     # feature scoring ranks the planted driver first, with a positive sign (more days, more money)
     sc = res.scores[(res.scores.metric == "duplicate_money_thb")].iloc[0]
     assert sc.parameter == "simulation.procurement_days" and sc.spearman_rho > 0.9
@@ -261,6 +340,38 @@ def test_robust_finds_the_planted_failure_region_of_a_reform(toy: tuple) -> None
 
     text = plain_paragraph(res)
     assert "Across 200 plausible futures" in text and "simulation.procurement_days >= " in text
+
+
+# --- feature scores: multiple testing ------------------------------------------------------------------
+def test_holm_adjustment_equals_a_hand_computation() -> None:
+    """p = (0.01, 0.04, 0.03, 0.005, NaN): four tests (NaN is not one). Sorted 0.005, 0.01, 0.03,
+    0.04 times 4, 3, 2, 1 = 0.02, 0.03, 0.06, 0.04; the running maximum makes the last 0.06."""
+    from allocsim.robust.futures import holm
+
+    got = holm(np.array([0.01, 0.04, 0.03, 0.005, np.nan]))
+    assert got[:4] == pytest.approx([0.03, 0.06, 0.06, 0.02]) and np.isnan(got[4])
+    assert holm(np.array([0.5, 0.6])) == pytest.approx([1.0, 1.0])  # capped at 1
+    assert holm(np.array([0.02])) == pytest.approx([0.02])           # one test: unchanged
+
+
+def test_feature_scores_holm_column_covers_every_test_of_the_run(toy: tuple) -> None:
+    """p_holm is Holm over the whole family (parameters × reforms × metrics), recomputed here by
+    hand from the raw p-values; with 3 parameters × 1 reform × 1 metric each raw p is multiplied
+    by up to 3, and a correlation significant alone can stop being so."""
+    base, reform = toy
+    res = robust(base, [reform], 40, workers=1, progress=False, evaluate=toy_evaluate)
+    s = res.scores
+    p = s["p_value"].to_numpy(float)
+    m = int(np.isfinite(p).sum())
+    assert m == 3
+    order = np.argsort(p)
+    want = np.empty(m)
+    running = 0.0
+    for i, j in enumerate(order):  # the textbook loop, not the vectorised version
+        running = max(running, min(1.0, (m - i) * p[j]))
+        want[j] = running
+    assert s["p_holm"].to_numpy(float) == pytest.approx(want)
+    assert (s["p_holm"] >= s["p_value"]).all()
 
 
 # --- resume -------------------------------------------------------------------------------------------
@@ -326,6 +437,117 @@ def test_package_front_on_shipped_levers_has_no_dominated_package(tmp_path: Path
     assert row.effort == pytest.approx(3.0 + 5.0 * (0.9 - 0.3))
 
 
+def test_package_holds_its_lever_levels_in_the_futures_even_at_todays_value() -> None:
+    """A front package that keeps data sharing at today's 0.3 (gateway on) chose 0.3: in every
+    future it must run at 0.3, while the baseline's data sharing is sampled (0.15–0.45); before the
+    fix the future overwrote a lever equal to the baseline's value."""
+    seen: list[tuple[str, dict, float]] = []
+
+    def record(task: Task) -> dict:
+        seen.append((task.label, dict(task.params), task.scenario["levers"]["data_sharing"]))
+        return _toy_package(task)
+
+    base = _discrete(load_scenario(SCENARIOS / "baseline.toml"))
+    assert base.levers.data_sharing == 0.3 and "levers.data_sharing" in base.uncertainty.parameters
+    res = search_packages(base, levers=["single_gateway", "data_sharing"], replicates=2, futures=6, workers=1,
+                          progress=False, evaluate=record, search="exhaustive")
+    gw = res.front[res.front["levers"] == "single_gateway"]
+    assert len(gw) == 1, res.front[["levers", "effort"]]
+    name = gw["package"].iloc[0]
+    held = [v for label, params, v in seen if label == name and "future" in params]
+    assert len(held) == 6 and set(held) == {0.3}         # one seed per future (uncertainty.replicates)
+    sampled = [v for label, params, v in seen if label == base.name and "future" in params]
+    assert len(set(sampled)) == 6                       # the baseline's lever does vary across futures
+    assert "levers.data_sharing" in res.robust.held[name]
+
+
+#: Seed noise that does NOT cancel between packages: the staggered-calendar-only package gets
+#: these deviations on every objective (in its favour on average: mean +0.5, sd 5.8 over 4 seeds).
+NOISE = (5.0, -4.0, 6.0, -5.0)
+
+
+def _noise_only(task: Task) -> dict:
+    """Two levers with the same effort (2.0): either one, alone, raises benefit by 10 and lowers
+    duplicates and delay by 10 (the same true effect); the staggered-calendar-only package
+    also carries NOISE (so its means beat the delegated-changes-only package's on all three, by
+    noise alone); both levers together are truly worse than either alone by 8 on every objective
+    (with a little noise) at twice the effort."""
+    lv, r = task.scenario["levers"], task.params["replicate"]
+    stag, dele = lv["staggered_calendar"], lv["delegated_changes"]
+    gain = 10.0 if (stag or dele) else 0.0
+    if stag and not dele:
+        gain += NOISE[r]
+    if stag and dele:
+        gain -= 8.0 + (0.5, -0.5, 0.5, -0.5)[r]
+    nat = {"effective_benefit_thb": 100 + gain, "duplicate_money_thb": 50 - gain,
+           "mean_days_to_disbursement": 200 - gain}
+    return {"index": task.index, "key": task.key, "label": task.label, "seed": task.seed,
+            "params": task.params, "national": nat, "provinces": {}}
+
+
+def test_noise_aware_front_keeps_noise_twins_and_drops_the_truly_dominated() -> None:
+    """Packages that differ only by seed noise: neither may dominate the other (plain dominance on
+    the means would drop the delegated-changes package, whose means lose to its twin's on all three
+    objectives by noise). A package truly worse everywhere at more effort must be dropped despite
+    its noise. Stability: today's rules and the twins' relation are checked against the exact
+    bootstrap probabilities (all 4^4 resamples of the 4 seeds enumerated)."""
+    import itertools
+
+    base = _discrete(load_scenario(SCENARIOS / "baseline.toml"))
+    res = search_packages(base, levers=["staggered_calendar", "delegated_changes"], replicates=4, futures=0,
+                          workers=1, progress=False, evaluate=_noise_only, search="exhaustive")
+    t = res.packages.set_index("levers")
+    assert res.replicates == 4 and set(t["seeds"]) == {4}
+    stag, dele, both = "staggered_calendar", "delegated_changes", "staggered_calendar, delegated_changes"
+    assert t.loc[stag, "effort"] == t.loc[dele, "effort"] == 2.0
+    # plain dominance on the means would drop the twin ...
+    assert not t.loc[dele, "on_mean_front"] and t.loc[stag, "on_mean_front"]
+    # ... the noise-aware front keeps both twins, and today's rules (cheapest)
+    assert t.loc[stag, "on_front"] and t.loc[dele, "on_front"] and t.loc["today's rules", "on_front"]
+    # the truly dominated package is dropped (by either twin: paired difference 8 ± 0.5)
+    assert not t.loc[both, "on_front"]
+    # stability = share of bootstrap resamples in which the package is undominated on the means;
+    # exact oracle: the twins' means tie-break on the resampled mean of NOISE
+    means = [np.mean([NOISE[i] for i in idx]) for idx in itertools.product(range(4), repeat=4)]
+    p_stag = np.mean([m >= 0 for m in means])  # stag undominated unless its noise mean is < 0
+    p_dele = np.mean([m <= 0 for m in means])
+    assert t.loc["today's rules", "stability"] == 1.0 and t.loc[both, "stability"] == 0.0
+    n = base.packages.bootstrap
+    tol = 4 * np.sqrt(0.25 / n)  # four binomial standard errors
+    assert abs(t.loc[stag, "stability"] - p_stag) <= tol and abs(t.loc[dele, "stability"] - p_dele) <= tol
+    assert 0 < t.loc[dele, "stability"] < 1
+    # the front table says how many seeds and how stable
+    assert {"seeds", "stability", "on_mean_front"} <= set(res.front.columns)
+
+
+def test_noisy_dominance_against_a_hand_computed_t_bound() -> None:
+    """Two packages, three seeds, one noisy objective plus effort: differences (2, 3, 4) have mean 3,
+    sd 1, so the one-sided 95 % bound is 3 − 2.919987 · 1/√3 = 1.314 > 0 (dominates at equal
+    effort); differences (−1, 3, 7) (mean 3, sd 4) give 3 − 6.744 < 0 (does not)."""
+    from allocsim.robust.packages import noisy_dominance
+
+    def G(diffs: tuple) -> np.ndarray:
+        a = np.array([[[10 + d, -1.0] for d in diffs], [[10.0, -1.0]] * 3])
+        return a
+
+    assert noisy_dominance(G((2, 3, 4)), 0.95).tolist() == [[False, True], [False, False]]
+    assert not noisy_dominance(G((-1, 3, 7)), 0.95).any()
+    assert not noisy_dominance(G((2, 3, 4)), 0.95)[1, 0]
+    # at 99.9 % (t = 22.327) the first is no longer shown either
+    assert not noisy_dominance(G((2, 3, 4)), 0.999).any()
+    # equal on the noisy objective (zero differences), cheaper: dominates exactly
+    cheap = np.array([[[10.0, -1.0]] * 3, [[10.0, -2.0]] * 3])
+    assert noisy_dominance(cheap, 0.95).tolist() == [[False, True], [False, False]]
+    # a third package with a missing value (the stand-in) neither hides the first difference nor wins
+    from allocsim.robust.packages import MISSING
+
+    three = np.concatenate([G((2, 3, 4)), np.array([[[-MISSING, -1.0]] * 3])])
+    assert noisy_dominance(three, 0.95).tolist() == [[False, True, True], [False, False, True],
+                                                     [False, False, False]]
+    # one seed: a noisy difference cannot be shown, only an exact tie counts
+    assert not noisy_dominance(G((2, 3, 4))[:, :1], 0.95).any()
+
+
 def _toy_package(task: Task) -> dict:
     lv = task.scenario["levers"]
     noise = np.random.default_rng(task.seed).normal(0, 1)
@@ -383,6 +605,10 @@ def test_cli_robust_and_packages_on_the_real_simulation(tmp_path: Path) -> None:
     assert json.loads((out / "manifest.json").read_text())["futures"] == 3
     page = (out / "report.html").read_text()
     assert "Across 3 plausible futures" in page and 'id="package-front-table"' in page and "NSGA-II" in page
+    # the replicate count and the noise-aware test are stated where the front is shown
+    assert "same 1 seed (common random numbers)" in page and "paired (same-seed) t-test at 95%" in page
+    assert "paired (same-seed) t-test at 95%" in (pk / "report.html").read_text()
+    assert man["dominance_confidence"] == 0.95 and set(t["seeds"]) == {1}
 
 
 # --- NSGA-II package search ---------------------------------------------------------------------------
@@ -563,6 +789,9 @@ def test_robust_report_shows_the_package_front_with_the_csv_numbers(toy: tuple, 
             raw = float(re.search(rf'data-{m.replace("_", "-")}="([^"]+)"', attrs).group(1))
             assert raw == getattr(r, m)
             assert shown[3 + i] == fmt(m, getattr(r, m))
+        assert float(re.search(r'data-stability="([^"]+)"', attrs).group(1)) == r.stability
+        assert shown[7] == f"{r.stability:.0%}"
+    assert "same 2 seeds" in page  # the replicate count (with a manifest: the test too, see the CLI test)
     # a named folder without a front is a clear error, not a traceback
     with pytest.raises(UserError, match="--packages.*package_front.csv"):
         read_front(tmp_path / "nowhere", given=True)

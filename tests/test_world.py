@@ -128,7 +128,8 @@ def zero_friction(rule: str | None = None) -> BudgetModel:
     sim = BASE.simulation.model_copy(update={
         "change_hazard_per_week": 0.0, "change_hazard_construction": 0.0, "province_staff": 100,
         "staff_with_delegation": 100, "procurement_days": 1.0, "procurement_days_construction": 1.0,
-        "years": 2, "citizens_per_province": 20})
+        "years": 2, "citizens_per_province": 20,
+        "problem_base": 1.0})  # every proposal answers a voiced problem: no wants (want_effect idle)
     lv = BASE.levers.model_copy(update={"single_gateway": True, "data_sharing": 1.0, "delegated_changes": True,
                                         "personnel_delegation": True, "multi_year_projects": True,
                                         **({"allocation_rule": rule} if rule else {})})
@@ -237,7 +238,19 @@ def test_sim_projects_has_the_contract_columns() -> None:
             "duplicate_group"}
     assert need <= set(p.columns)
     assert not p.duplicated(["project_id", "fiscal_year"]).any()  # one row per project per year
-    assert isinstance(p, pd.DataFrame)
+
+
+def test_first_payment_day_counts_from_its_own_budget_act() -> None:
+    """Day 0 of fiscal year k is the model's day 365·k (365-day years, calendar.py): a later
+    year's first payment day must not drift by one day per year."""
+    m = run()
+    p = m.tables()["sim_projects"]
+    bk = m.book
+    paid = ~np.isnan(bk["first_disb"])
+    assert paid.any() and (bk["year"][paid] > 0).any()
+    expect = bk["first_disb"][paid] - 365.0 * bk["year"][paid]
+    assert np.allclose(p["first_payment_day"].to_numpy()[paid], expect)
+    assert (expect >= 0).all() and (expect < 365).all()
 
 
 def test_optimal_rule_simulates_exactly_the_portfolio_the_run_reports(scenario_dir) -> None:
@@ -297,7 +310,8 @@ def test_user_projects_enter_the_book_in_their_fiscal_year_with_their_ids(scenar
     geo, table = build_inputs(sc)
     p = run_loop(sc, geo, table, seed=1)["sim_projects"]
     got = sorted(zip(p["fiscal_year"], p["project_id"], p["cost_thb"], strict=True))
-    assert got == [(2027, "A", 2_000_000), (2027, "B", 1_500_000), (2028, "B", 1_500_000), (2028, "C", 1_000_000)]
+    # B has no fiscal_year: it belongs to the first fiscal year only (proposed once)
+    assert got == [(2027, "A", 2_000_000), (2027, "B", 1_500_000), (2028, "C", 1_000_000)]
     assert (p["channel"] == "province").all()  # empty channel: the source it costs
 
 

@@ -57,13 +57,15 @@ def sweep(scenario: str | Scenario, *, replicates: int | None = None, workers: i
 
 
 def select(projects: str, resources: str, *, objective: str = "benefit", mip_gap: float = 1e-4,
-           time_limit_s: float = 60.0):
-    """Portfolio MILP on a projects/resources table pair → ``PortfolioResult``."""
-    from allocsim.data.projects import load_project_table
-    from allocsim.optimise import RuleParams, SolveOptions, build_data, select_portfolio
+           time_limit_s: float = 60.0, year: int | None = None, out: str | None = None,
+           overwrite: bool = False):
+    """Portfolio MILP on a projects/resources table pair → ``PortfolioResult``; ``year``: the fiscal
+    year of a table with a ``fiscal_year`` column (default: its earliest). With ``out``, the same
+    folder as ``allocsim select --out`` (``optimise.selection.select_tables`` has every option)."""
+    from allocsim.optimise.selection import select_tables
 
-    data = build_data(load_project_table(projects, resources))
-    return select_portfolio(data, RuleParams(), objective=objective, options=SolveOptions(mip_gap, time_limit_s))
+    return select_tables(projects, resources, objective=objective, gap=mip_gap, time_limit=time_limit_s,
+                         year=year, out=out, overwrite=overwrite).portfolio
 
 
 __all__ = [

@@ -146,61 +146,22 @@ def cmd_select(args: argparse.Namespace) -> int:
     """Portfolio MILP on user tables alone; exit codes in ``SELECT_EXIT``."""
     import json
 
-    from allocsim.data.projects import load_project_table
-    from allocsim.optimise import RuleParams, SolveOptions, build_data, select_portfolio
+    from allocsim.optimise.selection import select_tables
 
-    geo = None
-    if args.thailand:
-        from allocsim.data.geography import load_geography
-
-        geo = load_geography()
-    if args.need_target is not None and not args.need_target >= 0:
-        raise UserError([Problem("command line", "--need-target", f"must be >= 0 (got {args.need_target})")])
-    if args.objective == "shortfall" and args.need_target is None:
-        raise UserError([Problem("command line", "--need-target", "objective 'shortfall' needs --need-target "
-                                 "(THB of benefit per head every province should reach)")])
-    if args.alternatives < 0 or not 0 <= args.slack <= 0.5:
-        raise UserError([Problem("command line", "--alternatives/--slack", "need K >= 0 and 0 <= S <= 0.5 "
-                                 f"(got {args.alternatives}, {args.slack})")])
-    table = load_project_table(args.projects, args.resources, geography=geo)
-    params = RuleParams(alignment_threshold=args.alignment,
-                        **{rule: False for rule in args.without})
-    data = build_data(table, geo)
-    res = select_portfolio(data, params, objective=args.objective, need_target=args.need_target,
-                           options=SolveOptions(args.gap, args.time_limit, None),
-                           decompose=args.decompose, workers=args.workers,
-                           warm_start=not args.no_warm_start, alternatives=args.alternatives,
-                           slack=args.slack)
-    payload = res.as_json()
-    values = None
-    if args.resource_values and res.x is not None and res.model is not None and res.model.highs is not None:
-        from allocsim.optimise.valuation import lp_relaxation, resource_values
-
-        values = resource_values(res.model, SolveOptions(args.gap, args.time_limit, None), res.x)
-        payload["lp_relaxation_bound"] = lp_relaxation(res.model, SolveOptions(args.gap, args.time_limit, None))[0]
-        payload["resource_values"] = values.to_dict(orient="records")
-    alt = res.alternatives
-    if alt is not None:
-        payload["alternatives"] = alt.summary.to_dict(orient="records")
-    if args.out:
-        from allocsim.store import atomic_write_csv, atomic_write_json, result_folder
-
-        with result_folder(Path(args.out), overwrite=args.overwrite) as stage:
-            atomic_write_csv(res.table(), stage / "portfolio.csv")
-            if res.diagnosis is not None:
-                atomic_write_csv(res.diagnosis.conflicts, stage / "conflicts.csv")
-                atomic_write_csv(res.diagnosis.iis, stage / "conflict_sets.csv")
-            if values is not None:
-                atomic_write_csv(values, stage / "resource_values.csv")
-            if alt is not None:
-                atomic_write_csv(alt.portfolios, stage / "alternatives.csv")
-                atomic_write_csv(alt.summary, stage / "alternatives_summary.csv")
-                atomic_write_csv(alt.ranges, stage / "alternative_ranges.csv")
-            atomic_write_json(payload, stage / "solver.json")
+    sel = select_tables(args.projects, args.resources, year=args.year, objective=args.objective,
+                        need_target=args.need_target, gap=args.gap, time_limit=args.time_limit,
+                        alignment=args.alignment, without=args.without, thailand=args.thailand,
+                        decompose=args.decompose, workers=args.workers,
+                        warm_start=not args.no_warm_start, alternatives=args.alternatives,
+                        slack=args.slack, resource_values=args.resource_values, out=args.out,
+                        overwrite=args.overwrite)
+    res, payload, values, alt = sel.portfolio, sel.payload, sel.resource_values, sel.portfolio.alternatives
     if args.json:
         print(json.dumps(payload))
     else:
-        print(f"{res.status.label()}; {len(res.selected)} of {data.n} projects selected"
+        if sel.fiscal_year is not None:
+            print(f"selecting for fiscal year {sel.fiscal_year} (choose another with --year)")
+        print(f"{res.status.label()}; {len(res.selected)} of {sel.candidates} projects selected"
               + (f", total benefit {res.total_benefit:,.3f}" if res.total_benefit is not None else ""))
         if res.decomposition is not None:
             print(f"  decomposition: {res.decomposition['message']}")
@@ -438,6 +399,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resource-values", action="store_true",
                    help="also value every resource: the LP-relaxation bound and duals, and one MILP "
                         "re-solve per resource with 1%% more capacity (resource_values.csv)")
+    p.add_argument("--year", type=int, metavar="FY", help="fiscal year to select for when the table "
+                   "has a fiscal_year column (default: its earliest; rows without a year belong to it)")
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     p.add_argument("--out", metavar="DIR", help="also write portfolio.csv and solver.json here")
     p.add_argument("--overwrite", action="store_true", help="replace an existing --out folder")

@@ -110,19 +110,26 @@ class CatalogueParams(BaseModel):
 
 def generate_catalogue(geo: Geography, params: CatalogueParams, rng: np.random.Generator,
                        first_year: int = 2027, *, strategy_p: np.ndarray | None = None,
-                       benefit_factor: np.ndarray | None = None) -> ProjectTable:
+                       benefit_factor: np.ndarray | None = None,
+                       problem_p: np.ndarray | None = None) -> ProjectTable:
     """Candidate projects and resource capacities; identical for the same rng state and inputs.
 
     The simulation's proposing agents call this generator every fiscal year conditioned on their
     citizens' needs: ``strategy_p`` (provinces × strategies, rows in ``geo.province_codes`` order,
     each summing to 1) is the chance a provincial idea serves each strategy, and
     ``benefit_factor`` (same shape) scales an idea's benefit by how much its need matters now.
+    ``problem_p`` (per province, same order) is the chance an idea is *problem-based* (it serves a
+    strategy drawn from ``strategy_p``); otherwise it is a *want* (`003` §5.5.2: proposals that
+    follow wants rather than problems) and serves any strategy with equal chance. The
+    ``problem`` column records which; without ``problem_p`` every idea is problem-based.
     Without them the draws are exactly the unconditioned catalogue's."""
     strategies = strategy_ids()
     prow = {iso: k for k, iso in enumerate(geo.province_codes)}
     for name, arr in (("strategy_p", strategy_p), ("benefit_factor", benefit_factor)):
         if arr is not None and np.shape(arr) != (len(prow), len(strategies)):
             raise ValueError(f"{name} must be (provinces, strategies) = {(len(prow), len(strategies))}")
+    if problem_p is not None and np.shape(problem_p) != (len(prow),):
+        raise ValueError(f"problem_p must be (provinces,) = ({len(prow)},)")
     cum_p = None if strategy_p is None else np.cumsum(strategy_p, axis=1) / np.sum(strategy_p, axis=1, keepdims=True)
     rows: list[dict] = []
     channels = canonical_channels(params.channel_weights)  # never depend on dict order
@@ -145,7 +152,10 @@ def generate_catalogue(geo: Geography, params: CatalogueParams, rng: np.random.G
         agency = (str(rng.choice(MINISTRIES)) if channel == "ministry"
                   else {"province": "governor", "local_grant": "local_government",
                         "private": "private_sector", "cluster": "cluster_office"}[channel])
-        if strategy_p is not None and province in prow:  # inverse CDF: one uniform per idea
+        # a want (not a problem) picks any strategy: one more uniform per idea, only with problem_p
+        problem = True if problem_p is None or province not in prow else \
+            bool(rng.random() < problem_p[prow[province]])
+        if strategy_p is not None and province in prow and problem:  # inverse CDF: one uniform
             k = int(np.searchsorted(cum_p[prow[province]], rng.random(), side="right"))
             strategy = str(strategies[min(k, len(strategies) - 1)])
         else:
@@ -155,7 +165,7 @@ def generate_catalogue(geo: Geography, params: CatalogueParams, rng: np.random.G
         return {"province": province, "cluster": cluster, "strategy": strategy,
                 "agency": agency, "channel": channel, "construction": construction,
                 "aligned": aligned, "total_cost": round(cost, 3), "benefit": round(cost * bcr, 3),
-                "years": years, "min_local_share": round(share, 3)}
+                "years": years, "min_local_share": round(share, 3), "problem": problem}
 
     group = 0
     cluster_of = dict(zip(geo.provinces["iso_code"], geo.provinces["cluster_id"], strict=True))
@@ -220,6 +230,6 @@ def generate_catalogue(geo: Geography, params: CatalogueParams, rng: np.random.G
     res = pd.DataFrame(resources, columns=["resource", "capacity"])
     order = ["project_id", "benefit", "total_cost", "province", "cluster", "partners", "strategy",
              "agency", "channel", "duplicate_group", "requires", "min_local_share", "construction",
-             "aligned"]
+             "aligned", "problem"]
     df = df[order + [c for c in df.columns if c.startswith(COST_PREFIX)]]
     return ProjectTable(df, res)

@@ -7,9 +7,17 @@ means 0). Optional: ``province`` (ISO code), ``cluster``, ``strategy``, ``agency
 ``total_cost`` (defaults to the sum of the cost columns), ``aligned`` (0/1: the project serves a
 strategy of its province's plan), ``partners`` (space-separated ISO codes of the provinces taking
 part in a cluster project), ``construction`` (0/1), ``committed`` (0/1: already committed, e.g. a
-multi-year project's later years; the portfolio must fund it), ``fiscal_year`` (the Gregorian
-fiscal year, e.g. 2027, in which the project is proposed; the simulation's project book takes
-each year's rows; an empty cell or no column: proposed every simulated year).
+multi-year project's later years; the portfolio must fund it), ``problem`` (0/1, default 1: the
+project answers a problem citizens voiced; 0: a "want" (`003` §5.5.2), whose delivered benefit
+the simulation scales by ``simulation.want_effect``), ``fiscal_year`` (the Gregorian
+fiscal year, e.g. 2027, in which the project is proposed).
+
+**The candidates of a fiscal year** (``year_candidates``, the one rule both engines use): the rows
+whose ``fiscal_year`` is that year; a row without one (empty cell or no column) belongs to the first
+fiscal year only (a scenario's ``first_fiscal_year``; for ``allocsim select``, the table's earliest
+fiscal year), so it is proposed once, like every other row. **Year profile**: a project's nonzero
+``cost:y<FY>`` columns, in year order, are its annual tranches; tranche k costs (and returns) the
+share ``y_k / Σ y`` of the project's money and benefit (no year columns: one tranche).
 
 ``resources.csv``: columns ``resource`` and ``capacity`` (number >= 0). Every cost column needs a
 resource row. Rows named ``local:<ISO>`` are local governments' co-funding capacity in a province,
@@ -36,7 +44,9 @@ LOCAL_PREFIX = "local:"
 REQUIRED = ("project_id", "benefit")
 TEXT_COLUMNS = ("province", "cluster", "strategy", "agency", "channel", "duplicate_group",
                 "requires", "partners")
-FLAG_COLUMNS = ("aligned", "construction", "committed")
+FLAG_COLUMNS = ("aligned", "construction", "committed", "problem")
+#: flags that are true when a table leaves them out (a project serves the plan and a real problem)
+FLAG_DEFAULT_TRUE = ("aligned", "problem")
 MAX_ABS = 1e15  # larger numbers are almost surely unit mistakes and break solver numerics
 
 
@@ -73,6 +83,31 @@ class ProjectTable:
         atomic_write_csv(self.projects.assign(**flags), p)
         atomic_write_csv(self.resources, r)
         return p, r
+
+
+def year_candidates(projects: pd.DataFrame, fiscal_year: int, first_fiscal_year: int) -> pd.DataFrame:
+    """The candidates of ``fiscal_year`` (module docstring): rows of that ``fiscal_year``, and rows
+    without one in the first fiscal year only. Both the simulation's project book and the
+    optimiser read a user's table through this one function, so they see the same ids."""
+    if "fiscal_year" not in projects:
+        return projects.copy() if fiscal_year == first_fiscal_year else projects.iloc[0:0].copy()
+    fy = pd.to_numeric(projects["fiscal_year"], errors="coerce")
+    keep = (fy == fiscal_year) | (fy.isna() & (fiscal_year == first_fiscal_year))
+    return projects[keep.to_numpy()].copy()
+
+
+def year_table(table: ProjectTable, fiscal_year: int, first_fiscal_year: int) -> ProjectTable:
+    """``table`` restricted to the candidates of ``fiscal_year`` (``year_candidates``)."""
+    return ProjectTable(year_candidates(table.projects, fiscal_year, first_fiscal_year).reset_index(drop=True),
+                        table.resources)
+
+
+def first_fiscal_year(projects: pd.DataFrame) -> int | None:
+    """The earliest ``fiscal_year`` of a table (None when no row has one)."""
+    if "fiscal_year" not in projects:
+        return None
+    fy = pd.to_numeric(projects["fiscal_year"], errors="coerce").dropna()
+    return int(fy.min()) if len(fy) else None
 
 
 def _read_csv(path: Path, what: str) -> pd.DataFrame:
@@ -214,12 +249,12 @@ def validate_tables(projects: pd.DataFrame, resources: pd.DataFrame, *, projects
         projects["total_cost"] = projects[costs].apply(pd.to_numeric, errors="coerce").fillna(0).sum(axis=1)
     if "fiscal_year" in projects:
         fy = _numbers(projects, "fiscal_year", pf, out, lo=1900, hi=3000, empty=math.nan,
-                      valid="a fiscal year such as 2027 (or empty: every year)")
+                      valid="a fiscal year such as 2027 (or empty: the first fiscal year)")
         if (fy.dropna() % 1 != 0).any():
             out.append(Problem(pf, "fiscal_year", "fiscal years must be whole numbers, e.g. 2027"))
         projects["fiscal_year"] = fy
     for col in FLAG_COLUMNS:
-        default = col == "aligned"
+        default = col in FLAG_DEFAULT_TRUE
         projects[col] = _flags(projects, col, pf, out, default) if col in projects else default
 
     if geography is not None:

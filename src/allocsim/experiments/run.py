@@ -15,11 +15,11 @@ import numpy as np
 import pandas as pd
 
 from allocsim.data.geography import Geography
-from allocsim.data.projects import ProjectTable
+from allocsim.data.projects import ProjectTable, year_table
 from allocsim.experiments.inputs import build_inputs
 from allocsim.experiments.loop import run_world
 from allocsim.experiments.provenance import environment, now_utc
-from allocsim.experiments.seeds import STREAMS, loop_seed, rngs
+from allocsim.experiments.seeds import STREAMS, loop_seed
 from allocsim.optimise import OptimiseResult, optimise_scenario
 from allocsim.scenario.loader import file_hashes, scenario_hash
 from allocsim.scenario.schema import Scenario
@@ -66,6 +66,8 @@ def _optimisation_tables(opt: OptimiseResult) -> dict[str, pd.DataFrame]:
     port.insert(1, "province", [extra.provinces[i] if i >= 0 else "" for i in extra.province])
     port["channel"] = extra.channel
     tables = {"allocation": opt.allocation.table, "portfolio": port}
+    if opt.scores is not None:  # illustrative, the same array the simulation's plan_score holds
+        tables["plan_scores"] = pd.DataFrame({"province": list(extra.provinces), "plan_score": opt.scores})
     if opt.resource_values is not None:
         tables["resource_values"] = opt.resource_values
     alt = p.alternatives
@@ -164,7 +166,19 @@ def run_scenario(sc: Scenario, out: Path | None = None, *, overwrite: bool = Fal
     result.tables["provinces"] = geo.provinces
     result.tables["clusters"] = geo.clusters
     if optimise:
-        result.optimisation = optimise_scenario(sc, geo, table, rngs(sc.seed)["optimise"])
+        # one set of plan scores: the simulation's (same function, same run seed without it)
+        scores = dict(zip(model.iso, model.plan_score, strict=True)) if simulate else None
+        # a user's table: the optimiser sees the first fiscal year's candidates, by the same rule
+        # (``year_candidates``) the simulation's project book uses, so the same ids
+        opt_table = year_table(table, sc.first_fiscal_year, sc.first_fiscal_year) \
+            if sc.projects.source == "file" else table
+        if opt_table.projects.empty:
+            from allocsim.errors import Problem, UserError
+
+            raise UserError(Problem(str(sc.projects.projects_file), "fiscal_year",
+                                    f"no project is proposed in the first fiscal year {sc.first_fiscal_year} "
+                                    "(rows without a fiscal_year belong to it); the optimiser has nothing to select"))
+        result.optimisation = optimise_scenario(sc, geo, opt_table, loop_seed(sc.seed), scores=scores)
         result.tables.update(_optimisation_tables(result.optimisation))
         if geo.cluster_map == "2017" and result.optimisation.inputs is not None:
             from allocsim.experiments.hindcast import budget_changes, hindcast_table, predictions

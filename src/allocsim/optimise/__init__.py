@@ -290,19 +290,28 @@ def lp_quota(inp: AllocationInputs, alloc: AllocationResult) -> np.ndarray:
     return q * (1 + 1e-9) + 1e-9  # the LP's own rounding must not make its allocation infeasible
 
 
-def optimise_scenario(sc: Scenario, geo: Geography, table: ProjectTable, rng: np.random.Generator) -> OptimiseResult:
+def optimise_scenario(sc: Scenario, geo: Geography, table: ProjectTable, seed: int, *,
+                      scores: dict[str, float] | None = None) -> OptimiseResult:
     """Allocation LP then portfolio MILP on the same projects and the same money.
 
     The LP shares the envelopes out; with ``allocation_rule = "optimal"`` its allocation becomes the
     MILP's province quotas (the yearly chain), with a formula rule the formula's quotas do. The
     reference for every "share of optimum" is the MILP under the same rules with national envelopes
     only, and the formula allocations are also evaluated in the LP against the LP optimum.
+
+    ``seed`` is the run's seed (``loop_seed(sc.seed)``, the simulation's) the illustrative plan
+    scores are drawn from; ``scores`` (ISO code → score) passes the simulation's own array, so the
+    two engines read the same object (provinces it lacks get the same function's draw).
     """
     from allocsim.optimise.allocation import allocation_inputs, evaluate_rules, solve_allocation
 
     options = SolveOptions(sc.solver.mip_gap, sc.solver.time_limit_s, sc.solver.threads)
     data = scenario_capacities(sc, build_data(table, geo))
-    scores = plan_scores(data, rng)  # illustrative; one draw shared by every rule that uses it
+    # illustrative plan scores, one array shared by every rule that uses it: the simulation's
+    # (``scores``, per province of the table) or the same function of the same run seed
+    drawn = plan_scores(data, seed, sc.allocation.plan_score_range)
+    given = scores or {}
+    scores = np.array([float(given.get(c, d)) for c, d in zip(data.provinces, drawn, strict=True)])
     params = rule_params(sc, data, scores, geo)
     free = replace(params, quota=None, quota_rule="optimal")
     inp = allocation_inputs(geo, table, sc.allocation, params=free, data=data)

@@ -264,9 +264,12 @@ def equal_shares(data: PortfolioData, params: RuleParams) -> np.ndarray:
     return feas.x
 
 
-def plan_scores(data: PortfolioData, rng: np.random.Generator) -> np.ndarray:
-    """Plan-quality scores per province, **illustrative** draws in [0.5, 1): no scores are published."""
-    return rng.uniform(0.5, 1.0, size=len(data.provinces))
+def plan_scores(data: PortfolioData, seed: int, score_range: tuple[float, float] = (0.5, 1.0)) -> np.ndarray:
+    """Plan-quality scores of the table's provinces, **illustrative** (no scores are published):
+    ``allocsim.data.scores.plan_scores``, the one function the simulation reads too."""
+    from allocsim.data.scores import plan_scores as scores_of
+
+    return scores_of(list(data.provinces), seed, score_range)
 
 
 #: the allocation rules that split every envelope by fixed province weights

@@ -22,10 +22,13 @@ import matplotlib
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import solara  # noqa: E402
 
+from allocsim.experiments.metrics import LOWER_IS_BETTER  # noqa: E402
 from allocsim.report.format import fmt, label  # noqa: E402
+from allocsim.robust.futures import PLAN_METRICS  # noqa: E402
 
 CSS = """
 table.c{border-collapse:collapse;margin:.5em 0;font-size:.9em} .c th,.c td{border:1px solid #ddd;padding:.25em .6em}
@@ -52,10 +55,11 @@ def load(folder: Path) -> dict[str, pd.DataFrame | None]:
     """Every table the page can show (missing files are None)."""
     names = {"robustness": "robustness.csv", "boxes": "prim_boxes.csv", "scores": "feature_scores.csv",
              "comparison": "comparison.csv", "provinces": "comparison_provinces.csv", "summary": "summary.csv",
-             "packages": "packages.csv", "front": "package_front.csv"}
+             "packages": "packages.csv", "front": "package_front.csv",
+             "robust_provinces": "robust_provinces.csv", "plan": "plan_delivery.csv"}
     data = {k: _read(folder, v) for k, v in names.items()}
     if data["robustness"] is None and (folder / "futures" / "robustness.csv").is_file():  # a package search
-        for k in ("robustness", "boxes", "scores"):
+        for k in ("robustness", "boxes", "scores", "robust_provinces", "plan"):
             data[k] = _read(folder / "futures", names[k])
     return data
 
@@ -118,6 +122,82 @@ def boxes_table(boxes: pd.DataFrame, reform: str, metrics: list[str]) -> str:
     return f'<table class="c" id="prim-table">{head}{"".join(rows)}</table>'
 
 
+def province_table(prov: pd.DataFrame, reform: str, metric: str, n: int = 5) -> str:
+    """The ``n`` provinces where the reform helps most and the ``n`` where it helps least (median
+    reform − baseline difference across futures, with its 10–90 % interval), beside the map."""
+    r = prov[(prov["scenario"] == reform) & (prov["metric"] == metric)].dropna(subset=["median_difference"])
+    s = -1.0 if metric in LOWER_IS_BETTER else 1.0
+    r = r.assign(_k=s * r["median_difference"]).sort_values(["_k", "province"], ascending=[False, True])
+    pick = pd.concat([r.head(n), r.tail(n)]).drop_duplicates("province") if len(r) > 2 * n else r
+    names = _province_names()
+    rows = []
+    for x in pick.itertuples():
+        rows.append(f'<tr data-province="{x.province}"><td>{html.escape(names.get(x.province, x.province))} '
+                    f"({x.province})</td>"
+                    + _num(metric, x.median_difference, signed=True, cell_id=f"prov-median-{x.province}")
+                    + _num(metric, x.p10_difference, signed=True, cell_id=f"prov-p10-{x.province}")
+                    + _num(metric, x.p90_difference, signed=True, cell_id=f"prov-p90-{x.province}")
+                    + _num(metric, x.share_better, share=True, cell_id=f"prov-share-{x.province}") + "</tr>")
+    head = ("<tr><th>province (most and least helped)</th><th>median difference</th><th>p10</th><th>p90</th>"
+            "<th>share of futures better</th></tr>")
+    return (f'<table class="c" id="province-table" data-reform="{html.escape(reform)}" data-metric="{metric}">'
+            f'{head}{"".join(rows)}</table>')
+
+
+def _province_names() -> dict[str, str]:
+    try:
+        from allocsim.data.geography import load_geography
+
+        return dict(zip(load_geography().provinces["iso_code"], load_geography().provinces["name_en"], strict=True))
+    except Exception:  # noqa: BLE001 - names are a courtesy; the ISO code is always shown
+        return {}
+
+
+def plan_table(plan: pd.DataFrame, scenarios: list[str]) -> str:
+    """Plan against delivery across futures: per scenario, the median share of the year's money
+    disbursed by each quarter's end (the plan: 25/50/75/100 %) and the plan shares, with p10–p90."""
+    ms = [m for m in PLAN_METRICS if m in set(plan["metric"])]
+    rows = []
+    for name in scenarios:
+        p = plan[plan["scenario"] == name].set_index("metric")
+        if not len(p):
+            continue
+        cells = []
+        for m in ms:
+            if m not in p.index:
+                cells.append("<td></td>")
+                continue
+            x = p.loc[m]
+            cells.append(f'<td class="num" id="plan-{html.escape(name)}-{m}" data-value="{float(x["median"])!r}" '
+                         f'data-p10="{float(x["p10"])!r}" data-p90="{float(x["p90"])!r}">'
+                         f'{html.escape(fmt(m, x["median"]))} <small>[{html.escape(fmt(m, x["p10"]))} – '
+                         f'{html.escape(fmt(m, x["p90"]))}]</small></td>')
+        rows.append(f"<tr><td>{html.escape(name)}</td>{''.join(cells)}</tr>")
+    head = "<tr><th>scenario</th>" + "".join(f"<th>{html.escape(label(m))}</th>" for m in ms) + "</tr>"
+    return f'<table class="c" id="plan-table">{head}{"".join(rows)}</table>'
+
+
+def plan_chart(plan: pd.DataFrame, scenarios: list[str]) -> plt.Figure:
+    """Cumulative disbursement by quarter against the even-spending plan: median across futures,
+    bars from the 10th to the 90th percentile."""
+    fig, ax = plt.subplots(figsize=(5, 3))
+    qs = [f"q{q}_disbursement_rate" for q in (1, 2, 3, 4)]
+    for k, name in enumerate(scenarios):
+        p = plan[(plan["scenario"] == name) & plan["metric"].isin(qs)].set_index("metric").reindex(qs)
+        if p["median"].isna().all():
+            continue
+        med = p["median"].to_numpy(float) * 100
+        x = np.arange(1, 5) + (k - (len(scenarios) - 1) / 2) * 0.06
+        ax.errorbar(x, med, yerr=[med - p["p10"].to_numpy(float) * 100, p["p90"].to_numpy(float) * 100 - med],
+                    fmt="o-", capsize=3, label=name)
+    ax.plot([1, 2, 3, 4], [25, 50, 75, 100], "--", color="#999", label="plan (even spending)")
+    ax.set_xticks([1, 2, 3, 4], ["Q1", "Q2", "Q3", "Q4"])
+    ax.set_ylabel("% of the year's budget disbursed")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
 def interval_chart(rob: pd.DataFrame, reform: str, metrics: list[str]) -> plt.Figure:
     """Median difference with its 10–90 % interval across futures, per metric (each in its own unit,
     so drawn as one small panel per metric)."""
@@ -171,14 +251,51 @@ def Page() -> None:
         if data["boxes"] is not None:
             solara.Markdown("### Where the reform fails (PRIM boxes)")
             solara.HTML(tag="div", unsafe_innerHTML=boxes_table(data["boxes"], reform, metrics))
+        RobustMapPlan(data, rob, reform, metrics)
         if data["scores"] is not None:
             s = data["scores"]
             top = s[(s["scenario"] == reform) & s["metric"].isin(metrics) & (s["rank"] <= 3)]
             solara.Markdown("### What drives the effect (rank correlation with the difference)")
-            solara.Markdown("\n".join(f"- {label(r.metric)}: **{r.parameter}** (rho {r.spearman_rho:+.2f})"
-                                      for r in top.itertuples()) or "–")
+            holm = "p_holm" in top.columns
+            solara.Markdown("\n".join(
+                f"- {label(r.metric)}: **{r.parameter}** (rho {r.spearman_rho:+.2f}"
+                + (f", Holm-adjusted p {r.p_holm:.3g}" if holm and pd.notna(r.p_holm) else "") + ")"
+                for r in top.itertuples()) or "–")
+            if holm:
+                solara.Markdown(f"p adjusted by Holm's method over all {int(s['p_value'].notna().sum())} "
+                                "tests (parameters × reforms × metrics); significant when below 0.05.")
     if cmp is not None:
         CompareView(data, reform, metrics)
+
+
+@solara.component
+def RobustMapPlan(data: dict, rob: pd.DataFrame, reform: str, metrics: list[str]) -> None:
+    """The province map (median reform − baseline difference across futures) and plan against
+    delivery (median and p10/p90 across futures) of a robust folder."""
+    chosen, set_chosen = solara.use_state("")  # the map's metric ("": the first one available)
+    prov = data.get("robust_provinces")
+    if prov is not None and len(prov):
+        have = list(dict.fromkeys(prov["metric"]))
+        pm = [m for m in metrics if m in have] or have
+        metric = chosen if chosen in pm else pm[0]
+        solara.Markdown("### Across the province map: median change across futures")
+        if len(pm) > 1:
+            solara.ToggleButtonsSingle(value=metric, values=pm, on_value=set_chosen)
+        from allocsim.report.tilemap import plot_tilemap
+
+        v = prov[(prov["scenario"] == reform) & (prov["metric"] == metric)].set_index("province")["median_difference"]
+        thb = metric.endswith("_thb")
+        fig = plot_tilemap(v / (1e6 if thb else 1.0), title=f"{reform}: median change in {label(metric)}",
+                           diverging=True, label="M THB" if thb else "")
+        solara.FigureMatplotlib(fig, format="png", dpi=60)
+        solara.HTML(tag="div", unsafe_innerHTML=province_table(prov, reform, metric))
+    plan = data.get("plan")
+    if plan is not None and len(plan):
+        base = [sc for sc in dict.fromkeys(rob["scenario"]) if rob[rob["scenario"] == sc]["share_better"].isna().all()]
+        names = [*base[:1], reform]
+        solara.Markdown("### Plan against delivery across futures (median, p10–p90)")
+        solara.FigureMatplotlib(plan_chart(plan, names), format="png", dpi=80)
+        solara.HTML(tag="div", unsafe_innerHTML=plan_table(plan, names))
 
 
 @solara.component
@@ -217,15 +334,15 @@ def PackagesView(data: dict) -> None:
     if front is None:
         return
     solara.Markdown(f"### Pareto front: {len(front)} of {len(data['packages'])} packages")
-    cols = [c for c in ["package", "levers", "effort", *HEADLINE, "clearly_better_on", "share_better_all"]
-            if c in front.columns]
+    cols = [c for c in ["package", "levers", "effort", *HEADLINE, "clearly_better_on", "stability", "seeds",
+                        "share_better_all"] if c in front.columns]
     rows = []
     for r in front[cols].itertuples(index=False):
         cells = []
         for c, v in zip(cols, r, strict=True):
             if c in HEADLINE:
                 cells.append(_num(c, v))
-            elif c == "share_better_all":
+            elif c in ("share_better_all", "stability"):
                 cells.append(_num(c, v, share=True))
             elif c == "effort":
                 cells.append(f'<td class="num" data-value="{float(v)!r}">{float(v):g}</td>')

@@ -66,6 +66,8 @@ def packages_command(args: argparse.Namespace, out: Path) -> int:
     _manifest(out, "packages", {"baseline": str(base.source), "levers": res.levers,
                                 "replicates": res.replicates, "futures": res.futures, "seed": base.seed,
                                 "search": res.search, "search_text": res.search_text(),
+                                "noise_text": res.noise_text(), "dominance_confidence": res.confidence,
+                                "bootstrap": res.resamples,
                                 "evaluations": res.evaluations, "budget": res.budget,
                                 "population": res.population, "generations": res.generations,
                                 # the front depends on the search library's version too

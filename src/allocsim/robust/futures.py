@@ -28,8 +28,16 @@ from allocsim.experiments.metrics import LOWER_IS_BETTER
 from allocsim.experiments.seeds import replicate_seeds
 from allocsim.experiments.store import Task
 from allocsim.experiments.sweep import apply_params, design_points, typed
-from allocsim.robust.prim import PrimResult, prim
+from allocsim.robust.prim import TRAJECTORY_COLUMNS, PrimResult, prim
 from allocsim.scenario.schema import Scenario, SweepConfig
+
+PROVINCE_COLUMNS = ["scenario", "metric", "province", "n_futures", "share_better", "median_difference",
+                    "p10_difference", "p90_difference"]
+PLAN_COLUMNS = ["scenario", "metric", "n_futures", "median", "p10", "p90"]
+#: Plan against delivery: the share of the year's money disbursed by the end of each quarter
+#: (the plan: an even 25/50/75/100 %), and the shares of the plan delivered and disbursed.
+PLAN_METRICS = ("q1_disbursement_rate", "q2_disbursement_rate", "q3_disbursement_rate",
+                "q4_disbursement_rate", "plan_delivered_share", "plan_disbursed_share")
 
 
 @dataclass
@@ -45,6 +53,11 @@ class RobustResult:
     replicates: int
     held: dict[str, list[str]] = field(default_factory=dict)  # reform -> parameters it sets itself
     prim: dict[tuple[str, str], PrimResult] = field(default_factory=dict)
+    # per reform × province metric × province: the reform − baseline difference across futures
+    provinces: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=PROVINCE_COLUMNS))
+    # plan against delivery: per scenario × disbursement metric, median and p10/p90 over futures
+    plan: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=PLAN_COLUMNS))
+
 
 
 def get_field(sc: Scenario, dotted: str) -> object:
@@ -105,15 +118,18 @@ def in_future(sc: Scenario, baseline: Scenario, values: dict[str, object],
     return apply_params(sc, params, file)
 
 
-def robust_tasks(baseline: Scenario, reforms: list[Scenario], design: pd.DataFrame, replicates: int) -> list[Task]:
+def robust_tasks(baseline: Scenario, reforms: list[Scenario], design: pd.DataFrame, replicates: int,
+                 hold: dict[str, list[str]] | None = None) -> list[Task]:
     """Every scenario × future × replicate, with common random numbers: in future f every
-    scenario runs on the same seeds."""
+    scenario runs on the same seeds. ``hold``: per reform name, fields it keeps in every future
+    even where its value equals the baseline's (a package's chosen lever levels)."""
     n = len(design)
     seeds = replicate_seeds(baseline.seed, n * replicates)
     params = [c for c in design.columns if c != "future"]
+    hold = hold or {}
     tasks = []
     for k, sc in enumerate([baseline, *reforms]):
-        held = set(held_fields(sc, baseline))
+        held = set(held_fields(sc, baseline)) | (set(hold.get(sc.name, ())) if k else set())
         for f, row in enumerate(design.itertuples(index=False)):
             fsc = in_future(sc, baseline, dict(zip(params, row[1:], strict=True)), held)
             for r in range(replicates):
@@ -126,15 +142,16 @@ def robust_tasks(baseline: Scenario, reforms: list[Scenario], design: pd.DataFra
 def robust(baseline: Scenario, reforms: list[Scenario], futures: int, *, replicates: int | None = None,
            workers: int | None = None, scheduler: str | None = None, folder: Path | None = None,
            progress: bool = True, evaluate: Evaluate = evaluate_run,
-           metrics: list[str] | None = None) -> RobustResult:
+           metrics: list[str] | None = None, hold: dict[str, list[str]] | None = None) -> RobustResult:
     """Run baseline and reforms across ``futures`` sampled futures; tables of robustness, PRIM
-    boxes and feature scores."""
+    boxes and feature scores. ``hold``: per reform, fields held at the reform's value in every
+    future even when that value is the baseline's (a package holds every lever it chose)."""
     names = [baseline.name] + [r.name for r in reforms]
     if len(set(names)) != len(names):
         raise UserError(Problem("robust", "name", f"scenario names must differ to be compared: {names}"))
     R = replicates or baseline.uncertainty.replicates
     design = sample_futures(baseline, futures)
-    tasks = robust_tasks(baseline, reforms, design, R)
+    tasks = robust_tasks(baseline, reforms, design, R, hold)
     batch = Batch(tasks, folder)
     batch.run(evaluate, workers=workers or baseline.experiments.workers,
               scheduler=scheduler or baseline.experiments.scheduler, progress=progress,
@@ -160,13 +177,17 @@ def robust(baseline: Scenario, reforms: list[Scenario], futures: int, *, replica
     cols = ["scenario", "metric", "box", "coverage", "density", "mass", "n_futures", "parameter",
             "low", "high", "p_value", "note"]
     box_df = pd.concat(boxes, ignore_index=True) if boxes else pd.DataFrame(columns=cols)
-    traj_df = (pd.concat(trajs, ignore_index=True)[["scenario", "metric", "step", "coverage", "density",
-                                                      "mass", "n_restricted", "chosen"]]
-               if trajs else pd.DataFrame(columns=["scenario", "metric", "step", "coverage", "density",
-                                                   "mass", "n_restricted", "chosen"]))
+    tcols = ["scenario", "metric", *TRAJECTORY_COLUMNS]
+    traj_df = pd.concat(trajs, ignore_index=True)[tcols] if trajs else pd.DataFrame(columns=tcols)
     scores = feature_scores(table, design, baseline.name, names[1:], head)
-    held = {r.name: held_fields(r, baseline) for r in reforms}
-    return RobustResult(design, table, rob, box_df, traj_df, scores, baseline.name, names[1:], R, held, found)
+    hold = hold or {}
+    held = {r.name: list(dict.fromkeys([*held_fields(r, baseline),
+                                        *[k for k in hold.get(r.name, ()) if k in baseline.uncertainty.parameters]]))
+            for r in reforms}
+    prov = province_differences(batch.results, names)
+    plan = plan_delivery(table, names)
+    return RobustResult(design, table, rob, box_df, traj_df, scores, baseline.name, names[1:], R, held, found,
+                        prov, plan)
 
 
 def futures_table(results: list[dict], design: pd.DataFrame, names: list[str]) -> pd.DataFrame:
@@ -182,6 +203,57 @@ def futures_table(results: list[dict], design: pd.DataFrame, names: list[str]) -
     mean["scenario"] = mean["scenario"].astype(str)
     out = mean.merge(design, on="future", how="left")
     return out[["future", "scenario", *[c for c in design.columns if c != "future"], *metrics]]
+
+
+def province_differences(results: list[dict], names: list[str]) -> pd.DataFrame:
+    """Per reform × province metric × province: the reform − baseline difference across futures
+    (each future's value the mean over its replicates; same seeds in both): share of futures
+    better, median, 10th and 90th percentile. From what every run already returns
+    (``evaluate_run``'s ``provinces``: metric -> {ISO code: value})."""
+    frames = []
+    for r in results:
+        p = r.get("provinces") or {}
+        if p:
+            f = pd.DataFrame(p).apply(pd.to_numeric, errors="coerce")
+            f.index.name = "province"
+            frames.append(f.reset_index().assign(scenario=r["label"], future=r["params"]["future"]))
+    if not frames:
+        return pd.DataFrame(columns=PROVINCE_COLUMNS)
+    long = pd.concat(frames, ignore_index=True)
+    metrics = [c for c in long.columns if c not in ("province", "scenario", "future")]
+    mean = long.groupby(["scenario", "future", "province"], sort=False)[metrics].mean()
+    base = mean.xs(names[0], level="scenario")
+    rows = []
+    for reform in names[1:]:
+        if reform not in mean.index.get_level_values("scenario"):
+            continue
+        diff = (mean.xs(reform, level="scenario") - base).dropna(how="all")
+        for m in metrics:
+            s = sign(m)
+            for prov, d in diff[m].groupby(level="province", sort=True):
+                x = d.dropna().to_numpy(float)
+                st = _difference_stats(x, s)
+                rows.append({"scenario": reform, "metric": m, "province": prov, "n_futures": int(x.size),
+                             "share_better": st["share_better"], "median_difference": st["median_difference"],
+                             "p10_difference": st["p10_difference"], "p90_difference": st["p90_difference"]})
+    return pd.DataFrame(rows, columns=PROVINCE_COLUMNS)
+
+
+def plan_delivery(table: pd.DataFrame, names: list[str]) -> pd.DataFrame:
+    """Plan against delivery per scenario, across futures: median and 10th/90th percentile of
+    the quarterly disbursement rates and the plan shares (from futures.csv's metrics)."""
+    rows = []
+    for name in names:
+        t = table[table["scenario"] == name]
+        for m in PLAN_METRICS:
+            if m not in t.columns:
+                continue
+            x = pd.to_numeric(t[m], errors="coerce").dropna().to_numpy(float)
+            rows.append({"scenario": name, "metric": m, "n_futures": int(x.size),
+                         "median": float(np.median(x)) if x.size else np.nan,
+                         "p10": float(np.percentile(x, 10)) if x.size else np.nan,
+                         "p90": float(np.percentile(x, 90)) if x.size else np.nan})
+    return pd.DataFrame(rows, columns=PLAN_COLUMNS)
 
 
 def sign(metric: str) -> float:
@@ -260,11 +332,29 @@ def box_rows(reform: str, metric: str, res: PrimResult) -> pd.DataFrame:
                           "note": ""} for p, (lo, hi) in b.limits.items()])
 
 
+def holm(p: np.ndarray) -> np.ndarray:
+    """Holm's step-down adjusted p-values (family-wise error control, valid under any dependence
+    between the tests — the feature scores share their futures). NaN p-values are not tests: they
+    stay NaN and do not count in the family size."""
+    p = np.asarray(p, float)
+    out = np.full(p.shape, np.nan)
+    ok = np.flatnonzero(np.isfinite(p))
+    m = len(ok)
+    if m == 0:
+        return out
+    order = ok[np.argsort(p[ok], kind="stable")]
+    adj = np.maximum.accumulate((m - np.arange(m)) * p[order])
+    out[order] = np.minimum(adj, 1.0)
+    return out
+
+
 def feature_scores(table: pd.DataFrame, design: pd.DataFrame, baseline: str, reforms: list[str],
                    metrics: list[str]) -> pd.DataFrame:
     """Which uncertainties drive each reform's effect: Spearman rank correlation of every
     parameter with the reform-minus-baseline difference across futures (robust to scale and
-    monotone transforms; the sign says in which direction the effect moves)."""
+    monotone transforms; the sign says in which direction the effect moves). ``p_value`` is each
+    test's own; ``p_holm`` is Holm-adjusted over the whole family (every parameter × reform ×
+    metric tested), and is the one to read significance from."""
     params = [c for c in design.columns if c != "future"]
     X = design.set_index("future")
     rows = []
@@ -280,6 +370,7 @@ def feature_scores(table: pd.DataFrame, design: pd.DataFrame, baseline: str, ref
                 rows.append({"scenario": reform, "metric": m, "parameter": p, "spearman_rho": float(rho),
                              "p_value": float(pv)})
     df = pd.DataFrame(rows, columns=["scenario", "metric", "parameter", "spearman_rho", "p_value"])
+    df["p_holm"] = holm(df["p_value"].to_numpy(float))
     if len(df):
         df["rank"] = (df.assign(a=df["spearman_rho"].abs()).groupby(["scenario", "metric"])["a"]
                       .rank(ascending=False, method="first", na_option="bottom").astype(int))

@@ -10,7 +10,13 @@ runs on the same seeds (common random numbers), so two packages differ by their 
 luck; objectives are means over ``replicates`` seeds. The Pareto front keeps the packages no
 other package beats on all four objectives at once: delivered benefit (higher), duplicate money
 (lower), delay to first payment (lower) and reform effort (lower; the scenario's illustrative
-score per lever). Each front package then runs across sampled futures (``allocsim robust``'s
+score per lever). "Beats" is noise-aware (:func:`noisy_dominance`): A dominates B only when the
+paired same-seed differences show A at least as good on every objective and better on one, by a
+one-sided paired t-test at ``[packages] dominance_confidence``; a package is therefore dropped
+only when another is demonstrably better, never because seed noise made another look better.
+Each package's ``stability`` is the share of bootstrap resamples of the seeds (the same resample
+for every package) in which it is undominated on the resampled means: a front package that owes
+its place to noise has a low stability. Each front package then runs across sampled futures (``allocsim robust``'s
 machinery) for its robustness share: how often it beats today's rules when the illustrative
 parameters take other plausible values.
 """
@@ -27,6 +33,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from scipy import stats  # noqa: E402
 
 from allocsim.errors import Problem, UserError  # noqa: E402
 from allocsim.experiments.batch import Batch, evaluate_run, scenario_task  # noqa: E402
@@ -39,6 +46,11 @@ from allocsim.robust.futures import RobustResult, get_field, robust, sign  # noq
 from allocsim.robust.nsga import Decision, nsga2, search_seed  # noqa: E402
 from allocsim.scenario.schema import Scenario  # noqa: E402
 from allocsim.store import atomic_write_csv  # noqa: E402
+
+#: A missing objective value counts as this much worse than any real one (finite, so paired
+#: differences stay defined); values beyond MISSING_SCALE are not real figures.
+MISSING = 1e100
+MISSING_SCALE = 1e99
 
 #: The package objectives besides effort (the headline metrics of a committee).
 OBJECTIVES = ("effective_benefit_thb", "duplicate_money_thb", "mean_days_to_disbursement")
@@ -59,6 +71,21 @@ class PackageResult:
     generations: int | None = None
     proposals: int | None = None    # NSGA-II: candidates proposed, cache hits included
     levels_only: bool = False       # exhaustive search although some lever has a continuous range
+    confidence: float = 0.95        # one-sided paired-test confidence of the noise-aware dominance
+    resamples: int = 0              # bootstrap resamples of the seeds behind ``stability``
+
+    def noise_text(self) -> str:
+        """How the front guards against seed noise, in words (report, console, manifest)."""
+        s = (f"every package ran on the same {self.replicates} seed{'s' if self.replicates != 1 else ''} "
+             "(common random numbers); a package is dropped from the front only when another is at "
+             "least as good on every objective and better on one by a one-sided paired (same-seed) "
+             f"t-test at {self.confidence:.0%}")
+        if self.replicates < 2:
+            return s + "; with one seed no difference can be shown beyond noise, so only exact ties count"
+        if self.resamples:
+            s += (f"; stability = share of {self.resamples} bootstrap resamples of the {self.replicates} "
+                  "seeds in which the package is undominated on the resampled means")
+        return s
 
     def search_text(self) -> str:
         """Which search produced the front, in words."""
@@ -123,14 +150,68 @@ def describe(baseline: Scenario, values: dict[str, object]) -> str:
 def pareto_mask(values: np.ndarray) -> np.ndarray:
     """Non-dominated rows of ``values`` where every column is to be maximised: a row is dominated
     when another is at least as good everywhere and strictly better somewhere."""
+    values = np.asarray(values, float)
     n = len(values)
     keep = np.ones(n, bool)
-    for i in range(n):
-        ge = np.all(values >= values[i], axis=1)
-        gt = np.any(values > values[i], axis=1)
-        if np.any(ge & gt):
-            keep[i] = False
+    for a in range(0, n, 256):  # blocks of candidates: a (n, block, k) comparison at a time
+        v = values[a:a + 256]
+        ge = np.ones((n, len(v)), bool)
+        gt = np.zeros((n, len(v)), bool)
+        for j in range(values.shape[1]):  # few objectives: one (n, block) comparison each
+            ge &= values[:, None, j] >= v[None, :, j]
+            gt |= values[:, None, j] > v[None, :, j]
+        keep[a:a + 256] = ~np.any(ge & gt, axis=0)
     return keep
+
+
+def noisy_dominance(G: np.ndarray, confidence: float, exact: int = 1) -> np.ndarray:
+    """``D[i, j]``: package i dominates package j beyond seed noise. ``G``: (packages, seeds,
+    objectives), every objective to be maximised, seed r the same seed for every package (common
+    random numbers); the last ``exact`` objectives are deterministic (effort) and compared exactly.
+    On each objective the paired differences i − j over the seeds give a one-sided lower
+    confidence bound of their mean (Student t, ``confidence``); i is at least as good there when
+    the bound is >= 0 (all differences zero counts) and better when it is > 0. i dominates j when
+    it is at least as good on every objective and better on one. With one seed nothing noisy can
+    be shown: only exactly equal values count as at least as good."""
+    n, r, k = G.shape
+    real = np.isfinite(G) & (np.abs(G) < MISSING_SCALE)  # the stand-in for a missing value is no scale
+    scale = np.max(np.where(real, np.abs(G), 0.0), axis=(0, 1))
+    tol = 1e-9 * (1.0 + scale)  # float noise of a common-random-number difference
+    tq = float(stats.t.ppf(confidence, r - 1)) if r > 1 else np.inf
+    D = np.zeros((n, n), bool)
+    for i in range(n):
+        d = G[i][None, :, :] - G           # (n, seeds, objectives): i minus every package
+        d = np.where(np.abs(d) <= tol, 0.0, d)
+        mean = d.mean(axis=1)
+        if r > 1:
+            half = tq * d.std(axis=1, ddof=1) / np.sqrt(r)
+            lower = mean - np.where(half > 0, half, 0.0)
+        else:
+            lower = np.where(mean == 0, 0.0, -np.inf)
+        if exact:
+            lower[:, k - exact:] = mean[:, k - exact:]
+        D[i] = np.all(lower >= 0, axis=1) & np.any(lower > 0, axis=1)
+        D[i, i] = False
+    return D
+
+
+def stability(G: np.ndarray, resamples: int, rng: np.random.Generator) -> np.ndarray:
+    """Share of bootstrap resamples of the seeds (drawn with replacement, the same draw for
+    every package: common random numbers) in which each package is undominated on the resampled
+    means. NaN with one seed or no resamples (nothing to resample)."""
+    n, r, _ = G.shape
+    if r < 2 or resamples < 1:
+        return np.full(n, np.nan)
+    count = np.zeros(n)
+    for _ in range(resamples):
+        idx = rng.integers(0, r, r)
+        count += pareto_mask(G[:, idx, :].mean(axis=1))
+    return count / resamples
+
+
+def bootstrap_rng(seed: int) -> np.random.Generator:
+    """The stability bootstrap's own stream, derived from the scenario seed."""
+    return np.random.default_rng(np.random.SeedSequence([seed, 0xB007]))
 
 
 def choose_search(baseline: Scenario, levers: list[str], search: str | None = None) -> str:
@@ -195,8 +276,13 @@ class _Runner:
                 for r, s in enumerate(self.seeds)]
 
     def collect(self, results: list[dict]) -> None:
+        """Each package's runs in replicate order, so run r of every package is on seed r (the
+        pairing the noise-aware dominance test needs)."""
+        by: dict[int, dict[int, dict]] = {}
         for res in results:
-            self.runs.setdefault(res["params"]["package"], []).append(res["national"])
+            by.setdefault(res["params"]["package"], {})[res["params"]["replicate"]] = res["national"]
+        for p, runs in by.items():
+            self.runs[p] = [runs[r] for r in sorted(runs)]
 
     def run(self, values: list[dict[str, object]], description: str) -> list[int]:
         """Simulate new packages (one parallel batch); return their package numbers."""
@@ -258,21 +344,40 @@ def search_packages(baseline: Scenario, *, levers: list[str] | None = None, repl
     table["clearly_better_on"] = [_clearly_better(by[p], by[0], conf) for p in range(len(space))]
     goals = np.column_stack([sign(m) * table[m].to_numpy(float) for m in OBJECTIVES] + [-table["effort"].to_numpy(float)])
     goals = np.where(np.isfinite(goals), goals, -np.inf)
-    table["on_front"] = pareto_mask(goals)
+    G = seed_goals(by, table["effort"].to_numpy(float), R)
+    table["on_front"] = ~noisy_dominance(G, baseline.packages.dominance_confidence).any(axis=0)
+    table["on_mean_front"] = pareto_mask(goals)
+    table["stability"] = stability(G, baseline.packages.bootstrap, bootstrap_rng(baseline.seed))
     table["seeds"] = R
     front = table[table["on_front"]].sort_values("effort", kind="stable").reset_index(drop=True)
     rres = None
     if F > 0:
         reforms = [scenarios[int(p[3:])] for p in front["package"] if front.loc[front["package"] == p, "effort"].iloc[0] > 0]
         if reforms:
+            # a package holds every lever level it chose, including one equal to today's value
+            # (else a future would overwrite it: the package would not be the package)
             rres = robust(baseline, reforms, F, workers=workers, scheduler=scheduler,
                           folder=folder / "futures" if folder else None, progress=progress, evaluate=evaluate,
-                          metrics=list(OBJECTIVES))
+                          metrics=list(OBJECTIVES), hold={r.name: list(keys) for r in reforms})
             rob = rres.robustness.set_index(["scenario", "metric"])["share_better"]
             for m in OBJECTIVES:
                 front[f"share_better_{m}"] = [rob.get((p, m), np.nan) for p in front["package"]]
             front["share_better_all"] = [_share_all(rres, p) for p in front["package"]]
-    return PackageResult(table, front, keys, R, F, rres, **info)  # type: ignore[arg-type]
+    return PackageResult(table, front, keys, R, F, rres, **info,  # type: ignore[arg-type]
+                         confidence=baseline.packages.dominance_confidence,
+                         resamples=baseline.packages.bootstrap if R > 1 else 0)
+
+
+def seed_goals(by: dict[int, list[dict]], effort: np.ndarray, R: int) -> np.ndarray:
+    """(packages, seeds, objectives + effort), all to be maximised; seed r is the r-th common seed
+    (runs ordered by replicate). A missing value is worse than any real one."""
+    G = np.empty((len(effort), R, len(OBJECTIVES) + 1))
+    for p in range(len(effort)):
+        runs = by[p]
+        for j, m in enumerate(OBJECTIVES):
+            G[p, :, j] = [sign(m) * r[m] if r.get(m) is not None and np.isfinite(r[m]) else -MISSING for r in runs]
+        G[p, :, -1] = -effort[p]
+    return G
 
 
 def _evolve(baseline: Scenario, keys: list[str], runner: _Runner, evaluations: int | None,
@@ -341,7 +446,8 @@ def chart_front(res: PackageResult) -> plt.Figure:
         ax.grid(alpha=0.3)
     axes[0].legend(fontsize=8)
     how = "exhaustive search" if res.search == "exhaustive" else f"NSGA-II, {res.generations} generations"
-    fig.suptitle(f"{len(t)} packages ({how}) x {res.replicates} common seeds; front: {int(t['on_front'].sum())}",
+    fig.suptitle(f"{len(t)} packages ({how}) x {res.replicates} common seeds; front (noise-aware, paired "
+                 f"test at {res.confidence:.0%}): {int(t['on_front'].sum())}",
                  fontsize=10)
     fig.tight_layout()
     return fig
@@ -361,7 +467,7 @@ def write_packages(res: PackageResult, folder: Path) -> None:
     rep.p(front_paragraph(res), "summary")
     rep.h2("The Pareto front", "front")
     rep.figure(chart_front(res), "package_front", "package objectives against effort")
-    cols = ["package", "levers", "effort", *OBJECTIVES, "clearly_better_on",
+    cols = ["package", "levers", "effort", *OBJECTIVES, "clearly_better_on", "stability", "seeds",
             *[c for c in res.front.columns if c.startswith("share_better")]]
     rep.table(res.front[cols])
     if res.search != "exhaustive":
@@ -369,8 +475,10 @@ def write_packages(res: PackageResult, folder: Path) -> None:
               "ranges on a grid; the front is the non-dominated set of every package it simulated, so "
               "a package outside it may be missing, never a dominated one on it. Same scenario seed, "
               "same front.", "muted")
-    rep.p(f"Every package ran on the same {res.replicates} seeds (common random numbers); objectives are "
-          f"means over those seeds, with confidence intervals in packages.csv; clearly_better_on names the objectives on which the package beats today's rules beyond seed noise (paired interval). Robustness shares: share of "
+    rep.p(f"Replicates: {res.noise_text()}. Objectives are means over the {res.replicates} seeds, with "
+          "confidence intervals in packages.csv (on_mean_front: plain dominance on the means, for "
+          "comparison); clearly_better_on names the objectives on which the package beats today's "
+          "rules beyond seed noise (paired interval). Robustness shares: share of "
           f"{res.futures} sampled futures in which the package beats today's rules (share_better_all: on "
           "all three objectives at once).", "muted")
     rep.write()
@@ -382,8 +490,12 @@ def front_paragraph(res: PackageResult) -> str:
     base = t[t["effort"] == 0].iloc[0] if (t["effort"] == 0).any() else None
     s = (f"{len(t)} packages of {len(res.levers)} levers were run on {res.replicates} common seeds each "
          f"({res.search_text()}); {len(f)} are on the Pareto front of delivered benefit, duplicate money, "
-         "delay and reform effort (no other package evaluated is at least as good on all four and better "
-         "on one).")
+         "delay and reform effort (no other package evaluated is shown, by a paired test over the "
+         f"{res.replicates} seeds at {res.confidence:.0%}, to be at least as good on all four and better on one).")
+    if res.resamples and len(f):
+        st = f["stability"].to_numpy(float)
+        s += (f" {int((st >= 0.9).sum())} of them stay on the front in at least 90 % of {res.resamples} "
+              "bootstrap resamples of the seeds (stability).")
     if base is not None and len(f) > 1:
         cheap = f[f["effort"] > 0].iloc[0]
         s += (f" The cheapest front package ({cheap['levers']}, effort {cheap['effort']:g}) changes duplicate "
@@ -400,6 +512,7 @@ def package_lines(res: PackageResult) -> list[str]:
     for r in res.front.itertuples():
         d = r._asdict()
         extra = f"  robust (all three) {d['share_better_all']:.0%}" if "share_better_all" in d and pd.notna(d["share_better_all"]) else ""
+        extra += f"  stability {d['stability']:.0%}" if pd.notna(d.get("stability")) else ""
         lines.append(f"  {r.package} effort {r.effort:5.2f}  benefit {fmt('effective_benefit_thb', d['effective_benefit_thb'])}"
                      f"  duplicates {fmt('duplicate_money_thb', d['duplicate_money_thb'])}"
                      f"  delay {fmt('mean_days_to_disbursement', d['mean_days_to_disbursement'])}{extra}  [{r.levers}]")

@@ -4,11 +4,13 @@ Finds a box — lower and upper bounds on a few uncertain parameters — in whic
 reform fails are concentrated. Peeling repeatedly removes the ``peel_alpha`` share of the futures
 at one edge of the box, always the edge whose removal raises the box's density of failures most,
 until the box holds only ``mass_min`` of the futures; every step is one point on the peeling
-trajectory (coverage against density). The chosen box is the densest one on the trajectory that
-still covers ``min_coverage`` of all failures; pasting then widens its edges again while that
-raises density, and restrictions that a one-sided binomial test cannot tell from chance
+trajectory (coverage against density). The peeling step chosen is the densest one on the
+trajectory that still covers ``min_coverage`` of all failures; pasting then widens its edges again
+while that raises density, and restrictions that a one-sided binomial test cannot tell from chance
 (``max_p``, like EMA Workbench's quasi-p-values) are dropped so the box names only the
-parameters that matter.
+parameters that matter. The box reported is that pasted and pruned box; it is appended to the
+trajectory as its own point (``kind = "reported"``, ``chosen``), so a chart marks the box the
+tables describe, not the peeling step it started from (``kind = "peel start"``).
 
 Written here rather than taken from ``ema_workbench``: that package pulls in scikit-learn,
 statsmodels, seaborn and platypus for a ~200-line algorithm, and this version is deterministic
@@ -53,8 +55,12 @@ class PrimBox:
 @dataclass
 class PrimResult:
     box: PrimBox | None
-    trajectory: pd.DataFrame  # step, coverage, density, mass, n_restricted, chosen
+    trajectory: pd.DataFrame  # step, coverage, density, mass, n_restricted, kind, chosen
     note: str = ""
+
+#: Trajectory columns. ``kind``: "peel" (a peeling step), "peel start" (the peeling step that
+#: pasting and pruning started from) or "reported" (the box reported: ``chosen`` is True there only).
+TRAJECTORY_COLUMNS = ["step", "coverage", "density", "mass", "n_restricted", "kind", "chosen"]
 
 
 def _inside(X: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
@@ -77,7 +83,7 @@ def prim(X: pd.DataFrame, y: np.ndarray, *, peel_alpha: float = 0.05, paste_alph
     y = np.asarray(y, bool)
     full_lo, full_hi = A.min(axis=0), A.max(axis=0)
     bounds = {n: (float(full_lo[j]), float(full_hi[j])) for j, n in enumerate(names)}
-    empty = pd.DataFrame(columns=["step", "coverage", "density", "mass", "n_restricted", "chosen"])
+    empty = pd.DataFrame(columns=TRAJECTORY_COLUMNS)
     if len(y) == 0 or y.all() or not y.any():
         what = "no futures" if len(y) == 0 else ("fails in every future" if y.all() else "never fails")
         return PrimResult(None, empty, what)
@@ -122,9 +128,12 @@ def prim(X: pd.DataFrame, y: np.ndarray, *, peel_alpha: float = 0.05, paste_alph
     lo, hi = (b.copy() for b in boxes[k])
     lo, hi = _paste(A, y, lo, hi, paste_alpha)
     lo, hi, pvals = _prune(A, y, lo, hi, full_lo, full_hi, names, max_p)
-    traj["chosen"] = traj["step"] == k
+    traj.loc[traj["step"] == k, "kind"] = "peel start"
     inside = _inside(A, lo, hi)
     cov, dens, mass = _stats(y, inside)
+    final = _row(len(traj), y, inside, lo, hi, full_lo, full_hi)
+    final.update(kind="reported", chosen=True)
+    traj = pd.concat([traj, pd.DataFrame([final])], ignore_index=True)[TRAJECTORY_COLUMNS]
     limits = {n: (float(lo[j]), float(hi[j])) for j, n in enumerate(names)
               if lo[j] > full_lo[j] or hi[j] < full_hi[j]}
     box = PrimBox(limits, cov, dens, mass, int(inside.sum()), pvals, bounds)
@@ -135,7 +144,7 @@ def _row(step: int, y: np.ndarray, inside: np.ndarray, lo: np.ndarray, hi: np.nd
          full_lo: np.ndarray, full_hi: np.ndarray) -> dict:
     cov, dens, mass = _stats(y, inside)
     return {"step": step, "coverage": cov, "density": dens, "mass": mass,
-            "n_restricted": int(((lo > full_lo) | (hi < full_hi)).sum()), "chosen": False}
+            "n_restricted": int(((lo > full_lo) | (hi < full_hi)).sum()), "kind": "peel", "chosen": False}
 
 
 def _paste(A: np.ndarray, y: np.ndarray, lo: np.ndarray, hi: np.ndarray, alpha: float) -> tuple[np.ndarray, np.ndarray]:

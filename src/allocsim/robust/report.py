@@ -18,12 +18,13 @@ from allocsim.errors import Problem, UserError  # noqa: E402
 from allocsim.report.format import fmt, label  # noqa: E402
 from allocsim.report.html import Report  # noqa: E402
 from allocsim.robust.futures import RobustResult, sign  # noqa: E402
-from allocsim.scenario.uncertainty import HEADLINE_METRICS  # noqa: E402
+from allocsim.scenario.uncertainty import HEADLINE_METRICS, NOT_SAMPLED  # noqa: E402
 from allocsim.store import atomic_write_csv  # noqa: E402
 
 #: Files of a robust result folder (the committee page reads them).
 FILES = {"robustness": "robustness.csv", "futures": "futures.csv", "boxes": "prim_boxes.csv",
-         "trajectories": "prim_trajectories.csv", "scores": "feature_scores.csv"}
+         "trajectories": "prim_trajectories.csv", "scores": "feature_scores.csv",
+         "provinces": "robust_provinces.csv", "plan": "plan_delivery.csv"}
 
 
 def write_tables(res: RobustResult, folder: Path) -> None:
@@ -32,6 +33,8 @@ def write_tables(res: RobustResult, folder: Path) -> None:
     atomic_write_csv(res.boxes, folder / FILES["boxes"])
     atomic_write_csv(res.trajectories, folder / FILES["trajectories"])
     atomic_write_csv(res.scores, folder / FILES["scores"])
+    atomic_write_csv(res.provinces, folder / FILES["provinces"])
+    atomic_write_csv(res.plan, folder / FILES["plan"])
 
 
 def verb(metric: str) -> str:
@@ -96,14 +99,28 @@ def chart_shares(res: RobustResult, metrics: list[str]) -> plt.Figure:
 
 
 def chart_trajectory(traj: pd.DataFrame, title: str) -> plt.Figure:
+    """The peeling trade-off (one dot per peeling step) and, circled and labelled, the box the
+    tables report: the peeling step PRIM started from after pasting and pruning (``kind =
+    "reported"``), which generally lies off the peeling path."""
     fig, ax = plt.subplots(figsize=(4.5, 3.4))
-    sc = ax.scatter(traj["coverage"], traj["density"], c=traj["n_restricted"], cmap="viridis", s=14)
+    kind = traj["kind"] if "kind" in traj.columns else pd.Series("peel", index=traj.index)
+    peel = traj[kind != "reported"]
+    sc = ax.scatter(peel["coverage"], peel["density"], c=peel["n_restricted"], cmap="viridis", s=14)
+    start = traj[kind == "peel start"]
+    if len(start):
+        ax.scatter(start["coverage"], start["density"], s=60, marker="x", color="#555",
+                   label="peeling step pasted and pruned")
     ch = traj[traj["chosen"].astype(bool)]
-    ax.scatter(ch["coverage"], ch["density"], s=90, facecolors="none", edgecolors="#d7191c", lw=1.5)
+    ax.scatter(ch["coverage"], ch["density"], s=90, facecolors="none", edgecolors="#d7191c", lw=1.5,
+               label="reported box", gid="reported-box")
+    for r in ch.itertuples():
+        ax.annotate(f"reported box\n({r.coverage:.0%}, {r.density:.0%})", (r.coverage, r.density),
+                    textcoords="offset points", xytext=(-10, -24), fontsize=7, color="#d7191c", ha="right")
     ax.set_xlabel("coverage (share of failures in the box)")
     ax.set_ylabel("density (failures among futures in box)")
     ax.set_title(title, fontsize=9)
     fig.colorbar(sc, ax=ax, label="parameters restricted")
+    ax.legend(fontsize=7, loc="lower left")
     ax.grid(alpha=0.3)
     return fig
 
@@ -115,6 +132,7 @@ class PackageFront:
     table: pd.DataFrame
     folder: Path
     search: str = ""        # which search produced it, in words (from the manifest)
+    noise: str = ""         # how the front guards against seed noise, in words (from the manifest)
 
 
 def read_front(folder: Path, given: bool = False) -> PackageFront | None:
@@ -133,7 +151,7 @@ def read_front(folder: Path, given: bool = False) -> PackageFront | None:
     missing = [c for c in ("package", "levers", "effort", *HEADLINE_METRICS) if c not in table.columns]
     if missing:
         raise UserError(Problem(str(f), "package_front.csv", f"missing columns: {', '.join(missing)}"))
-    search = ""
+    search = noise = ""
     man = folder / "manifest.json"
     if man.is_file():
         try:
@@ -142,7 +160,8 @@ def read_front(folder: Path, given: bool = False) -> PackageFront | None:
             m = {}
         if m.get("command") == "packages":
             search = str(m.get("search_text") or m.get("search") or "exhaustive search")
-    return PackageFront(table, folder, search)
+            noise = str(m.get("noise_text") or "")
+    return PackageFront(table, folder, search, noise)
 
 
 def front_section(rep: Report, front: PackageFront) -> None:
@@ -151,7 +170,8 @@ def front_section(rep: Report, front: PackageFront) -> None:
     seeds = int(t["seeds"].iloc[0]) if "seeds" in t.columns and len(t) else None
     s = (f"{len(t)} reform packages are on the Pareto front of delivered benefit, duplicate money, delay "
          "and reform effort" + (f" ({front.search})" if front.search else "")
-         + (f"; every package ran on the same {seeds} seeds (common random numbers)" if seeds else "")
+         + (f"; {front.noise}" if front.noise else
+            f"; every package ran on the same {seeds} seeds (common random numbers)" if seeds else "")
          + f". From {front.folder.name}/package_front.csv.")
     rep.p(html.escape(s), "muted")
     rep.raw(_front_table(t))
@@ -159,7 +179,10 @@ def front_section(rep: Report, front: PackageFront) -> None:
 
 def _front_table(t: pd.DataFrame) -> str:
     share = "share_better_all" if "share_better_all" in t.columns else None
+    stab = "stability" in t.columns
     heads = ["package", "levers", "effort", *(label(m) for m in HEADLINE_METRICS), "clearly better on"]
+    if stab:
+        heads.append("stability (share of bootstrap resamples on the front)")
     if share:
         heads.append("better on all three, share of futures")
     rows = []
@@ -172,6 +195,10 @@ def _front_table(t: pd.DataFrame) -> str:
             nums.append(f'<td class="num">{fmt(m, r[m])}</td>')
         better = r.get("clearly_better_on")
         tail = [f"<td>{html.escape(label_list(better))}</td>"]
+        if stab:
+            v = r["stability"]
+            attrs += f' data-stability="{float(v)!r}"'
+            tail.append(f'<td class="num">{"–" if pd.isna(v) else f"{v:.0%}"}</td>')
         if share:
             v = r[share]
             attrs += f' data-share-better-all="{float(v)!r}"'
@@ -200,6 +227,8 @@ def robust_report(folder: Path, res: RobustResult, front: PackageFront | None = 
         rep.p("Uncertain parameters a reform sets itself keep the reform's value in every future: "
               + "; ".join(f"{html.escape(k)}: {', '.join(map(html.escape, v))}" for k, v in held.items()) + ".",
               "muted")
+    rep.p("Illustrative values not sampled (held at each scenario's own value in every future): "
+          + "; ".join(f"{html.escape(k)} ({html.escape(v)})" for k, v in NOT_SAMPLED.items()) + ".", "muted")
     rep.h2("How often each reform beats the baseline", "robustness")
     if heads:
         rep.figure(chart_shares(res, heads), "robustness_shares", "share of futures better")
@@ -214,7 +243,8 @@ def robust_report(folder: Path, res: RobustResult, front: PackageFront | None = 
     rep.p("A failure is a future in which the reform is not better than the baseline. PRIM peels the "
           "range of the uncertain parameters down to a box where failures concentrate; coverage = share "
           "of all failures inside the box, density = share of futures in the box that are failures. "
-          "The chart shows the peeling trade-off; the circled point is the box chosen.", "muted")
+          "The chart shows the peeling trade-off; the circled, labelled point is the box reported in the "
+          "table (the peeling step marked × after pasting and pruning).", "muted")
     if len(res.boxes):
         b = res.boxes.drop_duplicates(["scenario", "metric"])[["scenario", "metric", "box", "coverage",
                                                                 "density", "mass", "n_futures", "note"]]
@@ -228,13 +258,19 @@ def robust_report(folder: Path, res: RobustResult, front: PackageFront | None = 
         rep.h2("Reform packages: the Pareto front", "packages")
         front_section(rep, front)
     rep.h2("Which uncertainties drive each reform's effect", "scores")
+    n_tests = int(res.scores["p_value"].notna().sum()) if len(res.scores) else 0
     rep.p("Spearman rank correlation of each uncertain parameter with the reform − baseline difference "
-          "across futures (top 5 per reform and metric; all in feature_scores.csv).", "muted")
+          f"across futures (top 5 per reform and metric; all in feature_scores.csv). p (Holm) is the "
+          f"p-value adjusted by Holm's method over all {n_tests} tests (every parameter × reform × "
+          "metric), so the chance that any correlation marked significant (p (Holm) < 0.05) is due to "
+          "chance alone is at most 5 %; p_value in the CSV is each test on its own.", "muted")
     if len(res.scores):
         top = res.scores[res.scores["rank"] <= 5][["scenario", "metric", "rank", "parameter", "spearman_rho",
-                                                   "p_value"]]
-        rep.table(top.assign(spearman_rho=top["spearman_rho"].round(3), p_value=top["p_value"].round(4)),
-                  formats={"spearman_rho": "x", "p_value": "x", "rank": "x"})
+                                                   "p_holm"]]
+        top = top.assign(spearman_rho=top["spearman_rho"].round(3), p_holm=top["p_holm"].round(4),
+                         significant=["yes" if p < 0.05 else "no" for p in top["p_holm"].fillna(1.0)])
+        rep.table(top.rename(columns={"p_holm": "p (Holm)"}),
+                  formats={"spearman_rho": "x", "p (Holm)": "x", "rank": "x"})
     return rep.write()
 
 

@@ -96,6 +96,9 @@ class AllocationConfig(Section):
     lapse_clawback: float = Field(0.5, ge=0, le=1, description="illustrative: under the 'incremental' "
                                   "rule, the share of a holder's lapsed money taken off its next "
                                   "year's allocation (money follows last year's use)")
+    plan_score_range: tuple[float, float] = Field(
+        (0.5, 1.0), description="illustrative: range of the plan-quality scores (none are published) "
+        "the 'plan_score' rule weights provinces by; both engines read the same scores")
 
     @field_validator("actual_year", "fit_year")
     @classmethod
@@ -106,6 +109,14 @@ class AllocationConfig(Section):
             why = year_caveat(v) or "no budget data for that year"
             raise ValueError(f"{v} is not a verified budget year (valid: "
                              f"{', '.join(map(str, VERIFIED_YEARS))}); {why}")
+        return v
+
+    @field_validator("plan_score_range")
+    @classmethod
+    def _score_range(cls, v: tuple[float, float]) -> tuple[float, float]:
+        lo, hi = v
+        if not 0 < lo <= hi <= 1e6:
+            raise ValueError(f"plan_score_range must be [low, high] with 0 < low <= high (got {list(v)})")
         return v
 
     @field_validator("envelope_mthb")
@@ -279,7 +290,8 @@ class SimulationConfig(Section):
                                               "shared data makes executing duplicates easier to find")
     need_beta_a: float = Field(2.0, gt=0, le=100, description="illustrative: citizens' starting "
                                "needs are Beta(a, b) per person and strategy (mean a / (a + b) = 0.4)")
-    need_beta_b: float = Field(3.0, gt=0, le=100, description="illustrative: see need_beta_a")
+    need_beta_b: float = Field(3.0, gt=0, le=100, description="illustrative: second shape of the "
+                               "Beta(a, b) starting needs; larger b means lower starting needs")
     satisfaction_initial: float = Field(0.5, ge=0, le=1, description="illustrative citizens' "
                                         "starting satisfaction (no survey gives a baseline)")
     satisfaction_base: float = Field(0.6, ge=0, le=1, description="illustrative: satisfaction a "
@@ -290,23 +302,18 @@ class SimulationConfig(Section):
                                                  "who takes part in planning (they react more)")
     satisfaction_pull_other: float = Field(0.5, ge=0, le=1, description="illustrative share of the "
                                            "gap closed each year by a citizen who does not take part")
-    plan_score_low: float = Field(0.5, ge=0, le=1, description="illustrative: plan-quality scores "
-                                  "are uniform in [low, high) per province; no scores are published")
-    plan_score_high: float = Field(1.0, ge=0, le=1, description="illustrative: see plan_score_low")
     absorption_performance_min: float = Field(0.5, gt=0, le=1, description="illustrative: the "
                                               "optimiser's absorption capacity follows last year's "
                                               "disbursement relative to the nation, clipped to "
                                               "[min, max] so one bad year does not zero a province")
-    absorption_performance_max: float = Field(1.5, ge=1, le=10, description="illustrative: see "
-                                              "absorption_performance_min")
+    absorption_performance_max: float = Field(1.5, ge=1, le=10, description="illustrative: most "
+                                              "a province's absorption capacity can grow after a year "
+                                              "it disbursed well above the national rate")
     absorption_free_min: float = Field(0.1, ge=0, le=1, description="illustrative: absorption "
                                        "capacity left however much money carried-over projects hold")
 
     @model_validator(mode="after")
     def _behaviour_ranges(self) -> SimulationConfig:
-        if self.plan_score_low > self.plan_score_high:
-            raise ValueError(f"plan_score_low ({self.plan_score_low}) must not exceed plan_score_high "
-                             f"({self.plan_score_high})")
         lo, hi = self.execution_weeks
         if not 1 <= lo <= hi <= 52:
             raise ValueError(f"execution_weeks must be [low, high] with 1 <= low <= high <= 52, got {lo}, {hi}")

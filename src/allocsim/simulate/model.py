@@ -28,6 +28,7 @@ from allocsim.data.budget import load_local_governments
 from allocsim.data.catalogue import MINISTRIES
 from allocsim.data.geography import load_geography
 from allocsim.data.projects import ProjectTable
+from allocsim.data.scores import plan_scores
 from allocsim.data.strategies import strategy_ids
 from allocsim.scenario.levers import LEVER_KEYWORDS, lever_sections
 from allocsim.scenario.schema import Scenario
@@ -152,8 +153,8 @@ class BudgetModel(mesa.Model):
                                  len(self.strategies), participation, self.streams["citizens"],
                                  need_beta=(sim.need_beta_a, sim.need_beta_b),
                                  satisfaction=sim.satisfaction_initial)
-        self.plan_score = self.streams["planning"].uniform(sim.plan_score_low, sim.plan_score_high,
-                                                           self.n_provinces)
+        # illustrative; the one function (and seed) the optimiser's plan scores come from
+        self.plan_score = plan_scores(self.iso, seed, sc.allocation.plan_score_range)
         self.plan = np.zeros((self.n_provinces, sim.plan_size), dtype=int)
         self.plan_achievement = np.zeros(self.n_provinces)
         self.book = B.Book()

@@ -5,8 +5,9 @@ The yearly chain (``World.plan_year``):
 1. **Proposals.** The proposing agents (provinces, ministries, local governments, the private
    sector, cluster offices) use the one catalogue generator (``data/catalogue.py``), conditioned on
    their citizens' current needs (strategy chances ∝ voiced need², benefit × relative need); or a
-   user's ``projects.csv`` as given (rows of this ``fiscal_year``, or every year when the column is
-   absent). Each row of the year's table is one annual tranche of one project, with one id.
+   user's ``projects.csv`` as given (``data.projects.year_candidates``: rows of this
+   ``fiscal_year``; rows without one in the first fiscal year only). Each row of the year's
+   table is one annual tranche of one project, with one id.
 2. **Allocation** (the scenario's ``allocation_rule``): a formula rule splits every envelope by its
    province (and cluster) weights; the ``optimal`` rule solves the allocation LP on this year's
    table. The result is baht per holder: (province, source) and cluster pot.
@@ -23,9 +24,10 @@ holders by the largest-remainder method, so the holders' money sums to the envel
 LP's amounts are rounded the same way per holder.
 
 **Multi-year projects** (`003` §5.2.11: provincial and cluster plans *cannot* make cross-year
-commitments today; the reform allows them). A project of N years is N annual tranches, each of
-cost/N and benefit/N, each executed within its fiscal year. Today a later tranche is re-proposed
-the next year and must win funding again (if it loses, the project stops); under the reform
+commitments today; the reform allows them). A project of N years is N annual tranches, each
+with its year profile's share of the cost and benefit (``cost:y<FY>`` columns; the catalogue's
+profiles are even, cost/N), each executed within its fiscal year. Today a later tranche is
+re-proposed the next year and must win funding again (if it loses, the project stops); under the reform
 (``multi_year_projects``) the later tranches are committed: they are funded first, out of the next
 years' money (the envelope is thereby reduced), and work unfinished at year end carries over.
 """
@@ -39,8 +41,10 @@ import numpy as np
 import pandas as pd
 
 from allocsim.data.catalogue import CHANNEL_SOURCE, generate_catalogue
-from allocsim.data.projects import COST_PREFIX, LOCAL_PREFIX, ProjectTable
+from allocsim.data.projects import COST_PREFIX, LOCAL_PREFIX, ProjectTable, year_candidates
+from allocsim.data.scores import plan_scores
 from allocsim.scenario.schema import SOURCES
+from allocsim.simulate.calendar import YEAR_DAYS
 
 if TYPE_CHECKING:
     from allocsim.data.geography import Geography
@@ -71,23 +75,46 @@ def to_thb(mthb: float | np.ndarray) -> np.ndarray:
 
 
 def annual_tranches(table: pd.DataFrame, fiscal_year: int) -> pd.DataFrame:
-    """Split each project into annual tranches by its ``cost:y<FY>`` columns; returns this year's
-    rows (tranche 1) with one cost column per money source, plus ``tranche``/``tranches`` and the
-    later tranches' ``next_*`` money (a project without year columns is one tranche)."""
+    """Split each project into annual tranches by its year profile (its nonzero ``cost:y<FY>``
+    columns in year order; ``data/projects.py``): returns this year's rows (tranche 1) with one
+    cost column per money source, each scaled by the first tranche's share ``y_1 / Σ y``, plus
+    ``tranche``/``tranches`` and ``tranche_shares`` (the profile, read by ``next_tranche``). A
+    project without year columns is one tranche."""
     p = table.copy()
-    ycols = sorted(c for c in p.columns if c.startswith(COST_PREFIX + "y") and c[len(COST_PREFIX) + 1:].isdigit())
-    n = (p[ycols] > 0).sum(axis=1).clip(lower=1).to_numpy(int) if ycols else np.ones(len(p), int)
+    ycols = sorted((c for c in p.columns if c.startswith(COST_PREFIX + "y") and c[len(COST_PREFIX) + 1:].isdigit()),
+                   key=lambda c: int(c[len(COST_PREFIX) + 1:]))
+    y = p[ycols].fillna(0.0).to_numpy(float) if ycols else np.zeros((len(p), 0))
+    shares = [row[row > 0] / row[row > 0].sum() if (row > 0).any() else np.ones(1) for row in y]
+    n = np.array([len(s) for s in shares], int)
+    first = np.array([s[0] for s in shares], float)
     p = p.drop(columns=ycols)
     for src in MONEY:
         c = COST_PREFIX + src
         if c not in p:
             p[c] = 0.0
-        p[c] = (p[c].fillna(0.0) / n).round(6)
-    p["total_cost"] = (p["total_cost"] / n).round(6)
-    p["benefit"] = (p["benefit"] / n).round(6)
+        p[c] = (p[c].fillna(0.0) * first).round(6)
+    p["total_cost"] = (p["total_cost"] * first).round(6)
+    p["benefit"] = (p["benefit"] * first).round(6)
     p["tranche"] = 1
     p["tranches"] = n
+    p["tranche_shares"] = [" ".join(repr(float(x)) for x in s) for s in shares]
     p["fiscal_year"] = fiscal_year
+    return p
+
+
+def next_tranche(rows: pd.DataFrame) -> pd.DataFrame:
+    """The next annual tranche of each row: ``tranche`` + 1, money and benefit rescaled from this
+    tranche's share of the year profile to the next one's (equal tranches keep their cost)."""
+    p = rows.copy()
+    if "tranche_shares" in p:
+        prof = [np.array(s.split(), float) for s in p["tranche_shares"].astype(str)]
+        t = p["tranche"].to_numpy(int)
+        f = np.array([pr[k] / pr[k - 1] if k < len(pr) else 1.0 for pr, k in zip(prof, t, strict=True)])
+    else:
+        f = np.ones(len(p))
+    for c in [c for c in p.columns if c.startswith(COST_PREFIX)] + ["total_cost", "benefit"]:
+        p[c] = (p[c].to_numpy(float) * f).round(6)
+    p["tranche"] += 1
     return p
 
 
@@ -122,10 +149,9 @@ class World:
     def proposals(self, fy: int) -> pd.DataFrame:
         m, sc = self.m, self.m.scenario
         if self.user is not None:
-            p = self.user.projects
-            if "fiscal_year" in p:
-                fyc = p["fiscal_year"].astype(float)
-                p = p[fyc.isna() | (fyc == fy)].drop(columns="fiscal_year")
+            # the one rule of the contract: this year's rows; rows without a year in the first
+            p = year_candidates(self.user.projects, fy, sc.first_fiscal_year)
+            p = p.drop(columns="fiscal_year", errors="ignore")
             p = p.assign(channel=default_channels(p))
             self._check_user(p)
             new = annual_tranches(p, fy)
@@ -136,9 +162,10 @@ class World:
             base = sc.simulation.problem_base + (1 - sc.simulation.problem_base) * part
             weight = voiced ** sc.simulation.strategy_need_exponent
             strat = weight / np.maximum(weight.sum(axis=1, keepdims=True), 1e-12)
-            # a problem-based idea follows voiced needs; a "want" picks any strategy
+            # a problem-based idea (chance ``base``) follows voiced needs; a "want" picks any
+            # strategy; the catalogue's ``problem`` flag records which (want_effect acts on it)
             S = strat.shape[1]
-            strat = base[:, None] * strat + (1 - base[:, None]) / S
+            strat = np.where(strat.sum(axis=1, keepdims=True) > 0, strat, 1.0 / S)
             rel = need / np.maximum(need.mean(axis=1, keepdims=True), 1e-9)
             order = [m.iso.index(c) for c in self.geo.province_codes]
             # overlapping planning calendars make agencies submit the same idea through more
@@ -147,7 +174,8 @@ class World:
             factor = sim.multi_channel_staggered if m.levers.staggered else sim.multi_channel_overlap
             params = sc.catalogue.model_copy(update={"duplicate_rate": min(1.0, sc.catalogue.duplicate_rate * factor)})
             cat = generate_catalogue(self.geo, params, self.rng, fy,
-                                     strategy_p=strat[order], benefit_factor=rel[order])
+                                     strategy_p=strat[order], benefit_factor=rel[order],
+                                     problem_p=base[order])
             new = annual_tranches(cat.projects, fy)
             new["duplicate_group"] = np.where(new["duplicate_group"] != "",
                                               f"{fy}-" + new["duplicate_group"].astype(str), "")
@@ -229,9 +257,10 @@ class World:
         m, sc = self.m, self.m.scenario
         options = SolveOptions(sc.solver.mip_gap, sc.solver.time_limit_s, sc.solver.threads)
         data = build_data(table, self.geo)
-        sim = sc.simulation
-        mid = (sim.plan_score_low + sim.plan_score_high) / 2  # an unsimulated area: the mean score
-        scores = np.array([m.plan_score[m.iso.index(c)] if c in m.iso else mid for c in data.provinces])
+        # the simulation's plan scores; a province it does not simulate gets the same function's
+        drawn = plan_scores(list(data.provinces), m.seed, sc.allocation.plan_score_range)
+        scores = np.array([m.plan_score[m.iso.index(c)] if c in m.iso else d
+                           for c, d in zip(data.provinces, drawn, strict=True)])
         params = rule_params(sc, data, scores)
         inp = allocation_inputs(self.geo, table, sc.allocation, params=params, data=data)
         if y > 0:
@@ -279,7 +308,7 @@ class World:
         self.years.append(p)
         go = funded & ~cancelled & (p["tranche"] < p["tranches"]).to_numpy()
         nxt = p[go].drop(columns="selected_by_optimiser").copy()
-        nxt["tranche"] += 1
+        nxt = next_tranche(nxt)
         nxt["committed"] = bool(self.m.levers.multi_year)
         nxt["requires"] = ""
         self.pending = nxt.reset_index(drop=True)
@@ -348,7 +377,6 @@ def world_tables(model: BudgetModel) -> dict[str, pd.DataFrame]:
     and national: the plan against what the simulation delivered) and ``world_years`` (each
     year's allocation and selection, with solver statuses as HiGHS gave them)."""
     from allocsim.simulate import book as B
-    from allocsim.simulate.calendar import YEAR_DAYS
     from allocsim.simulate.metrics import project_delays
 
     bk, m = model.book, model
@@ -444,4 +472,5 @@ def capacity_factor(model: BudgetModel) -> np.ndarray:
 
 
 __all__ = ["CHANNEL_SOURCE", "MONEY", "World", "YearPlan", "annual_tranches", "apportion",
+           "next_tranche",
            "capacity_factor", "reconcile", "to_thb", "world_tables"]

@@ -54,7 +54,7 @@ def book_rows(m: BudgetModel, plan: YearPlan, y: int) -> np.ndarray:
     optimiser read (money at the rounding rule of ``world.py``)."""
     p = plan.table.projects
     n = len(p)
-    ch = np.array([B.CHANNELS.index(c) if c in B.CHANNELS else 0 for c in p["channel"]])
+    ch = np.array([B.CHANNELS.index(c) if c in B.CHANNELS else 0 for c in p["channel"]], np.int64)
     src = [B.SOURCES[c] if c < m.n_sources else "cluster_budget" for c in ch]
     costs = {s: p[COST_PREFIX + s].to_numpy(float) if COST_PREFIX + s in p else np.zeros(n)
              for s in set(src)}
@@ -62,16 +62,16 @@ def book_rows(m: BudgetModel, plan: YearPlan, y: int) -> np.ndarray:
     pidx = {c: i for i, c in enumerate(m.iso)}
     cidx = {c: k for k, c in enumerate(m.cluster_ids)}
     sidx = {s: k for k, s in enumerate(m.strategies)}
-    prov = np.array([pidx.get(c, -1) for c in p["province"]])
+    prov = np.array([pidx.get(c, -1) for c in p["province"]], np.int64)  # a year may be empty
     if (prov < 0).any():
         bad = p["project_id"][prov < 0].iloc[0]
         raise ValueError(f"project {bad}: province {p['province'][prov < 0].iloc[0]!r} is not simulated "
                          f"(valid: the {m.n_provinces} provinces of a cluster)")
-    clu = np.array([cidx.get(c, -1) for c in p["cluster"]])
+    clu = np.array([cidx.get(c, -1) for c in p["cluster"]], np.int64)
     clu = np.where(clu >= 0, clu, m.cluster_of[prov])
-    strat = np.array([sidx.get(s, 0) for s in p["strategy"]])
+    strat = np.array([sidx.get(s, 0) for s in p["strategy"]], np.int64)
     mnames = {mn.name: k for k, mn in enumerate(m.ministries)}
-    ministry = np.array([mnames.get(a, -1) for a in p["agency"]]) if "agency" in p else np.full(n, -1)
+    ministry = np.array([mnames.get(a, -1) for a in p["agency"]], np.int64) if "agency" in p else np.full(n, -1)
     ministry = np.where(ch == B.CHANNELS.index("ministry"), np.maximum(ministry, 0), -1)
     groups = p["duplicate_group"].fillna("").astype(str).to_numpy()
     gid = np.full(n, -1, np.int64)
@@ -93,7 +93,8 @@ def book_rows(m: BudgetModel, plan: YearPlan, y: int) -> np.ndarray:
     cols = {"year": np.full(n, y), "province": prov, "cluster": clu, "strategy": strat,
             "channel": ch, "ministry": ministry, "cost": to_thb(cost),
             "potential": p["benefit"].to_numpy(float) * 1e6,
-            "construction": p["construction"].to_numpy(bool), "problem": np.ones(n, bool),
+            "construction": p["construction"].to_numpy(bool),
+            "problem": p["problem"].to_numpy(bool) if "problem" in p else np.ones(n, bool),
             "aligned": p["aligned"].to_numpy(bool), "group": gid, "copy": copy,
             "years": p["tranches"].to_numpy(int) if "tranches" in p else np.ones(n, int),
             "cofund_share": np.divide(share, 1 - share, out=np.zeros(n), where=share < 1),

@@ -82,6 +82,10 @@ class CatalogueParams(BaseModel):
                                     "= tightness × money requested from it")
     local_capacity_ratio: float = Field(0.7, ge=0, le=10, description="illustrative: local "
                                         "co-funding capacity = ratio × co-funding requested")
+    oversubscription: float | None = Field(None, gt=0, le=20, description="illustrative: when set "
+                                           "(and the simulation passes each holder's money), every "
+                                           "holder proposes first-year requests worth this many "
+                                           "times its money; unset: a fixed count per province")
 
     @field_validator("channel_weights")
     @classmethod
@@ -107,14 +111,23 @@ class CatalogueParams(BaseModel):
 
 def generate_catalogue(geo: Geography, params: CatalogueParams, rng: np.random.Generator,
                        first_year: int = 2027, *, strategy_p: np.ndarray | None = None,
-                       benefit_factor: np.ndarray | None = None) -> ProjectTable:
+                       benefit_factor: np.ndarray | None = None,
+                       holder_money: dict[tuple[str, str], float] | None = None) -> ProjectTable:
     """Candidate projects and resource capacities; identical for the same rng state and inputs.
 
     The simulation's proposing agents call this generator every fiscal year conditioned on their
     citizens' needs: ``strategy_p`` (provinces × strategies, rows in ``geo.province_codes`` order,
     each summing to 1) is the chance a provincial idea serves each strategy, and
     ``benefit_factor`` (same shape) scales an idea's benefit by how much its need matters now.
-    Without them the draws are exactly the unconditioned catalogue's."""
+    Without them the draws are exactly the unconditioned catalogue's.
+
+    ``holder_money`` ((province, channel) or (cluster, "cluster") → M THB this year) with
+    ``params.oversubscription`` sizes the proposals against the money: each holder keeps proposing
+    ideas of its channel until their first-year central cost reaches oversubscription × its money
+    (real provinces ask for more than they get). Without it each province proposes
+    ``projects_per_province`` ideas on a channel drawn by ``channel_weights``, each cluster
+    ``projects_per_cluster``: a fixed count that need not match the money (the cause of money no
+    holder could spend on an eligible proposal)."""
     strategies = strategy_ids()
     prow = {iso: k for k, iso in enumerate(geo.province_codes)}
     for name, arr in (("strategy_p", strategy_p), ("benefit_factor", benefit_factor)):
@@ -156,36 +169,74 @@ def generate_catalogue(geo: Geography, params: CatalogueParams, rng: np.random.G
 
     group = 0
     cluster_of = dict(zip(geo.provinces["iso_code"], geo.provinces["cluster_id"], strict=True))
+    sized = holder_money is not None and params.oversubscription is not None
+    cap = 5000  # ideas per holder at most: a guard against a degenerate cost distribution
+
+    def first_request(idea: dict) -> float:
+        """An idea's first-year request on its own channel's money (central share / years)."""
+        return idea["total_cost"] * (1 - idea["min_local_share"]) / idea["years"]
+
+    def idea_copies(iso: str, cluster: str, channel: str) -> list[dict]:
+        nonlocal group
+        idea = base(iso, cluster, channel)
+        idea["partners"] = ""
+        copies = [idea]
+        if rng.random() < params.duplicate_rate:
+            group += 1
+            idea["duplicate_group"] = f"D{group:05d}"
+            others = [c for c in channels if c != channel]
+            n = int(rng.integers(1, params.max_duplicate_copies + 1))
+            for ch in rng.choice(others, size=min(n, len(others)), replace=False):
+                dup = dict(idea, channel=str(ch))
+                dup["agency"] = base(iso, cluster, str(ch))["agency"]
+                jitter = float(rng.uniform(0.9, 1.1))  # the same idea, costed separately
+                dup["total_cost"] = round(idea["total_cost"] * jitter, 3)
+                dup["min_local_share"] = idea["min_local_share"] if ch in ("local_grant", "cluster") else 0.0
+                copies.append(dup)
+        return copies
+
     for iso in geo.province_codes:
         cluster = cluster_of[iso]
+        if sized:
+            want = {c: params.oversubscription * float(holder_money.get((iso, c), 0.0)) for c in channels}
+            asked = dict.fromkeys(channels, 0.0)
+            for channel in channels:
+                k = 0
+                while asked[channel] < want[channel] and k < cap:
+                    copies = idea_copies(iso, cluster, channel)
+                    for c in copies:  # a copy through another channel asks that channel's money
+                        asked[c["channel"]] += first_request(c)
+                    rows.extend(copies)
+                    k += 1
+            continue
         for _ in range(params.projects_per_province):
             channel = str(rng.choice(channels, p=w))
-            idea = base(iso, cluster, channel)
-            idea["partners"] = ""
-            copies = [idea]
-            if rng.random() < params.duplicate_rate:
-                group += 1
-                idea["duplicate_group"] = f"D{group:05d}"
-                others = [c for c in channels if c != channel]
-                n = int(rng.integers(1, params.max_duplicate_copies + 1))
-                for ch in rng.choice(others, size=min(n, len(others)), replace=False):
-                    dup = dict(idea, channel=str(ch))
-                    dup["agency"] = base(iso, cluster, str(ch))["agency"]
-                    jitter = float(rng.uniform(0.9, 1.1))  # the same idea, costed separately
-                    dup["total_cost"] = round(idea["total_cost"] * jitter, 3)
-                    dup["min_local_share"] = idea["min_local_share"] if ch in ("local_grant", "cluster") else 0.0
-                    copies.append(dup)
-            rows.extend(copies)
+            rows.extend(idea_copies(iso, cluster, channel))
+
+    def cluster_idea(cid: str, members: list[str]) -> dict:
+        lo, hi = params.cluster_partners_range
+        k = int(min(len(members), rng.integers(lo, hi + 1)))
+        partners = sorted(rng.choice(members, size=k, replace=False).tolist())
+        idea = base(partners[0], cid, "cluster")
+        idea["partners"] = " ".join(partners)
+        return idea
+
     for cid in geo.clusters["cluster_id"]:
         members = geo.members(cid)
+        if sized:
+            want_c, asked_c, k = params.oversubscription * float(holder_money.get((cid, "cluster"), 0.0)), 0.0, 0
+            while asked_c < want_c and k < cap:
+                idea = cluster_idea(cid, members)
+                asked_c += first_request(idea)
+                rows.append(idea)
+                k += 1
+            continue
         for _ in range(params.projects_per_cluster):
-            lo, hi = params.cluster_partners_range
-            k = int(min(len(members), rng.integers(lo, hi + 1)))
-            partners = sorted(rng.choice(members, size=k, replace=False).tolist())
-            idea = base(partners[0], cid, "cluster")
-            idea["partners"] = " ".join(partners)
-            rows.append(idea)
+            rows.append(cluster_idea(cid, members))
 
+    if not rows:
+        raise ValueError("the catalogue generator proposed no project: give it a positive "
+                         "projects_per_province / projects_per_cluster or holders' money")
     df = pd.DataFrame(rows)
     df["duplicate_group"] = df.get("duplicate_group", pd.Series("", index=df.index)).fillna("")
     df.insert(0, "project_id", [f"P{i + 1:05d}" for i in range(len(df))])

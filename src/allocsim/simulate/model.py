@@ -381,6 +381,10 @@ class BudgetModel(mesa.Model):
         new = np.arange(first_new, len(bk))
         self.budget_new[:] = plan.money_thb
         self.budget_left[:] = self.budget_new
+        # committed tranches (multi-year reform) are funded first: their money is set aside now
+        com = new[bk["committed"][new]]
+        self.budget_left -= np.bincount(self.holders(com), weights=bk["cost"][com],
+                                        minlength=self.n_holders).astype(np.int64)
         self.cofund_left[:] = self.local_cofunding_thb()
         # timing: ministries notify (their throughput), provinces plan within the deadline
         sim = sc.simulation

@@ -49,6 +49,8 @@ if TYPE_CHECKING:
 CLUSTER_SOURCE = "cluster_budget"
 MONEY = (*SOURCES, CLUSTER_SOURCE)
 YEAR_COLUMNS = ("fiscal_year", "tranche", "tranches")
+#: A project's whole cost per money source in baht, kept on every tranche's row (rounding rule).
+WHOLE_PREFIX = "whole_thb:"
 
 
 def apportion(total: int, weights: np.ndarray) -> np.ndarray:
@@ -78,16 +80,32 @@ def annual_tranches(table: pd.DataFrame, fiscal_year: int) -> pd.DataFrame:
     ycols = sorted(c for c in p.columns if c.startswith(COST_PREFIX + "y") and c[len(COST_PREFIX) + 1:].isdigit())
     n = (p[ycols] > 0).sum(axis=1).clip(lower=1).to_numpy(int) if ycols else np.ones(len(p), int)
     p = p.drop(columns=ycols)
+    p["tranches"] = n
     for src in MONEY:
         c = COST_PREFIX + src
         if c not in p:
             p[c] = 0.0
-        p[c] = (p[c].fillna(0.0) / n).round(6)
+        p[WHOLE_PREFIX + src] = to_thb(p[c].fillna(0.0).to_numpy(float))
+    p = tranche_costs(p, np.ones(len(p), int))
     p["total_cost"] = (p["total_cost"] / n).round(6)
     p["benefit"] = (p["benefit"] / n).round(6)
     p["tranche"] = 1
-    p["tranches"] = n
     p["fiscal_year"] = fiscal_year
+    return p
+
+
+def tranche_costs(p: pd.DataFrame, k: np.ndarray) -> pd.DataFrame:
+    """Set each row's cost columns to tranche ``k`` of its project: of a project's whole cost C
+    baht (``whole_thb:<source>``) over N tranches, tranche k costs ⌊C·k/N⌋ − ⌊C·(k−1)/N⌋ baht, so
+    the tranches sum to C exactly and each is within one baht of C/N."""
+    p = p.copy()
+    n = p["tranches"].to_numpy(np.int64)
+    k = np.asarray(k, np.int64)
+    for src in MONEY:
+        w = WHOLE_PREFIX + src
+        if w in p:
+            whole = p[w].to_numpy(np.int64)
+            p[COST_PREFIX + src] = ((whole * k) // n - (whole * (k - 1)) // n) / 1e6
     return p
 
 
@@ -146,7 +164,8 @@ class World:
             factor = sim.multi_channel_staggered if m.levers.staggered else sim.multi_channel_overlap
             params = sc.catalogue.model_copy(update={"duplicate_rate": min(1.0, sc.catalogue.duplicate_rate * factor)})
             cat = generate_catalogue(self.geo, params, self.rng, fy,
-                                     strategy_p=strat[order], benefit_factor=rel[order])
+                                     strategy_p=strat[order], benefit_factor=rel[order],
+                                     holder_money=self.expected_money() if params.oversubscription else None)
             new = annual_tranches(cat.projects, fy)
             new["duplicate_group"] = np.where(new["duplicate_group"] != "",
                                               f"{fy}-" + new["duplicate_group"].astype(str), "")
@@ -160,6 +179,55 @@ class World:
         if out["project_id"].duplicated().any():
             raise ValueError(f"fiscal year {fy}: project ids repeat in the project book")
         return out
+
+    def expected_money(self) -> dict[tuple[str, str], float]:
+        """Each holder's expected money this year (M THB), which the proposing agents size their
+        requests against: the envelopes less the commitments already made, shared by the formula
+        weights (the ``optimal`` rule uses need, its formula proxy), plus the holder's own
+        commitments are excluded (they are already funded)."""
+        m = self.m
+        w, cw = m.rule_weights()
+        inverse = {v: k for k, v in CHANNEL_SOURCE.items()}
+        free = self.free_envelopes_thb() / 1e6
+        out: dict[tuple[str, str], float] = {}
+        for s, src in enumerate(SOURCES):
+            for iso, wi in zip(m.iso, w, strict=True):
+                out[(iso, inverse[src])] = float(free[s] * wi)
+        for cid, wc in zip(m.cluster_ids, cw, strict=True):
+            out[(cid, "cluster")] = float(free[len(SOURCES)] * wc)
+        return out
+
+    def committed_thb(self) -> np.ndarray:
+        """Money already committed to this year's tranches of running projects (multi-year
+        reform), per holder, in baht: it is deducted first from this year's envelopes."""
+        m = self.m
+        out = np.zeros(m.n_holders, np.int64)
+        if self.pending.empty:
+            return out
+        c = self.pending[self.pending["committed"].astype(bool)]
+        for k, (prov, clu, ch) in enumerate(zip(c["province"], c["cluster"], c["channel"], strict=True)):
+            col = COST_PREFIX + CHANNEL_SOURCE[ch]
+            out[self.holder_index(prov, clu, ch)] += int(to_thb(c[col].iat[k])) if col in c else 0
+        return out
+
+    def holder_index(self, province: str, cluster: str, channel: str) -> int:
+        """The budget holder of a project: its cluster's pot, or (its source, its province)."""
+        m, n = self.m, self.m.n_provinces
+        if channel == "cluster":
+            return len(SOURCES) * n + m.cluster_ids.index(cluster)
+        return SOURCES.index(CHANNEL_SOURCE[channel]) * n + m.iso.index(province)
+
+    def free_envelopes_thb(self) -> np.ndarray:
+        """Each source's envelope (provincial sources, then the cluster pot) less what is already
+        committed to running projects' tranches this year, in baht."""
+        m, n = self.m, self.m.n_provinces
+        env = m.envelopes_thb()
+        com = self.committed_thb()
+        held = np.append(com[:len(SOURCES) * n].reshape(len(SOURCES), n).sum(axis=1), com[len(SOURCES) * n:].sum())
+        if (held > env).any():
+            i = int(np.flatnonzero(held > env)[0])
+            raise ValueError(f"commitments of {held[i]} THB exceed the {MONEY[i]} envelope of {env[i]} THB")
+        return env - held
 
     def _check_user(self, p: pd.DataFrame) -> None:
         """A simulated project needs a simulated province and a known channel."""
@@ -205,13 +273,16 @@ class World:
         m, sc = self.m, self.m.scenario
         n = m.n_provinces
         w, cw = m.rule_weights()
+        # commitments first: each holder keeps its committed tranches' money, the rest of each
+        # envelope is shared by the rule's weights
+        com, free = self.committed_thb(), self.free_envelopes_thb()
         money = np.zeros(m.n_holders, np.int64)
         rows = []
         for s, src in enumerate(SOURCES):
-            part = apportion(int(to_thb(sc.allocation.envelope_mthb.get(src, 0.0))), w)
+            part = apportion(int(free[s]), w) + com[s * n:(s + 1) * n]
             money[s * n:(s + 1) * n] = part
             rows += [("province", iso, src, v / 1e6) for iso, v in zip(m.iso, part, strict=True)]
-        part = apportion(int(to_thb(sc.allocation.cluster_envelope_mthb)), cw)
+        part = apportion(int(free[len(SOURCES)]), cw) + com[len(SOURCES) * n:]
         money[len(SOURCES) * n:] = part
         rows += [("cluster", c, CLUSTER_SOURCE, v / 1e6) for c, v in zip(m.cluster_ids, part, strict=True)]
         alloc = pd.DataFrame(rows, columns=["level", "area", "source", "amount_mthb"])
@@ -277,6 +348,7 @@ class World:
         go = funded & ~cancelled & (p["tranche"] < p["tranches"]).to_numpy()
         nxt = p[go].drop(columns="selected_by_optimiser").copy()
         nxt["tranche"] += 1
+        nxt = tranche_costs(nxt, nxt["tranche"].to_numpy(int))
         nxt["committed"] = bool(self.m.levers.multi_year)
         nxt["requires"] = ""
         self.pending = nxt.reset_index(drop=True)

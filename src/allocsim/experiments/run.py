@@ -109,20 +109,23 @@ def reconcile_engines(tables: dict[str, pd.DataFrame], model: object) -> None:
     holder or project (a mismatch means the report describes a plan the simulation did not run)."""
     from allocsim.errors import RunError
     from allocsim.scenario.schema import SOURCES
-    from allocsim.simulate.world import to_thb
+    from allocsim.simulate.world import round_within
 
     m = model
     if not getattr(m, "plans", None) or m.plans[0].selected is None or not m.money_rows:
         return  # the provinces ranked: no optimiser selection to execute
     fy, n = m.plans[0].fiscal_year, m.n_provinces
     if "allocation" in tables:
-        want = np.zeros(m.n_holders, np.int64)
+        raw = np.zeros(m.n_holders)  # baht per holder, then the rounding rule of world.py
         a = tables["allocation"].groupby(["level", "area", "source"], as_index=False)["amount_mthb"].sum()
         for r in a.itertuples(index=False):
             if r.level == "province" and r.area in m.iso and r.source in SOURCES:
-                want[SOURCES.index(r.source) * n + m.iso.index(r.area)] += int(to_thb(r.amount_mthb))
+                raw[SOURCES.index(r.source) * n + m.iso.index(r.area)] += r.amount_mthb * 1e6
             elif r.level == "cluster" and r.area in m.cluster_ids:
-                want[len(SOURCES) * n + m.cluster_ids.index(r.area)] += int(to_thb(r.amount_mthb))
+                raw[len(SOURCES) * n + m.cluster_ids.index(r.area)] += r.amount_mthb * 1e6
+        env, k = m.envelopes_thb(), len(SOURCES) * n  # FY1: nothing committed yet
+        want = np.concatenate([round_within(raw[s * n:(s + 1) * n], int(env[s])) for s in range(len(SOURCES))]
+                              + [round_within(raw[k:], int(env[len(SOURCES)]))])
         held = m.money_rows[0][1]
         bad = np.flatnonzero(want != held)
         if len(bad):

@@ -67,6 +67,19 @@ def apportion(total: int, weights: np.ndarray) -> np.ndarray:
     return base
 
 
+def round_within(baht: np.ndarray, cap: int) -> np.ndarray:
+    """Whole baht nearest to ``baht`` per holder; if the nearest baht of a source's holders would
+    exceed its envelope ``cap`` (the LP's floats at the bound), the holders rounded up the most
+    give one baht back each until the sum fits, so holders never hold more than the envelope."""
+    x = np.asarray(baht, float)
+    r = np.rint(x).astype(np.int64)
+    excess = int(r.sum() - cap)
+    if excess > 0:
+        order = np.argsort(-(r - x), kind="stable")
+        r[order[:excess]] -= 1
+    return r
+
+
 def to_thb(mthb: float | np.ndarray) -> np.ndarray:
     """The rounding rule: million THB (float) → integer baht, rounded to the nearest baht."""
     return np.rint(np.asarray(mthb, float) * 1e6).astype(np.int64)
@@ -270,22 +283,14 @@ class World:
         return self._formula(fy, table)
 
     def _formula(self, fy: int, table: ProjectTable, status: dict | None = None) -> YearPlan:
-        m, sc = self.m, self.m.scenario
-        n = m.n_provinces
+        m = self.m
         w, cw = m.rule_weights()
         # commitments first: each holder keeps its committed tranches' money, the rest of each
         # envelope is shared by the rule's weights
         com, free = self.committed_thb(), self.free_envelopes_thb()
-        money = np.zeros(m.n_holders, np.int64)
-        rows = []
-        for s, src in enumerate(SOURCES):
-            part = apportion(int(free[s]), w) + com[s * n:(s + 1) * n]
-            money[s * n:(s + 1) * n] = part
-            rows += [("province", iso, src, v / 1e6) for iso, v in zip(m.iso, part, strict=True)]
-        part = apportion(int(free[len(SOURCES)]), cw) + com[len(SOURCES) * n:]
-        money[len(SOURCES) * n:] = part
-        rows += [("cluster", c, CLUSTER_SOURCE, v / 1e6) for c, v in zip(m.cluster_ids, part, strict=True)]
-        alloc = pd.DataFrame(rows, columns=["level", "area", "source", "amount_mthb"])
+        money = np.concatenate([apportion(int(free[s]), w) for s in range(len(SOURCES))]
+                               + [apportion(int(free[len(SOURCES)]), cw)]) + com
+        alloc = self._allocation_rows(money)
         st = status or {"allocation": m.levers.allocation_rule, "allocation_status": "formula",
                         "selection": "province ranking"}
         return YearPlan(fy, table, money, None, alloc, st)
@@ -298,10 +303,19 @@ class World:
 
         m, sc = self.m, self.m.scenario
         options = SolveOptions(sc.solver.mip_gap, sc.solver.time_limit_s, sc.solver.threads)
+        # committed tranches are already funded: the optimiser allocates and selects the rest of
+        # each envelope among the new proposals
+        com, free = self.committed_thb(), self.free_envelopes_thb()
+        done = table.projects["committed"].to_numpy(bool)
+        full = table
+        table = ProjectTable(full.projects[~done].reset_index(drop=True), full.resources)
+        cfg = sc.allocation.model_copy(update={
+            "envelope_mthb": {s: free[k] / 1e6 for k, s in enumerate(SOURCES)},
+            "cluster_envelope_mthb": free[len(SOURCES)] / 1e6})
         data = build_data(table, self.geo)
         scores = np.array([m.plan_score[m.iso.index(c)] if c in m.iso else 0.75 for c in data.provinces])
         params = rule_params(sc, data, scores)
-        inp = allocation_inputs(self.geo, table, sc.allocation, params=params, data=data)
+        inp = allocation_inputs(self.geo, table, cfg, params=params, data=data)
         if y > 0:
             f = capacity_factor(m)
             inp = replace(inp, absorption_factor=np.array([f[m.iso.index(c)] for c in inp.provinces]))
@@ -320,23 +334,34 @@ class World:
                                 need_target=sc.objective.need_target)
         st |= {"selection": "portfolio MILP", "selection_status": port.status.status,
                "selection_gap": port.status.gap}
-        n = m.n_provinces
-        money = np.zeros(m.n_holders, np.int64)
+        n, k = m.n_provinces, len(SOURCES) * m.n_provinces
+        raw = np.zeros(m.n_holders)  # the LP's baht per holder, before rounding
         t = alloc.table
         prov = t[t["level"] == "province"].groupby(["area", "source"])["amount_mthb"].sum()
         for (iso, src), v in prov.items():
             if iso in m.iso and src in SOURCES:
-                money[SOURCES.index(src) * n + m.iso.index(iso)] += int(to_thb(v))
+                raw[SOURCES.index(src) * n + m.iso.index(iso)] += v * 1e6
         clu = t[t["level"] == "cluster"].groupby("area")["amount_mthb"].sum()
         for c, v in clu.items():
-            money[len(SOURCES) * n + m.cluster_ids.index(c)] += int(to_thb(v))
-        rows = t.groupby(["level", "area", "source"], as_index=False)["amount_mthb"].sum()
+            raw[k + m.cluster_ids.index(c)] += v * 1e6
+        money = np.concatenate([round_within(raw[s * n:(s + 1) * n], int(free[s])) for s in range(len(SOURCES))]
+                               + [round_within(raw[k:], int(free[len(SOURCES)]))]) + com
+        rows = self._allocation_rows(money)
         if port.x is None:  # no MILP solution: provinces rank within the LP's money
             st["selection"] = f"province ranking (MILP {port.status.status})"
-            return YearPlan(fy, table, money, None, rows, st)
-        # the MILP's selection must fit the holders' baht (its rows are in M THB, costs in whole
-        # thousands of baht): shave at most rounding, never more
-        return YearPlan(fy, table, money, port.x > 0.5, rows, st)
+            return YearPlan(fy, full, money, None, rows, st)
+        selected = done.copy()  # committed tranches, plus the MILP's selection of the new ones
+        selected[~done] = port.x > 0.5
+        return YearPlan(fy, full, money, selected, rows, st)
+
+    def _allocation_rows(self, money: np.ndarray) -> pd.DataFrame:
+        """The allocation table of the holders' baht (M THB), one row per holder."""
+        m, n = self.m, self.m.n_provinces
+        rows = [("province", iso, src, money[s * n + i] / 1e6)
+                for s, src in enumerate(SOURCES) for i, iso in enumerate(m.iso)]
+        rows += [("cluster", c, CLUSTER_SOURCE, money[len(SOURCES) * n + i] / 1e6)
+                 for i, c in enumerate(m.cluster_ids)]
+        return pd.DataFrame(rows, columns=["level", "area", "source", "amount_mthb"])
 
     # --- after the year ------------------------------------------------------------------------
     def close_year(self, plan: YearPlan, funded: np.ndarray, cancelled: np.ndarray) -> None:
@@ -475,14 +500,16 @@ def world_tables(model: BudgetModel) -> dict[str, pd.DataFrame]:
         money = led.assign(owner=owner)[~led["holder"].str.startswith("cluster:")]
         cols = ["money_thb", "unfunded_thb", "disbursed_thb", "carried_over_thb", "lapsed_thb"]
         sums = money.groupby("owner")[cols].sum()
+        # three kinds of unspent money, never added into one "lapse": money a holder had but no
+        # eligible proposal took (unfunded: no eligible proposals), money funded projects did not
+        # spend by year end (lapsed in execution), and envelope money no holder received
+        sums["lapsed_thb"] = sums["lapsed_thb"] - sums["unfunded_thb"]
         per = per.join(sums.reindex(m.iso).fillna(0))
         tot = led[cols].sum()
+        tot["lapsed_thb"] = tot["lapsed_thb"] - tot["unfunded_thb"]
         for k, v in tot.items():
             nat[k] = v
-        # envelope money no holder received lapses at source: counted so rules compare
-        unalloc = float(pd.DataFrame(m.recorder.national_rows)["unallocated_thb"].sum())
-        nat["unallocated_thb"] = unalloc
-        nat["lapsed_thb"] = nat["lapsed_thb"] + unalloc
+        nat["unallocated_thb"] = float(pd.DataFrame(m.recorder.national_rows)["unallocated_thb"].sum())
     per.index.name = "area"
     nat.index.name = "area"
     pvd = pd.concat([nat.reset_index(), per.reset_index()], ignore_index=True)

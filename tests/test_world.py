@@ -123,12 +123,62 @@ def test_multi_year_tranches_must_win_again_today_and_are_committed_under_the_re
         assert len(cont) > 0
         # a later tranche exists only for a project whose previous tranche was funded
         assert first.loc[cont["project_id"], "funded"].all()
-        assert (cont["committed"] == reform).all()
-        share[reform] = cont["funded"].mean()
-    # committed tranches are funded first, out of the year's envelope (their money is set aside
-    # at the Budget Act): every one is funded; today each competes again
+        plan = cont["channel"].isin(["province", "cluster"])  # `003` §5.2.11 covers these plans only
+        assert (cont["committed"] == (reform | ~plan)).all()
+        assert cont["committed"].any()
+        share[reform] = cont.loc[plan, "funded"].mean()
+        # committed tranches are funded first, out of the year's envelope (their money is set
+        # aside at the Budget Act): every one is funded, in every channel
+        assert cont.loc[cont["committed"], "funded"].all()
+    # today a provincial or cluster plan's later tranche competes again, and some lose
     assert share[False] < 1.0
     assert share[True] == 1.0, share
+
+
+def test_a_stopped_projects_delivered_tranches_keep_only_the_partial_works_share() -> None:
+    """Oracle: two runs that differ only in ``stopped_project_benefit`` (0 vs 1); the first
+    tranche of a project whose second tranche lost funding delivers nothing with 0, and the same
+    benefit as with 1 otherwise; every other project's benefit is the same in both runs."""
+    out = {}
+    for share in (0.0, 1.0):
+        sc = BASE.model_copy(update={"simulation": BASE.simulation.model_copy(
+            update={"stopped_project_benefit": share})})
+        m = BudgetModel(sc, seed=7, years=2, citizens_per_province=30)
+        m.run()
+        out[share] = m.tables()["sim_projects"].set_index(["project_id", "fiscal_year"])
+    p0, p1 = out[0.0], out[1.0]
+    y2 = p1.xs(BASE.first_fiscal_year + 1, level="fiscal_year")
+    stopped = y2.index[(y2["tranche"] > 1) & ~y2["funded"]]
+    assert len(stopped) > 0
+    first = [(pid, BASE.first_fiscal_year) for pid in stopped]
+    assert (p1.loc[first, "delivered_benefit_thb"] > 0).any()
+    assert (p0.loc[first, "delivered_benefit_thb"] == 0).all()
+    rest = p1.index.difference(pd.MultiIndex.from_tuples(first))
+    assert np.allclose(p0.loc[rest, "delivered_benefit_thb"], p1.loc[rest, "delivered_benefit_thb"])
+
+
+def test_tranches_sum_to_the_projects_cost_to_the_baht() -> None:
+    from allocsim.simulate.world import WHOLE_PREFIX, annual_tranches, tranche_costs
+
+    rng = np.random.default_rng(3)
+    n = 400
+    k_years = rng.integers(1, 6, n)
+    cost = rng.integers(1, 10**10, n) / 1e6 + rng.random(n) * 1e-7  # not whole baht, not thousands
+    df = pd.DataFrame({"project_id": [f"P{i}" for i in range(n)], "benefit": cost * 1.3,
+                       "total_cost": cost, "channel": "province", COST_PREFIX + "province_budget": cost})
+    for y in range(5):
+        df[f"{COST_PREFIX}y{2030 + y}"] = np.where(y < k_years, cost / k_years, 0.0)
+    t = annual_tranches(df, 2030)
+    assert (t["tranches"].to_numpy() == k_years).all()
+    paid = np.zeros(n, np.int64)
+    for k in range(1, 6):
+        part = to_thb(tranche_costs(t, np.full(n, k))[COST_PREFIX + "province_budget"].to_numpy())
+        part = np.where(k <= k_years, part, 0)
+        whole = np.rint(cost * 1e6).astype(np.int64)
+        assert (np.abs(part - np.where(k <= k_years, whole / k_years, 0)) < 1.0).all()  # within a baht of C/N
+        paid += part
+    assert (paid == t[WHOLE_PREFIX + "province_budget"].to_numpy()).all()
+    assert (paid == np.rint(cost * 1e6).astype(np.int64)).all()  # oracle: the cost itself
 
 
 @cache

@@ -245,6 +245,9 @@ class SimulationConfig(Section):
                                   "later than this after the Budget Act meets a need that has passed")
     late_effect: float = Field(0.5, ge=0, le=1, description="illustrative effect of late spending")
     want_effect: float = Field(0.5, ge=0, le=1, description="illustrative effect of wants-not-problems projects")
+    stopped_project_benefit: float = Field(0.0, ge=0, le=1, description="illustrative share of the "
+                                           "benefit a multi-year project's delivered tranches keep when "
+                                           "a later tranche loses funding (0: partial works serve no one)")
     problem_base: float = Field(0.3, ge=0, le=1, description="illustrative share of problem-based "
                                 "proposals with no participation")
     need_relief_thb_per_head: float = Field(300.0, gt=0, le=1e7, description="illustrative THB of "

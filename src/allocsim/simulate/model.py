@@ -37,7 +37,7 @@ from allocsim.simulate.citizens import Citizens
 from allocsim.simulate.levers import province_levers
 from allocsim.simulate.local_governments import build_local_governments, count_matrix
 from allocsim.simulate.metrics import Recorder
-from allocsim.simulate.world import World, YearPlan, reconcile, to_thb, world_tables
+from allocsim.simulate.world import PLAN_CHANNELS, World, YearPlan, reconcile, to_thb, world_tables
 
 #: One random stream per process, spawned from the run's seed (append only): a lever that touches
 #: one process leaves the other processes' draws unchanged (common random numbers).
@@ -555,7 +555,8 @@ class BudgetModel(mesa.Model):
         touched = np.flatnonzero(np.isin(st, (B.PROCUREMENT, B.EXECUTING, B.DONE, B.CANCELLED))
                                  & ((bk["year"] == y) | (bk["disb_year"] > 0) | np.isin(st, B.ACTIVE)))
         active = touched[np.isin(st[touched], B.ACTIVE)]
-        carry = active[(bk["years"][active] > 1) & self.levers.multi_year & ~bk["cancel"][active]]
+        carry = active[(bk["years"][active] > 1) & ~bk["cancel"][active] & (self.levers.multi_year | ~np.isin(
+            bk["channel"][active], [B.CHANNELS.index(c) for c in PLAN_CHANNELS]))]  # world.py: scope
         ends = np.setdiff1d(active, carry)
         h = self.holders
         n_h = len(self.budget_new)
@@ -590,6 +591,7 @@ class BudgetModel(mesa.Model):
         # outcomes: what was spent this year, how well it met needs
         eff = self._effective(touched, y)
         bk["effective"][touched] += eff
+        self.world.write_down_stopped(y)  # a stopped multi-year project's partial works
         S = len(self.strategies)
         by = np.zeros((self.n_provinces, S))
         np.add.at(by, (bk["province"][touched].astype(int), bk["strategy"][touched].astype(int)), eff)

@@ -49,6 +49,8 @@ if TYPE_CHECKING:
 CLUSTER_SOURCE = "cluster_budget"
 MONEY = (*SOURCES, CLUSTER_SOURCE)
 YEAR_COLUMNS = ("fiscal_year", "tranche", "tranches")
+#: Channels whose plans cannot make cross-year commitments today (`003` §5.2.11).
+PLAN_CHANNELS = ("province", "cluster")
 #: A project's whole cost per money source in baht, kept on every tranche's row (rounding rule).
 WHOLE_PREFIX = "whole_thb:"
 
@@ -364,6 +366,27 @@ class World:
         return pd.DataFrame(rows, columns=["level", "area", "source", "amount_mthb"])
 
     # --- after the year ------------------------------------------------------------------------
+    def write_down_stopped(self, y: int) -> np.ndarray:
+        """Projects stopped this year: a later tranche (not committed) that lost funding, or was
+        rejected at screening, stops its project, and the tranches it already delivered keep only
+        ``simulation.stopped_project_benefit`` of their benefit (partial works). Returns the book
+        rows written down. Reported delivered benefit only: the needs those tranches relieved in
+        past years are not re-opened (a limitation)."""
+        from allocsim.simulate import book as B
+
+        m, bk = self.m, self.m.book
+        rows = np.flatnonzero(bk["year"] == y)
+        p = m.plans[y].table.projects
+        lost = rows[np.isin(bk["state"][rows], (B.UNFUNDED, B.REJECTED_DUPLICATE, B.REJECTED_RULE))
+                    & (p["tranche"].to_numpy(int) > 1)]
+        if len(lost) == 0:
+            return lost
+        ids = {m.project_ids[j] for j in lost}
+        before = np.flatnonzero(bk["year"] < y)
+        done = before[np.array([m.project_ids[j] in ids for j in before], bool)]
+        bk["effective"][done] *= m.scenario.simulation.stopped_project_benefit
+        return done
+
     def close_year(self, plan: YearPlan, funded: np.ndarray, cancelled: np.ndarray) -> None:
         """Record the year's decisions; the next tranche of each multi-year project funded (and
         not cancelled) this year is proposed next year (committed under the reform)."""
@@ -374,7 +397,9 @@ class World:
         nxt = p[go].drop(columns="selected_by_optimiser").copy()
         nxt["tranche"] += 1
         nxt = tranche_costs(nxt, nxt["tranche"].to_numpy(int))
-        nxt["committed"] = bool(self.m.levers.multi_year)
+        # provincial and cluster plans may not commit across years today (`003` §5.2.11); other
+        # channels' multi-year projects are committed under ordinary budget law
+        nxt["committed"] = bool(self.m.levers.multi_year) | ~nxt["channel"].isin(PLAN_CHANNELS)
         nxt["requires"] = ""
         self.pending = nxt.reset_index(drop=True)
 

@@ -431,3 +431,33 @@ def test_plan_vs_delivery_counts_duplicates_like_the_yearly_tables() -> None:
     t = run().tables()
     nat = t["plan_vs_delivery"].set_index("area").loc["national"]
     assert nat["duplicates_funded"] == t["sim_national"]["duplicates_approved"].sum()
+
+
+def test_reconcile_checks_the_book_against_the_table_and_the_ledger() -> None:
+    """The end-of-run check is independent of the numbers it checks: a baht paid in the book but
+    not in the ledger, or a baht more in the allocation table than the book and the ledger hold,
+    stops it with the holder and the year named."""
+    from allocsim.simulate.world import reconcile
+
+    m = run()
+    reconcile(m)  # the honest run passes
+    bk = m.book
+    j = int(np.flatnonzero(bk["disb"] > 0)[0])
+    holder = m.holder_names[m.holder(j)]
+    bk["disb"][j] += 1
+    try:
+        with pytest.raises(InvariantError, match=rf"FY\d+ \(run end\), holder {holder}:"):
+            reconcile(m)
+    finally:
+        bk["disb"][j] -= 1
+    plan = m.plans[1]
+    saved = plan.allocation.copy()
+    k = int(np.flatnonzero(plan.allocation["amount_mthb"] > 0)[0])
+    plan.allocation.loc[k, "amount_mthb"] += 1e-6  # one baht
+    area = plan.allocation.loc[k, "area"]
+    try:
+        with pytest.raises(InvariantError, match=rf"FY{plan.fiscal_year}, holder [^:]*{area}"):
+            reconcile(m)
+    finally:
+        plan.allocation = saved
+    reconcile(m)

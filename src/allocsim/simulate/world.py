@@ -418,35 +418,46 @@ class YearPlan:
 
 
 def reconcile(model: BudgetModel) -> None:
-    """Cross-engine conservation, to the baht, for every fiscal year: each holder's money in the
-    simulation is the allocation table's amount (rounding rule above), and every funded project
-    was charged exactly its cost in the table both engines read. Raises ``InvariantError`` naming
-    the holder (or project) and the fiscal year."""
+    """Cross-engine conservation, to the baht, checked from the project book against the
+    allocation table and the year-end ledger (not one number against itself): for every fiscal
+    year and holder, the allocation table's amount equals what the book's funded projects were
+    charged plus the money the ledger records as unfunded; every funded project was charged its
+    cost in the optimiser's table; and each holder's payments summed project by project in the
+    book equal the ledger's yearly disbursements summed. Raises ``InvariantError`` naming the
+    holder (or project) and the fiscal year. (``experiments/run.py`` ``reconcile_engines`` checks
+    the optimiser's written tables against the simulation.)"""
     from allocsim.simulate import book as B
     from allocsim.simulate.model import InvariantError
 
     n = model.n_provinces
     bk = model.book
+    names = model.holder_names
+    led = pd.concat(model.recorder.ledger_rows, ignore_index=True) if model.recorder.ledger_rows else None
+    won_states = (B.PROCUREMENT, B.EXECUTING, B.DONE, B.CANCELLED, B.LAPSED)
     for y, plan in enumerate(model.plans):
         fy = plan.fiscal_year
+        if led is None or y >= len(model.money_rows):
+            break
         want = np.zeros(model.n_holders, np.int64)
         for r in plan.allocation.itertuples(index=False):
             if r.level == "province" and r.area in model.iso and r.source in SOURCES:
                 want[SOURCES.index(r.source) * n + model.iso.index(r.area)] += int(to_thb(r.amount_mthb))
             elif r.level == "cluster" and r.area in model.cluster_ids:
                 want[len(SOURCES) * n + model.cluster_ids.index(r.area)] += int(to_thb(r.amount_mthb))
-        led = model.money_rows[y][1] if y < len(model.money_rows) else plan.money_thb
-        bad = np.flatnonzero(want != led)
+        rows = np.flatnonzero(bk["year"] == y)
+        won = rows[np.isin(bk["state"][rows], won_states) & (bk["alloc"][rows] > 0)]
+        charged = np.bincount(model.holders(won), weights=bk["alloc"][won], minlength=model.n_holders)
+        unfunded = led.loc[led["fiscal_year"] == fy, "unfunded_thb"].to_numpy(np.int64)
+        bad = np.flatnonzero(charged.astype(np.int64) + unfunded != want)
         if len(bad):
             i = int(bad[0])
-            raise InvariantError(f"FY{fy}, holder {model.holder_names[i]}: the simulation holds {led[i]} THB "
-                                 f"but the allocation table gives {want[i]} THB")
-        rows = np.flatnonzero(bk["year"] == y)
-        funded = rows[~np.isin(bk["state"][rows], (B.PROPOSED, B.REJECTED_DUPLICATE, B.REJECTED_RULE, B.UNFUNDED))]
-        bad = funded[bk["alloc"][funded] != bk["cost"][funded]]
+            raise InvariantError(f"FY{fy}, holder {names[i]}: the allocation table gives {want[i]} THB but "
+                                 f"the book's funded projects were charged {int(charged[i])} THB and the "
+                                 f"ledger records {unfunded[i]} THB unfunded")
+        bad = won[bk["alloc"][won] != bk["cost"][won]]
         if len(bad):
             j = int(bad[0])
-            raise InvariantError(f"FY{fy}, holder {model.holder_names[int(model.holders(np.array([j]))[0])]}: "
+            raise InvariantError(f"FY{fy}, holder {names[int(model.holders(np.array([j]))[0])]}: "
                                  f"project {model.project_ids[j]} was charged {bk['alloc'][j]} THB, "
                                  f"its cost in the project table is {bk['cost'][j]} THB")
         tcost = plan.table.projects
@@ -460,6 +471,15 @@ def reconcile(model: BudgetModel) -> None:
             j = int(rows[bad[0]])
             raise InvariantError(f"FY{fy}: project {model.project_ids[j]} costs {bk['cost'][j]} THB in the "
                                  f"simulation but {int(to_thb(cost[bad[0]]))} THB in the optimiser's table")
+    if led is not None and len(bk):
+        paid = np.bincount(model.holders(np.arange(len(bk))), weights=bk["disb"], minlength=model.n_holders)
+        booked = led.groupby("holder", sort=False)["disbursed_thb"].sum().reindex(names).to_numpy(np.int64)
+        bad = np.flatnonzero(paid.astype(np.int64) != booked)
+        if len(bad):
+            i = int(bad[0])
+            fy = int(led["fiscal_year"].max())
+            raise InvariantError(f"FY{fy} (run end), holder {names[i]}: the book's projects were paid "
+                                 f"{int(paid[i])} THB but the ledger records {booked[i]} THB disbursed")
 
 
 def world_tables(model: BudgetModel) -> dict[str, pd.DataFrame]:

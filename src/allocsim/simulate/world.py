@@ -17,17 +17,30 @@ The yearly chain (``World.plan_year``):
    reconciles allocation → funded → disbursed + carried + lapsed per holder to the baht.
 
 **Rounding rule.** The optimiser works in million THB (floats); the simulation in integer baht.
-A project's cost is ``round(M THB × 10⁶)`` baht (catalogue costs have 3 decimals, i.e. whole
-thousands of baht, so this is exact). An envelope is ``round(M THB × 10⁶)`` baht, shared among
-holders by the largest-remainder method, so the holders' money sums to the envelope exactly; the
-LP's amounts are rounded the same way per holder.
+A cost or amount in M THB becomes ``round(M THB × 10⁶)`` baht. A multi-year project's whole cost
+C (baht, per money source, kept as ``whole_thb:<source>``) is split over its N tranches as
+⌊C·k/N⌋ − ⌊C·(k−1)/N⌋ for tranche k, so the tranches sum to C exactly and each is within a baht of
+C/N (``tranche_costs``). Formula rules share each envelope (less its commitments) among holders
+by the largest-remainder method, so the holders' money sums to it exactly; the LP's amounts are
+rounded per holder to the nearest baht, and where that would exceed a source's envelope the
+holders rounded up the most give one baht back (``round_within``).
 
-**Multi-year projects** (`003` §5.2.11: provincial and cluster plans *cannot* make cross-year
-commitments today; the reform allows them). A project of N years is N annual tranches, each of
-cost/N and benefit/N, each executed within its fiscal year. Today a later tranche is re-proposed
-the next year and must win funding again (if it loses, the project stops); under the reform
-(``multi_year_projects``) the later tranches are committed: they are funded first, out of the next
-years' money (the envelope is thereby reduced), and work unfinished at year end carries over.
+**Multi-year projects.** A project of N years is N annual tranches, each of cost C/N (above) and
+benefit/N, each executed within its fiscal year. `003` §5.2.11 says *provincial and cluster
+development plans* should be allowed to make cross-year commitments, i.e. today they cannot: so
+today's rule applies to the ``province`` and ``cluster`` channels only (``PLAN_CHANNELS``): a later
+tranche is re-proposed the next year and must win funding again; if it loses (or is screened out)
+the project stops, and its delivered tranches keep only ``simulation.stopped_project_benefit``
+(illustrative, default 0: partial works serve no one) of their benefit in the reported delivered
+benefit (``write_down_stopped``; needs already relieved in past years are not re-opened). Line
+ministries' investment budgets, local-government grants and private money commit multi-year works
+through ordinary budget law, so their later tranches are committed in every scenario; the
+``multi_year_projects`` reform extends commitment to provincial and cluster plans. A committed
+tranche is funded first: its cost is deducted from the next year's envelope before the rule
+shares the rest, the holder keeps exactly that money, it is set aside at the Budget Act and never
+screened again, so every committed tranche is funded; work unfinished at year end carries over.
+**Sizing.** With ``catalogue.oversubscription`` set, each holder proposes against its expected
+money (``expected_money``), so money stays unassigned only when no eligible proposal fits.
 """
 
 from __future__ import annotations
@@ -198,8 +211,8 @@ class World:
     def expected_money(self) -> dict[tuple[str, str], float]:
         """Each holder's expected money this year (M THB), which the proposing agents size their
         requests against: the envelopes less the commitments already made, shared by the formula
-        weights (the ``optimal`` rule uses need, its formula proxy), plus the holder's own
-        commitments are excluded (they are already funded)."""
+        weights (the ``optimal`` rule uses need, its formula proxy). Commitments are left out:
+        they are already funded."""
         m = self.m
         w, cw = m.rule_weights()
         inverse = {v: k for k, v in CHANNEL_SOURCE.items()}
@@ -579,5 +592,6 @@ def capacity_factor(model: BudgetModel) -> np.ndarray:
     return perf * np.clip(1.0 - committed, 0.1, 1.0)
 
 
-__all__ = ["CHANNEL_SOURCE", "MONEY", "World", "YearPlan", "annual_tranches", "apportion",
-           "capacity_factor", "reconcile", "to_thb", "world_tables"]
+__all__ = ["CHANNEL_SOURCE", "MONEY", "PLAN_CHANNELS", "WHOLE_PREFIX", "World", "YearPlan",
+           "annual_tranches", "apportion", "capacity_factor", "reconcile", "round_within", "to_thb",
+           "tranche_costs", "world_tables"]

@@ -461,3 +461,42 @@ def test_reconcile_checks_the_book_against_the_table_and_the_ledger() -> None:
     finally:
         plan.allocation = saved
     reconcile(m)
+
+
+def test_proposals_are_sized_against_each_holders_money() -> None:
+    """With ``oversubscription`` every holder's first-year requests reach that multiple of its
+    money and overshoot it by less than one idea, so no holder is short of eligible proposals by
+    construction (copies through other channels off, so each idea asks one holder)."""
+    from allocsim.data.catalogue import generate_catalogue
+    from allocsim.data.geography import load_geography
+    from allocsim.simulate.world import annual_tranches
+
+    geo = load_geography(BASE.geography.cluster_map)
+    rng = np.random.default_rng(4)
+    money: dict[tuple[str, str], float] = {}
+    for iso in geo.province_codes:
+        for ch in ("province", "ministry", "local_grant", "private"):
+            money[(iso, ch)] = float(rng.uniform(0, 400))
+    for cid in geo.clusters["cluster_id"]:
+        money[(cid, "cluster")] = float(rng.uniform(0, 800))
+    params = BASE.catalogue.model_copy(update={"oversubscription": 1.5, "duplicate_rate": 0.0})
+    cat = generate_catalogue(geo, params, np.random.default_rng(9), 2027, holder_money=money)
+    p = annual_tranches(cat.projects, 2027)
+    src = p["channel"].map(CHANNEL_SOURCE)
+    first = np.array([p[COST_PREFIX + s].iat[k] for k, s in enumerate(src)])
+    key = np.where(p["channel"] == "cluster", p["cluster"], p["province"])
+    asked = pd.Series(first).groupby([key, p["channel"].to_numpy()]).sum()
+    biggest = float(first.max())
+    for h, v in money.items():
+        got = float(asked.get(h, 0.0))
+        assert 1.5 * v - 1e-6 <= got < 1.5 * v + biggest, (h, got, v)
+
+
+def test_little_money_is_never_assigned_to_a_project_in_the_baseline() -> None:
+    """The ~23 points of national 'lapse' that were money no eligible proposal took are gone:
+    under 5 % of the holders' money is unfunded, and it is reported apart from lapse."""
+    led = run().tables()["sim_ledger"]
+    assert led["unfunded_thb"].sum() < 0.05 * led["money_thb"].sum()
+    for kind in ("cluster:", ":local_grant"):
+        part = led[led["holder"].str.contains(kind)]
+        assert part["unfunded_thb"].sum() < 0.15 * part["money_thb"].sum(), kind

@@ -489,7 +489,7 @@ def test_proposals_are_sized_against_each_holders_money() -> None:
     biggest = float(first.max())
     for h, v in money.items():
         got = float(asked.get(h, 0.0))
-        assert 1.5 * v - 1e-6 <= got < 1.5 * v + biggest, (h, got, v)
+        assert 1.5 * v - 0.01 <= got < 1.5 * v + biggest, (h, got, v)  # 3-decimal costs
 
 
 def test_little_money_is_never_assigned_to_a_project_in_the_baseline() -> None:

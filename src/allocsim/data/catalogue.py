@@ -82,10 +82,10 @@ class CatalogueParams(BaseModel):
                                     "= tightness × money requested from it")
     local_capacity_ratio: float = Field(0.7, ge=0, le=10, description="illustrative: local "
                                         "co-funding capacity = ratio × co-funding requested")
-    oversubscription: float | None = Field(None, gt=0, le=20, description="illustrative: when set "
-                                           "(and the simulation passes each holder's money), every "
-                                           "holder proposes first-year requests worth this many "
-                                           "times its money; unset: a fixed count per province")
+    oversubscription: float | None = Field(None, ge=0, le=20, description="illustrative: when set "
+                                           "above 0 (and the simulation passes each holder's money), "
+                                           "every holder proposes first-year requests worth this many "
+                                           "times its money; unset or 0: a fixed count per province")
 
     @field_validator("channel_weights")
     @classmethod
@@ -169,7 +169,7 @@ def generate_catalogue(geo: Geography, params: CatalogueParams, rng: np.random.G
 
     group = 0
     cluster_of = dict(zip(geo.provinces["iso_code"], geo.provinces["cluster_id"], strict=True))
-    sized = holder_money is not None and params.oversubscription is not None
+    sized = holder_money is not None and bool(params.oversubscription)
     cap = 5000  # ideas per holder at most: a guard against a degenerate cost distribution
 
     def first_request(idea: dict) -> float:

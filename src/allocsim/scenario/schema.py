@@ -195,8 +195,10 @@ LG_KINDS = ("pao", "municipality_city", "municipality_town", "municipality_subdi
             "special_form")
 # ILLUSTRATIVE co-funding capacity per body per year (MTHB): lognormal median and sigma by type.
 # No source gives these; larger bodies (PAOs, city municipalities, Pattaya) are assumed richer.
-LG_CAPACITY_MEDIAN_MTHB = {"pao": 2.0, "municipality_city": 2.0, "municipality_town": 0.5,
-                           "municipality_subdistrict": 0.1, "sao": 0.05, "special_form": 2.0}
+# Calibrated (12 × the first guess) so that, at the voluntary uptake, co-funding covers the matching
+# share of the local-grant and cluster envelopes (~4.6 bn THB a year) instead of starving them.
+LG_CAPACITY_MEDIAN_MTHB = {"pao": 24.0, "municipality_city": 24.0, "municipality_town": 6.0,
+                           "municipality_subdistrict": 1.2, "sao": 0.6, "special_form": 24.0}
 LG_CAPACITY_SIGMA = {"pao": 0.4, "municipality_city": 0.4, "municipality_town": 0.5,
                      "municipality_subdistrict": 0.6, "sao": 0.6, "special_form": 0.4}
 

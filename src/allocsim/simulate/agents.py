@@ -126,7 +126,10 @@ class Province(mesa.Agent):
                 continue
             else:
                 m.budget_left[holder] -= cost
-            m.cofund_left[self.index] -= cofund
+            # a committed tranche's local share was committed with it: drawn first (committed
+            # tranches come first), never below what local governments offer this year
+            m.cofund_left[self.index] -= min(cofund, max(m.cofund_left[self.index], 0.0)) \
+                if book["committed"][j] else cofund
             book["alloc"][j] = cost
             book["state"][j] = PROCUREMENT
             book["funded_day"][j] = day

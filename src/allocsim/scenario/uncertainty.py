@@ -47,6 +47,7 @@ NOT_SAMPLED = {
     "catalogue.local_share_range": "a [low, high] pair of matching shares (the sampler varies scalars)",
     "catalogue.cluster_partners_range": "a [low, high] pair of partner counts (the sampler varies scalars)",
     "simulation.execution_weeks": "a [low, high] pair of project durations (the sampler varies scalars)",
+    "allocation.plan_score_range": "a [low, high] pair of plan-quality scores (the sampler varies scalars)",
     "objective.need_target": "a policy target the analyst sets for the 'shortfall' objective (unused by "
                              "the shipped 'benefit' objective), not an assumption about the world",
 }

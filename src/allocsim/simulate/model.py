@@ -38,7 +38,7 @@ from allocsim.simulate.citizens import Citizens
 from allocsim.simulate.levers import province_levers
 from allocsim.simulate.local_governments import build_local_governments, count_matrix
 from allocsim.simulate.metrics import Recorder
-from allocsim.simulate.world import World, YearPlan, reconcile, to_thb, world_tables
+from allocsim.simulate.world import PLAN_CHANNELS, World, YearPlan, reconcile, to_thb, world_tables
 
 #: One random stream per process, spawned from the run's seed (append only): a lever that touches
 #: one process leaves the other processes' draws unchanged (common random numbers).
@@ -383,6 +383,10 @@ class BudgetModel(mesa.Model):
         new = np.arange(first_new, len(bk))
         self.budget_new[:] = plan.money_thb
         self.budget_left[:] = self.budget_new
+        # committed tranches (multi-year reform) are funded first: their money is set aside now
+        com = new[bk["committed"][new]]
+        self.budget_left -= np.bincount(self.holders(com), weights=bk["cost"][com],
+                                        minlength=self.n_holders).astype(np.int64)
         self.cofund_left[:] = self.local_cofunding_thb()
         # timing: ministries notify (their throughput), provinces plan within the deadline
         sim = sc.simulation
@@ -553,7 +557,8 @@ class BudgetModel(mesa.Model):
         touched = np.flatnonzero(np.isin(st, (B.PROCUREMENT, B.EXECUTING, B.DONE, B.CANCELLED))
                                  & ((bk["year"] == y) | (bk["disb_year"] > 0) | np.isin(st, B.ACTIVE)))
         active = touched[np.isin(st[touched], B.ACTIVE)]
-        carry = active[(bk["years"][active] > 1) & self.levers.multi_year & ~bk["cancel"][active]]
+        carry = active[(bk["years"][active] > 1) & ~bk["cancel"][active] & (self.levers.multi_year | ~np.isin(
+            bk["channel"][active], [B.CHANNELS.index(c) for c in PLAN_CHANNELS]))]  # world.py: scope
         ends = np.setdiff1d(active, carry)
         h = self.holders
         n_h = len(self.budget_new)
@@ -588,6 +593,7 @@ class BudgetModel(mesa.Model):
         # outcomes: what was spent this year, how well it met needs
         eff = self._effective(touched, y)
         bk["effective"][touched] += eff
+        self.world.write_down_stopped(y)  # a stopped multi-year project's partial works
         S = len(self.strategies)
         by = np.zeros((self.n_provinces, S))
         np.add.at(by, (bk["province"][touched].astype(int), bk["strategy"][touched].astype(int)), eff)

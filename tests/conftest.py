@@ -28,6 +28,7 @@ name = "small"
 [catalogue]
 projects_per_province = 4
 projects_per_cluster = 1
+oversubscription = 0          # fixed counts: a small catalogue, not one sized to the real money
 [simulation]
 years = 1
 citizens_per_province = 20

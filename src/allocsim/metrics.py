@@ -156,7 +156,7 @@ METRICS_LIST: tuple[Metric, ...] = (
            "money of the projects the holder funded in the year", "งบที่จัดสรรให้โครงการ", tables=(L,)),
     Metric("unfunded_thb", "thb", "lower", "recorded",
            "money of the year's allocation no project was funded with (it lapses)",
-           "งบที่ไม่ได้จัดสรรให้โครงการ", tables=(L,)),
+           "งบที่ไม่ได้จัดสรรให้โครงการ", tables=(N, L)),
     Metric("allocated_thb", "thb", "neither", "recorded",
            "money available to the budget holder in the year (new budget + carried in)",
            "งบประมาณที่จัดสรร", tables=(S, Y, N, L)),

@@ -85,6 +85,10 @@ class CatalogueParams(BaseModel):
                                     "= tightness × money requested from it")
     local_capacity_ratio: float = Field(0.7, ge=0, le=10, description="illustrative: local "
                                         "co-funding capacity = ratio × co-funding requested")
+    oversubscription: float = Field(0.0, ge=0, le=20, description="illustrative: when above 0 (and "
+                                    "the simulation passes each holder's money), every holder "
+                                    "proposes first-year requests worth this many times its money; "
+                                    "0: a fixed count per province")
 
     @field_validator("channel_weights")
     @classmethod
@@ -111,7 +115,8 @@ class CatalogueParams(BaseModel):
 def generate_catalogue(geo: Geography, params: CatalogueParams, rng: np.random.Generator,
                        first_year: int = 2027, *, strategy_p: np.ndarray | None = None,
                        benefit_factor: np.ndarray | None = None,
-                       problem_p: np.ndarray | None = None) -> ProjectTable:
+                       problem_p: np.ndarray | None = None,
+                       holder_money: dict[tuple[str, str], float] | None = None) -> ProjectTable:
     """Candidate projects and resource capacities; identical for the same rng state and inputs.
 
     The simulation's proposing agents call this generator every fiscal year conditioned on their
@@ -122,7 +127,15 @@ def generate_catalogue(geo: Geography, params: CatalogueParams, rng: np.random.G
     strategy drawn from ``strategy_p``); otherwise it is a *want* (`003` §5.5.2: proposals that
     follow wants rather than problems) and serves any strategy with equal chance. The
     ``problem`` column records which; without ``problem_p`` every idea is problem-based.
-    Without them the draws are exactly the unconditioned catalogue's."""
+    Without them the draws are exactly the unconditioned catalogue's.
+
+    ``holder_money`` ((province, channel) or (cluster, "cluster") → M THB this year) with
+    ``params.oversubscription`` sizes the proposals against the money: each holder keeps proposing
+    ideas of its channel until their first-year central cost reaches oversubscription × its money
+    (real provinces ask for more than they get). Without it each province proposes
+    ``projects_per_province`` ideas on a channel drawn by ``channel_weights``, each cluster
+    ``projects_per_cluster``: a fixed count that need not match the money (the cause of money no
+    holder could spend on an eligible proposal)."""
     strategies = strategy_ids()
     prow = {iso: k for k, iso in enumerate(geo.province_codes)}
     for name, arr in (("strategy_p", strategy_p), ("benefit_factor", benefit_factor)):
@@ -136,30 +149,37 @@ def generate_catalogue(geo: Geography, params: CatalogueParams, rng: np.random.G
     w = np.array([params.channel_weights[c] for c in channels], dtype=float)
     w = w / w.sum()
 
+    sized = holder_money is not None and bool(params.oversubscription)
+    # sized: one random stream per holder (and ids/groups keyed by holder), so a holder proposing
+    # one idea more or less leaves every other holder's ideas and ids unchanged (common random
+    # numbers across scenarios whose money differs); unsized: one stream, the historical draws
+    root = int(rng.integers(2**62)) if sized else 0
+    g = rng
+
     def base(province: str, cluster: str, channel: str) -> dict:
         construction_p = (params.construction_share_ministry if channel == "ministry"
                           else params.construction_share_other)
-        construction = bool(rng.random() < construction_p)
-        cost = float(params.cost_median_mthb * np.exp(params.cost_sigma * rng.standard_normal()))
-        bcr = float(params.benefit_cost_median * np.exp(params.benefit_cost_sigma * rng.standard_normal()))
+        construction = bool(g.random() < construction_p)
+        cost = float(params.cost_median_mthb * np.exp(params.cost_sigma * g.standard_normal()))
+        bcr = float(params.benefit_cost_median * np.exp(params.benefit_cost_sigma * g.standard_normal()))
         if construction:
             bcr *= params.construction_benefit_factor
-        years = int(rng.integers(2, params.max_years + 1)) if (
-            params.max_years > 1 and rng.random() < params.multi_year_share) else 1
-        aligned = True if channel != "ministry" else bool(rng.random() < params.ministry_plan_compliance)
+        years = int(g.integers(2, params.max_years + 1)) if (
+            params.max_years > 1 and g.random() < params.multi_year_share) else 1
+        aligned = True if channel != "ministry" else bool(g.random() < params.ministry_plan_compliance)
         lo, hi = params.local_share_range
-        share = float(rng.uniform(lo, hi)) if channel in ("local_grant", "cluster") else 0.0
-        agency = (str(rng.choice(MINISTRIES)) if channel == "ministry"
+        share = float(g.uniform(lo, hi)) if channel in ("local_grant", "cluster") else 0.0
+        agency = (str(g.choice(MINISTRIES)) if channel == "ministry"
                   else {"province": "governor", "local_grant": "local_government",
                         "private": "private_sector", "cluster": "cluster_office"}[channel])
         # a want (not a problem) picks any strategy: one more uniform per idea, only with problem_p
         problem = True if problem_p is None or province not in prow else \
-            bool(rng.random() < problem_p[prow[province]])
+            bool(g.random() < problem_p[prow[province]])
         if strategy_p is not None and province in prow and problem:  # inverse CDF: one uniform
-            k = int(np.searchsorted(cum_p[prow[province]], rng.random(), side="right"))
+            k = int(np.searchsorted(cum_p[prow[province]], g.random(), side="right"))
             strategy = str(strategies[min(k, len(strategies) - 1)])
         else:
-            strategy = str(rng.choice(strategies))
+            strategy = str(g.choice(strategies))
         if benefit_factor is not None and province in prow:
             bcr *= float(benefit_factor[prow[province], strategies.index(strategy)])
         return {"province": province, "cluster": cluster, "strategy": strategy,
@@ -169,47 +189,93 @@ def generate_catalogue(geo: Geography, params: CatalogueParams, rng: np.random.G
 
     group = 0
     cluster_of = dict(zip(geo.provinces["iso_code"], geo.provinces["cluster_id"], strict=True))
-    for iso in geo.province_codes:
-        cluster = cluster_of[iso]
-        for _ in range(params.projects_per_province):
-            channel = str(rng.choice(channels, p=w))
-            idea = base(iso, cluster, channel)
-            idea["partners"] = ""
-            copies = [idea]
-            if rng.random() < params.duplicate_rate:
-                group += 1
-                idea["duplicate_group"] = f"D{group:05d}"
-                others = [c for c in channels if c != channel]
-                n = int(rng.integers(1, params.max_duplicate_copies + 1))
-                for ch in rng.choice(others, size=min(n, len(others)), replace=False):
-                    dup = dict(idea, channel=str(ch))
-                    dup["agency"] = base(iso, cluster, str(ch))["agency"]
-                    spread = params.duplicate_cost_spread  # the same idea, costed separately
-                    jitter = float(rng.uniform(1 - spread, 1 + spread))
-                    dup["total_cost"] = round(idea["total_cost"] * jitter, 3)
-                    dup["min_local_share"] = idea["min_local_share"] if ch in ("local_grant", "cluster") else 0.0
-                    copies.append(dup)
-            rows.extend(copies)
-    for cid in geo.clusters["cluster_id"]:
-        members = geo.members(cid)
-        for _ in range(params.projects_per_cluster):
-            lo, hi = params.cluster_partners_range
-            k = int(min(len(members), rng.integers(lo, hi + 1)))
-            partners = sorted(rng.choice(members, size=k, replace=False).tolist())
-            idea = base(partners[0], cid, "cluster")
-            idea["partners"] = " ".join(partners)
-            rows.append(idea)
+    cap = 5000  # ideas per holder at most: a guard against a degenerate cost distribution
 
+    def first_request(idea: dict) -> float:
+        """An idea's first-year request on its own channel's money (central share / years)."""
+        return idea["total_cost"] * (1 - idea["min_local_share"]) / idea["years"]
+
+    def idea_copies(iso: str, cluster: str, channel: str) -> list[dict]:
+        nonlocal group
+        idea = base(iso, cluster, channel)
+        idea["partners"] = ""
+        copies = [idea]
+        if g.random() < params.duplicate_rate:
+            group += 1
+            idea["duplicate_group"] = f"D{tag}{group:05d}"
+            others = [c for c in channels if c != channel]
+            n = int(g.integers(1, params.max_duplicate_copies + 1))
+            for ch in g.choice(others, size=min(n, len(others)), replace=False):
+                dup = dict(idea, channel=str(ch))
+                dup["agency"] = base(iso, cluster, str(ch))["agency"]
+                spread = params.duplicate_cost_spread  # the same idea, costed separately
+                jitter = float(g.uniform(1 - spread, 1 + spread))
+                dup["total_cost"] = round(idea["total_cost"] * jitter, 3)
+                dup["min_local_share"] = idea["min_local_share"] if ch in ("local_grant", "cluster") else 0.0
+                copies.append(dup)
+        return copies
+
+    tag = ""
+    for pi, iso in enumerate(geo.province_codes):
+        cluster = cluster_of[iso]
+        if sized:
+            want = {c: params.oversubscription * float(holder_money.get((iso, c), 0.0)) for c in channels}
+            asked = dict.fromkeys(channels, 0.0)
+            for ci, channel in enumerate(channels):
+                g, tag, group = np.random.default_rng([root, pi, ci]), f"{iso}-{channel}-", 0
+                k = 0
+                while asked[channel] < want[channel] and k < cap:
+                    copies = idea_copies(iso, cluster, channel)
+                    for j, c in enumerate(copies):  # a copy through another channel asks that channel's money
+                        asked[c["channel"]] += first_request(c)
+                        c["_id"] = f"P{iso}-{channel}-{k + 1:04d}" + (f"-{j}" if j else "")
+                    rows.extend(copies)
+                    k += 1
+            continue
+        for _ in range(params.projects_per_province):
+            channel = str(g.choice(channels, p=w))
+            rows.extend(idea_copies(iso, cluster, channel))
+
+    def cluster_idea(cid: str, members: list[str]) -> dict:
+        lo, hi = params.cluster_partners_range
+        k = int(min(len(members), g.integers(lo, hi + 1)))
+        partners = sorted(g.choice(members, size=k, replace=False).tolist())
+        idea = base(partners[0], cid, "cluster")
+        idea["partners"] = " ".join(partners)
+        return idea
+
+    for ki, cid in enumerate(geo.clusters["cluster_id"]):
+        members = geo.members(cid)
+        if sized:
+            g = np.random.default_rng([root, len(prow) + ki, 0])
+            want_c, asked_c, k = params.oversubscription * float(holder_money.get((cid, "cluster"), 0.0)), 0.0, 0
+            while asked_c < want_c and k < cap:
+                idea = cluster_idea(cid, members)
+                idea["_id"] = f"P{cid}-cluster-{k + 1:04d}"
+                asked_c += first_request(idea)
+                rows.append(idea)
+                k += 1
+            continue
+        for _ in range(params.projects_per_cluster):
+            rows.append(cluster_idea(cid, members))
+
+    if not rows:
+        raise ValueError("the catalogue generator proposed no project: give it a positive "
+                         "projects_per_province / projects_per_cluster or holders' money")
     df = pd.DataFrame(rows)
     df["duplicate_group"] = df.get("duplicate_group", pd.Series("", index=df.index)).fillna("")
-    df.insert(0, "project_id", [f"P{i + 1:05d}" for i in range(len(df))])
+    if sized:  # ids keyed by holder and rank within it: stable when another holder changes
+        df.insert(0, "project_id", df.pop("_id"))
+    else:
+        df.insert(0, "project_id", [f"P{i + 1:05d}" for i in range(len(df))])
     # follow-ons: a project may need an earlier project of the same province (value chain)
     requires = np.full(len(df), "", dtype=object)
     ids = df["project_id"].to_numpy()
-    for idx in df.groupby("province", sort=True).indices.values():
+    for pk, idx in enumerate(df.groupby("province", sort=True).indices.values()):
+        f = np.random.default_rng([root, 10_000 + pk]) if sized else rng
         for j in range(1, len(idx)):
-            if rng.random() < params.follow_on_rate:
-                requires[idx[j]] = ids[idx[int(rng.integers(0, j))]]
+            if f.random() < params.follow_on_rate:
+                requires[idx[j]] = ids[idx[int(f.integers(0, j))]]
     df["requires"] = requires
     # costs: central share by source, and by fiscal year (cost spread evenly over the duration)
     central = df["total_cost"] * (1 - df["min_local_share"])

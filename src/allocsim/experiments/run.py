@@ -51,7 +51,9 @@ class RunResult:
             for _, r in nat.iterrows():
                 lines.append(
                     f"  FY{int(r['fiscal_year'])}: disbursed {r['disbursed_thb'] / 1e6:,.0f} M THB of "
-                    f"{r['allocated_thb'] / 1e6:,.0f} M ({r['lapsed_thb'] / 1e6:,.0f} M lapsed); "
+                    f"{r['allocated_thb'] / 1e6:,.0f} M ({r.get('unfunded_thb', 0) / 1e6:,.0f} M never "
+                    f"assigned to a project, {(r['lapsed_thb'] - r.get('unfunded_thb', 0)) / 1e6:,.0f} M "
+                    f"lapsed in execution); "
                     f"{int(r['duplicates_approved'])} duplicates approved; "
                     f"{r['mean_days_to_disbursement']:.0f} days to first disbursement; "
                     f"change approval {r['mean_change_approval_days']:.1f} days; "
@@ -111,20 +113,23 @@ def reconcile_engines(tables: dict[str, pd.DataFrame], model: object) -> None:
     holder or project (a mismatch means the report describes a plan the simulation did not run)."""
     from allocsim.errors import RunError
     from allocsim.scenario.schema import SOURCES
-    from allocsim.simulate.world import to_thb
+    from allocsim.simulate.world import round_within
 
     m = model
     if not getattr(m, "plans", None) or m.plans[0].selected is None or not m.money_rows:
         return  # the provinces ranked: no optimiser selection to execute
     fy, n = m.plans[0].fiscal_year, m.n_provinces
     if "allocation" in tables:
-        want = np.zeros(m.n_holders, np.int64)
+        raw = np.zeros(m.n_holders)  # baht per holder, then the rounding rule of world.py
         a = tables["allocation"].groupby(["level", "area", "source"], as_index=False)["amount_mthb"].sum()
         for r in a.itertuples(index=False):
             if r.level == "province" and r.area in m.iso and r.source in SOURCES:
-                want[SOURCES.index(r.source) * n + m.iso.index(r.area)] += int(to_thb(r.amount_mthb))
+                raw[SOURCES.index(r.source) * n + m.iso.index(r.area)] += r.amount_mthb * 1e6
             elif r.level == "cluster" and r.area in m.cluster_ids:
-                want[len(SOURCES) * n + m.cluster_ids.index(r.area)] += int(to_thb(r.amount_mthb))
+                raw[len(SOURCES) * n + m.cluster_ids.index(r.area)] += r.amount_mthb * 1e6
+        env, k = m.envelopes_thb(), len(SOURCES) * n  # FY1: nothing committed yet
+        want = np.concatenate([round_within(raw[s * n:(s + 1) * n], int(env[s])) for s in range(len(SOURCES))]
+                              + [round_within(raw[k:], int(env[len(SOURCES)]))])
         held = m.money_rows[0][1]
         bad = np.flatnonzero(want != held)
         if len(bad):

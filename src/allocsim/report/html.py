@@ -204,14 +204,17 @@ def _run_report(folder: Path, result, lang: str) -> Path:
                 n=int(p.x.sum()), benefit=f"{p.total_benefit:,.1f}") if p.x is not None else "."))
     if nat is not None and len(nat):
         years = len(nat)
+        unf = nat["unfunded_thb"] if "unfunded_thb" in nat else nat["lapsed_thb"] * 0  # apart from lapse
         words.append(t(
             "Over {years} simulated fiscal year{plural}, on average {disbursed} of {allocated} was disbursed a "
-            "year ({lapsed} lapsed); {duplicates} duplicated projects were approved a year; projects "
+            "year ({unfunded} never assigned to a project: no eligible proposal; {lapsed} lapsed in execution); "
+            "{duplicates} duplicated projects were approved a year; projects "
             "waited {wait} days from the Budget Act to their first payment and change approvals took "
             "{change} days.", lang).format(
             years=years, plural="s" if years > 1 else "", disbursed=fmt("thb", nat["disbursed_thb"].mean(), lang=lang),
             allocated=fmt("thb", nat["allocated_thb"].mean(), lang=lang),
-            lapsed=fmt("lapsed_thb", nat["lapsed_thb"].mean(), lang=lang),
+            lapsed=fmt("lapsed_thb", (nat["lapsed_thb"] - unf).mean(), lang=lang),
+            unfunded=fmt("thb", unf.mean(), lang=lang),
             duplicates=f"{nat['duplicates_approved'].mean():.1f}",
             wait=f"{nat['mean_days_to_disbursement'].mean():.0f}",
             change=f"{nat['mean_change_approval_days'].mean():.1f}"))

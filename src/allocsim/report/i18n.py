@@ -112,10 +112,11 @@ TH: dict[str, str] = {
     ": {n} projects funded, total benefit {benefit}.":
         " มีโครงการได้รับงบประมาณ {n} โครงการ ประโยชน์รวม {benefit}",
     "Over {years} simulated fiscal year{plural}, on average {disbursed} of {allocated} was disbursed "
-    "a year ({lapsed} lapsed); {duplicates} duplicated projects were approved a year; projects waited "
+    "a year ({unfunded} never assigned to a project: no eligible proposal; {lapsed} lapsed in execution); "
+    "{duplicates} duplicated projects were approved a year; projects waited "
     "{wait} days from the Budget Act to their first payment and change approvals took {change} days.":
         "ตลอด {years} ปีงบประมาณที่จำลอง เบิกจ่ายเฉลี่ยปีละ {disbursed} จาก {allocated} "
-        "(ตกพับ {lapsed}) อนุมัติโครงการซ้ำซ้อนเฉลี่ยปีละ {duplicates} โครงการ "
+        "(ไม่ได้จัดสรรให้โครงการใด {unfunded} เพราะไม่มีโครงการที่เข้าเกณฑ์; ตกพับระหว่างดำเนินการ {lapsed}) อนุมัติโครงการซ้ำซ้อนเฉลี่ยปีละ {duplicates} โครงการ "
         "โครงการรอเฉลี่ย {wait} วันนับจาก พ.ร.บ. งบประมาณถึงการเบิกจ่ายครั้งแรก "
         "และการอนุมัติเปลี่ยนแปลงโครงการใช้เวลา {change} วัน",
     "Across {n} Monte Carlo replicates, effective benefit was {mean} a year (95% CI {low} to {high}).":

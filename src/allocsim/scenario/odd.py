@@ -78,6 +78,8 @@ INPUT_FIELDS = ("allocation.envelope_mthb", "allocation.cluster_envelope_mthb",
 
 #: Units that the field's name does not tell.
 UNITS: dict[str, str] = {
+    "catalogue.oversubscription": "× holder's money",
+    "simulation.stopped_project_benefit": "share of benefit",
     "allocation.plan_score_range": "score (0–1)",
     "simulation.years": "fiscal years",
     "simulation.citizens_per_province": "citizens per province",

@@ -206,8 +206,10 @@ LG_KINDS = ("pao", "municipality_city", "municipality_town", "municipality_subdi
             "special_form")
 # ILLUSTRATIVE co-funding capacity per body per year (MTHB): lognormal median and sigma by type.
 # No source gives these; larger bodies (PAOs, city municipalities, Pattaya) are assumed richer.
-LG_CAPACITY_MEDIAN_MTHB = {"pao": 2.0, "municipality_city": 2.0, "municipality_town": 0.5,
-                           "municipality_subdistrict": 0.1, "sao": 0.05, "special_form": 2.0}
+# Calibrated (12 × the first guess) so that, at the voluntary uptake, co-funding covers the matching
+# share of the local-grant and cluster envelopes (~4.6 bn THB a year) instead of starving them.
+LG_CAPACITY_MEDIAN_MTHB = {"pao": 24.0, "municipality_city": 24.0, "municipality_town": 6.0,
+                           "municipality_subdistrict": 1.2, "sao": 0.6, "special_form": 24.0}
 LG_CAPACITY_SIGMA = {"pao": 0.4, "municipality_city": 0.4, "municipality_town": 0.5,
                      "municipality_subdistrict": 0.6, "sao": 0.6, "special_form": 0.4}
 
@@ -256,6 +258,9 @@ class SimulationConfig(Section):
                                   "later than this after the Budget Act meets a need that has passed")
     late_effect: float = Field(0.5, ge=0, le=1, description="illustrative effect of late spending")
     want_effect: float = Field(0.5, ge=0, le=1, description="illustrative effect of wants-not-problems projects")
+    stopped_project_benefit: float = Field(0.0, ge=0, le=1, description="illustrative share of the "
+                                           "benefit a multi-year project's delivered tranches keep when "
+                                           "a later tranche loses funding (0: partial works serve no one)")
     problem_base: float = Field(0.3, ge=0, le=1, description="illustrative share of problem-based "
                                 "proposals with no participation")
     need_relief_thb_per_head: float = Field(300.0, gt=0, le=1e7, description="illustrative THB of "

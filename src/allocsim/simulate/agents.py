@@ -117,6 +117,7 @@ class Province(mesa.Agent):
         """Drop detected duplicates and (area-based budgeting) unaligned ministry projects."""
         m, book, lv = self.model, self.model.book, self.model.levers
         power = lv.data_sharing * (1.0 if lv.gateway[self.index] else m.scenario.simulation.detection_without_gateway)
+        rows = rows[~book["committed"][rows]]  # a committed tranche is a running project, not a proposal
         copies = rows[book["copy"][rows]]
         detected = copies[book["u_screen"][copies] < power]
         book["state"][detected] = REJECTED_DUPLICATE
@@ -155,11 +156,17 @@ class Province(mesa.Agent):
             # over partner provinces, within uptake × capacity) already holds for its selection:
             # the province does not re-check co-funding with a different rule
             short = cofund > 0 and m.cofund_left[self.index] < cofund and not optimal
-            if m.budget_left[holder] < cost or short:
+            if book["committed"][j]:  # its money was set aside at the Budget Act (start_year)
+                pass
+            elif m.budget_left[holder] < cost or short:
                 book["state"][j] = UNFUNDED
                 continue
-            m.budget_left[holder] -= cost
-            m.cofund_left[self.index] -= cofund
+            else:
+                m.budget_left[holder] -= cost
+            # a committed tranche's local share was committed with it: drawn first (committed
+            # tranches come first), never below what local governments offer this year
+            m.cofund_left[self.index] -= min(cofund, max(m.cofund_left[self.index], 0.0)) \
+                if book["committed"][j] else cofund
             book["alloc"][j] = cost
             book["state"][j] = PROCUREMENT
             book["funded_day"][j] = day

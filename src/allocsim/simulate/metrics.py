@@ -207,7 +207,8 @@ class Recorder:
         tot = {k: float(v.sum()) for k, v in (("allocated_thb", allocated), ("disbursed_thb", disbursed),
                                                ("carried_over_thb", carry), ("lapsed_thb", lapsed))}
         # envelope = holders' money + unallocated (checked in model.unallocated)
-        tot |= {"envelope_thb": float(m.envelopes_thb().sum()), "unallocated_thb": float(m.unallocated_thb)}
+        tot |= {"envelope_thb": float(m.envelopes_thb().sum()), "unallocated_thb": float(m.unallocated_thb),
+                "unfunded_thb": float(unfunded.sum())}  # part of lapsed_thb: no eligible proposal took it
         this = np.flatnonzero((bk["year"] == y) & bk["selected"])  # the year's plan
         tot |= {"planned_benefit_thb": float(bk["potential"][this].sum()),
                 "planned_thb": float(bk["cost"][this].sum())}

@@ -18,18 +18,31 @@ The yearly chain (``World.plan_year``):
    reconciles allocation → funded → disbursed + carried + lapsed per holder to the baht.
 
 **Rounding rule.** The optimiser works in million THB (floats); the simulation in integer baht.
-A project's cost is ``round(M THB × 10⁶)`` baht (catalogue costs have 3 decimals, i.e. whole
-thousands of baht, so this is exact). An envelope is ``round(M THB × 10⁶)`` baht, shared among
-holders by the largest-remainder method, so the holders' money sums to the envelope exactly; the
-LP's amounts are rounded the same way per holder.
+A cost or amount in M THB becomes ``round(M THB × 10⁶)`` baht. A multi-year project's whole cost
+C (baht, per money source, kept as ``whole_thb:<source>``) is split over its N tranches as
+⌊C·k/N⌋ − ⌊C·(k−1)/N⌋ for tranche k, so the tranches sum to C exactly and each is within a baht of
+C/N (``tranche_costs``). Formula rules share each envelope (less its commitments) among holders
+by the largest-remainder method, so the holders' money sums to it exactly; the LP's amounts are
+rounded per holder to the nearest baht, and where that would exceed a source's envelope the
+holders rounded up the most give one baht back (``round_within``).
 
-**Multi-year projects** (`003` §5.2.11: provincial and cluster plans *cannot* make cross-year
-commitments today; the reform allows them). A project of N years is N annual tranches, each
-with its year profile's share of the cost and benefit (``cost:y<FY>`` columns; the catalogue's
-profiles are even, cost/N), each executed within its fiscal year. Today a later tranche is
-re-proposed the next year and must win funding again (if it loses, the project stops); under the reform
-(``multi_year_projects``) the later tranches are committed: they are funded first, out of the next
-years' money (the envelope is thereby reduced), and work unfinished at year end carries over.
+**Multi-year projects.** A project of N years is N annual tranches, each with its year profile's
+share of the cost (exact to the baht, above) and of the benefit (``cost:y<FY>`` columns of a user's
+table; the catalogue's profiles are even: C/N and benefit/N), each executed within its fiscal year. `003` §5.2.11 says *provincial and cluster
+development plans* should be allowed to make cross-year commitments, i.e. today they cannot: so
+today's rule applies to the ``province`` and ``cluster`` channels only (``PLAN_CHANNELS``): a later
+tranche is re-proposed the next year and must win funding again; if it loses (or is screened out)
+the project stops, and its delivered tranches keep only ``simulation.stopped_project_benefit``
+(illustrative, default 0: partial works serve no one) of their benefit in the reported delivered
+benefit (``write_down_stopped``; needs already relieved in past years are not re-opened). Line
+ministries' investment budgets, local-government grants and private money commit multi-year works
+through ordinary budget law, so their later tranches are committed in every scenario; the
+``multi_year_projects`` reform extends commitment to provincial and cluster plans. A committed
+tranche is funded first: its cost is deducted from the next year's envelope before the rule
+shares the rest, the holder keeps exactly that money, it is set aside at the Budget Act and never
+screened again, so every committed tranche is funded; work unfinished at year end carries over.
+**Sizing.** With ``catalogue.oversubscription`` set, each holder proposes against its expected
+money (``expected_money``), so money stays unassigned only when no eligible proposal fits.
 """
 
 from __future__ import annotations
@@ -53,6 +66,10 @@ if TYPE_CHECKING:
 CLUSTER_SOURCE = "cluster_budget"
 MONEY = (*SOURCES, CLUSTER_SOURCE)
 YEAR_COLUMNS = ("fiscal_year", "tranche", "tranches")
+#: Channels whose plans cannot make cross-year commitments today (`003` §5.2.11).
+PLAN_CHANNELS = ("province", "cluster")
+#: A project's whole cost per money source in baht, kept on every tranche's row (rounding rule).
+WHOLE_PREFIX = "whole_thb:"
 
 
 def apportion(total: int, weights: np.ndarray) -> np.ndarray:
@@ -67,6 +84,19 @@ def apportion(total: int, weights: np.ndarray) -> np.ndarray:
     order = np.argsort(-(exact - base), kind="stable")
     base[order[:rest]] += 1
     return base
+
+
+def round_within(baht: np.ndarray, cap: int) -> np.ndarray:
+    """Whole baht nearest to ``baht`` per holder; if the nearest baht of a source's holders would
+    exceed its envelope ``cap`` (the LP's floats at the bound), the holders rounded up the most
+    give one baht back each until the sum fits, so holders never hold more than the envelope."""
+    x = np.asarray(baht, float)
+    r = np.rint(x).astype(np.int64)
+    excess = int(r.sum() - cap)
+    if excess > 0:
+        order = np.argsort(-(r - x), kind="stable")
+        r[order[:excess]] -= 1
+    return r
 
 
 def to_thb(mthb: float | np.ndarray) -> np.ndarray:
@@ -88,33 +118,59 @@ def annual_tranches(table: pd.DataFrame, fiscal_year: int) -> pd.DataFrame:
     n = np.array([len(s) for s in shares], int)
     first = np.array([s[0] for s in shares], float)
     p = p.drop(columns=ycols)
+    p["tranches"] = n
     for src in MONEY:
         c = COST_PREFIX + src
         if c not in p:
             p[c] = 0.0
-        p[c] = (p[c].fillna(0.0) * first).round(6)
+        p[WHOLE_PREFIX + src] = to_thb(p[c].fillna(0.0).to_numpy(float))
+    p["tranche_shares"] = [" ".join(repr(float(x)) for x in sh) for sh in shares]
+    p = tranche_costs(p, np.ones(len(p), int))
     p["total_cost"] = (p["total_cost"] * first).round(6)
     p["benefit"] = (p["benefit"] * first).round(6)
     p["tranche"] = 1
-    p["tranches"] = n
-    p["tranche_shares"] = [" ".join(repr(float(x)) for x in s) for s in shares]
     p["fiscal_year"] = fiscal_year
     return p
 
 
 def next_tranche(rows: pd.DataFrame) -> pd.DataFrame:
-    """The next annual tranche of each row: ``tranche`` + 1, money and benefit rescaled from this
-    tranche's share of the year profile to the next one's (equal tranches keep their cost)."""
+    """The next annual tranche of each row: ``tranche`` + 1, its money exact to the baht
+    (``tranche_costs``), its benefit and total cost rescaled from this tranche's share of the
+    year profile to the next one's (equal tranches keep theirs)."""
     p = rows.copy()
-    if "tranche_shares" in p:
-        prof = [np.array(s.split(), float) for s in p["tranche_shares"].astype(str)]
-        t = p["tranche"].to_numpy(int)
-        f = np.array([pr[k] / pr[k - 1] if k < len(pr) else 1.0 for pr, k in zip(prof, t, strict=True)])
-    else:
-        f = np.ones(len(p))
-    for c in [c for c in p.columns if c.startswith(COST_PREFIX)] + ["total_cost", "benefit"]:
+    prof = _profiles(p)
+    t = p["tranche"].to_numpy(int)
+    f = np.array([pr[k] / pr[k - 1] if k < len(pr) else 1.0 for pr, k in zip(prof, t, strict=True)])
+    for c in ("total_cost", "benefit"):
         p[c] = (p[c].to_numpy(float) * f).round(6)
     p["tranche"] += 1
+    return tranche_costs(p, p["tranche"].to_numpy(int))
+
+
+def _profiles(p: pd.DataFrame) -> list[np.ndarray]:
+    """Each row's year profile (tranche shares summing to 1); even when none is recorded."""
+    if "tranche_shares" in p:
+        return [np.array(s.split(), float) for s in p["tranche_shares"].astype(str)]
+    return [np.full(n, 1.0 / n) for n in p["tranches"].to_numpy(int)]
+
+
+def tranche_costs(p: pd.DataFrame, k: np.ndarray) -> pd.DataFrame:
+    """Set each row's cost columns to tranche ``k`` of its project: of a project's whole cost C
+    baht (``whole_thb:<source>``) with cumulative profile shares S (S_N = 1), tranche k costs
+    round(C·S_k) − round(C·S_{k−1}) baht, so the tranches sum to C exactly and each is within one
+    baht of its share of C (an even profile: of C/N)."""
+    p = p.copy()
+    k = np.asarray(k, np.int64)
+    cum = [np.concatenate([[0.0], np.cumsum(pr)]) for pr in _profiles(p)]
+    for c in cum:
+        c[-1] = 1.0  # the last tranche closes the cost exactly
+    hi = np.array([c[min(kk, len(c) - 1)] for c, kk in zip(cum, k, strict=True)])
+    lo = np.array([c[min(kk - 1, len(c) - 1)] for c, kk in zip(cum, k, strict=True)])
+    for src in MONEY:
+        w = WHOLE_PREFIX + src
+        if w in p:
+            whole = p[w].to_numpy(np.int64).astype(float)
+            p[COST_PREFIX + src] = (np.rint(whole * hi) - np.rint(whole * lo)) / 1e6
     return p
 
 
@@ -175,7 +231,8 @@ class World:
             params = sc.catalogue.model_copy(update={"duplicate_rate": min(1.0, sc.catalogue.duplicate_rate * factor)})
             cat = generate_catalogue(self.geo, params, self.rng, fy,
                                      strategy_p=strat[order], benefit_factor=rel[order],
-                                     problem_p=base[order])
+                                     problem_p=base[order],
+                                     holder_money=self.expected_money() if params.oversubscription else None)
             new = annual_tranches(cat.projects, fy)
             new["duplicate_group"] = np.where(new["duplicate_group"] != "",
                                               f"{fy}-" + new["duplicate_group"].astype(str), "")
@@ -189,6 +246,55 @@ class World:
         if out["project_id"].duplicated().any():
             raise ValueError(f"fiscal year {fy}: project ids repeat in the project book")
         return out
+
+    def expected_money(self) -> dict[tuple[str, str], float]:
+        """Each holder's expected money this year (M THB), which the proposing agents size their
+        requests against: the envelopes less the commitments already made, shared by the formula
+        weights (the ``optimal`` rule uses need, its formula proxy). Commitments are left out:
+        they are already funded."""
+        m = self.m
+        w, cw = m.rule_weights()
+        inverse = {v: k for k, v in CHANNEL_SOURCE.items()}
+        free = self.free_envelopes_thb() / 1e6
+        out: dict[tuple[str, str], float] = {}
+        for s, src in enumerate(SOURCES):
+            for iso, wi in zip(m.iso, w, strict=True):
+                out[(iso, inverse[src])] = float(free[s] * wi)
+        for cid, wc in zip(m.cluster_ids, cw, strict=True):
+            out[(cid, "cluster")] = float(free[len(SOURCES)] * wc)
+        return out
+
+    def committed_thb(self) -> np.ndarray:
+        """Money already committed to this year's tranches of running projects (multi-year
+        reform), per holder, in baht: it is deducted first from this year's envelopes."""
+        m = self.m
+        out = np.zeros(m.n_holders, np.int64)
+        if self.pending.empty:
+            return out
+        c = self.pending[self.pending["committed"].astype(bool)]
+        for k, (prov, clu, ch) in enumerate(zip(c["province"], c["cluster"], c["channel"], strict=True)):
+            col = COST_PREFIX + CHANNEL_SOURCE[ch]
+            out[self.holder_index(prov, clu, ch)] += int(to_thb(c[col].iat[k])) if col in c else 0
+        return out
+
+    def holder_index(self, province: str, cluster: str, channel: str) -> int:
+        """The budget holder of a project: its cluster's pot, or (its source, its province)."""
+        m, n = self.m, self.m.n_provinces
+        if channel == "cluster":
+            return len(SOURCES) * n + m.cluster_ids.index(cluster)
+        return SOURCES.index(CHANNEL_SOURCE[channel]) * n + m.iso.index(province)
+
+    def free_envelopes_thb(self) -> np.ndarray:
+        """Each source's envelope (provincial sources, then the cluster pot) less what is already
+        committed to running projects' tranches this year, in baht."""
+        m, n = self.m, self.m.n_provinces
+        env = m.envelopes_thb()
+        com = self.committed_thb()
+        held = np.append(com[:len(SOURCES) * n].reshape(len(SOURCES), n).sum(axis=1), com[len(SOURCES) * n:].sum())
+        if (held > env).any():
+            i = int(np.flatnonzero(held > env)[0])
+            raise ValueError(f"commitments of {held[i]} THB exceed the {MONEY[i]} envelope of {env[i]} THB")
+        return env - held
 
     def _check_user(self, p: pd.DataFrame) -> None:
         """A simulated project needs a simulated province and a known channel."""
@@ -231,19 +337,14 @@ class World:
         return self._formula(fy, table)
 
     def _formula(self, fy: int, table: ProjectTable, status: dict | None = None) -> YearPlan:
-        m, sc = self.m, self.m.scenario
-        n = m.n_provinces
+        m = self.m
         w, cw = m.rule_weights()
-        money = np.zeros(m.n_holders, np.int64)
-        rows = []
-        for s, src in enumerate(SOURCES):
-            part = apportion(int(to_thb(sc.allocation.envelope_mthb.get(src, 0.0))), w)
-            money[s * n:(s + 1) * n] = part
-            rows += [("province", iso, src, v / 1e6) for iso, v in zip(m.iso, part, strict=True)]
-        part = apportion(int(to_thb(sc.allocation.cluster_envelope_mthb)), cw)
-        money[len(SOURCES) * n:] = part
-        rows += [("cluster", c, CLUSTER_SOURCE, v / 1e6) for c, v in zip(m.cluster_ids, part, strict=True)]
-        alloc = pd.DataFrame(rows, columns=["level", "area", "source", "amount_mthb"])
+        # commitments first: each holder keeps its committed tranches' money, the rest of each
+        # envelope is shared by the rule's weights
+        com, free = self.committed_thb(), self.free_envelopes_thb()
+        money = np.concatenate([apportion(int(free[s]), w) for s in range(len(SOURCES))]
+                               + [apportion(int(free[len(SOURCES)]), cw)]) + com
+        alloc = self._allocation_rows(money)
         st = status or {"allocation": m.levers.allocation_rule, "allocation_status": "formula",
                         "selection": "province ranking"}
         return YearPlan(fy, table, money, None, alloc, st)
@@ -256,13 +357,22 @@ class World:
 
         m, sc = self.m, self.m.scenario
         options = SolveOptions(sc.solver.mip_gap, sc.solver.time_limit_s, sc.solver.threads)
+        # committed tranches are already funded: the optimiser allocates and selects the rest of
+        # each envelope among the new proposals
+        com, free = self.committed_thb(), self.free_envelopes_thb()
+        done = table.projects["committed"].to_numpy(bool)
+        full = table
+        table = ProjectTable(full.projects[~done].reset_index(drop=True), full.resources)
+        cfg = sc.allocation.model_copy(update={
+            "envelope_mthb": {s: free[k] / 1e6 for k, s in enumerate(SOURCES)},
+            "cluster_envelope_mthb": free[len(SOURCES)] / 1e6})
         data = build_data(table, self.geo)
         # the simulation's plan scores; a province it does not simulate gets the same function's
         drawn = plan_scores(list(data.provinces), m.seed, sc.allocation.plan_score_range)
         scores = np.array([m.plan_score[m.iso.index(c)] if c in m.iso else d
                            for c, d in zip(data.provinces, drawn, strict=True)])
         params = rule_params(sc, data, scores)
-        inp = allocation_inputs(self.geo, table, sc.allocation, params=params, data=data)
+        inp = allocation_inputs(self.geo, table, cfg, params=params, data=data)
         if y > 0:
             f = capacity_factor(m)
             inp = replace(inp, absorption_factor=np.array([f[m.iso.index(c)] for c in inp.provinces]))
@@ -281,25 +391,57 @@ class World:
                                 need_target=sc.objective.need_target)
         st |= {"selection": "portfolio MILP", "selection_status": port.status.status,
                "selection_gap": port.status.gap}
-        n = m.n_provinces
-        money = np.zeros(m.n_holders, np.int64)
+        n, k = m.n_provinces, len(SOURCES) * m.n_provinces
+        raw = np.zeros(m.n_holders)  # the LP's baht per holder, before rounding
         t = alloc.table
         prov = t[t["level"] == "province"].groupby(["area", "source"])["amount_mthb"].sum()
         for (iso, src), v in prov.items():
             if iso in m.iso and src in SOURCES:
-                money[SOURCES.index(src) * n + m.iso.index(iso)] += int(to_thb(v))
+                raw[SOURCES.index(src) * n + m.iso.index(iso)] += v * 1e6
         clu = t[t["level"] == "cluster"].groupby("area")["amount_mthb"].sum()
         for c, v in clu.items():
-            money[len(SOURCES) * n + m.cluster_ids.index(c)] += int(to_thb(v))
-        rows = t.groupby(["level", "area", "source"], as_index=False)["amount_mthb"].sum()
+            raw[k + m.cluster_ids.index(c)] += v * 1e6
+        money = np.concatenate([round_within(raw[s * n:(s + 1) * n], int(free[s])) for s in range(len(SOURCES))]
+                               + [round_within(raw[k:], int(free[len(SOURCES)]))]) + com
+        rows = self._allocation_rows(money)
         if port.x is None:  # no MILP solution: provinces rank within the LP's money
             st["selection"] = f"province ranking (MILP {port.status.status})"
-            return YearPlan(fy, table, money, None, rows, st)
-        # the MILP's selection must fit the holders' baht (its rows are in M THB, costs in whole
-        # thousands of baht): shave at most rounding, never more
-        return YearPlan(fy, table, money, port.x > 0.5, rows, st)
+            return YearPlan(fy, full, money, None, rows, st)
+        selected = done.copy()  # committed tranches, plus the MILP's selection of the new ones
+        selected[~done] = port.x > 0.5
+        return YearPlan(fy, full, money, selected, rows, st)
+
+    def _allocation_rows(self, money: np.ndarray) -> pd.DataFrame:
+        """The allocation table of the holders' baht (M THB), one row per holder."""
+        m, n = self.m, self.m.n_provinces
+        rows = [("province", iso, src, money[s * n + i] / 1e6)
+                for s, src in enumerate(SOURCES) for i, iso in enumerate(m.iso)]
+        rows += [("cluster", c, CLUSTER_SOURCE, money[len(SOURCES) * n + i] / 1e6)
+                 for i, c in enumerate(m.cluster_ids)]
+        return pd.DataFrame(rows, columns=["level", "area", "source", "amount_mthb"])
 
     # --- after the year ------------------------------------------------------------------------
+    def write_down_stopped(self, y: int) -> np.ndarray:
+        """Projects stopped this year: a later tranche (not committed) that lost funding, or was
+        rejected at screening, stops its project, and the tranches it already delivered keep only
+        ``simulation.stopped_project_benefit`` of their benefit (partial works). Returns the book
+        rows written down. Reported delivered benefit only: the needs those tranches relieved in
+        past years are not re-opened (a limitation)."""
+        from allocsim.simulate import book as B
+
+        m, bk = self.m, self.m.book
+        rows = np.flatnonzero(bk["year"] == y)
+        p = m.plans[y].table.projects
+        lost = rows[np.isin(bk["state"][rows], (B.UNFUNDED, B.REJECTED_DUPLICATE, B.REJECTED_RULE))
+                    & (p["tranche"].to_numpy(int) > 1)]
+        if len(lost) == 0:
+            return lost
+        ids = {m.project_ids[j] for j in lost}
+        before = np.flatnonzero(bk["year"] < y)
+        done = before[np.array([m.project_ids[j] in ids for j in before], bool)]
+        bk["effective"][done] *= m.scenario.simulation.stopped_project_benefit
+        return done
+
     def close_year(self, plan: YearPlan, funded: np.ndarray, cancelled: np.ndarray) -> None:
         """Record the year's decisions; the next tranche of each multi-year project funded (and
         not cancelled) this year is proposed next year (committed under the reform)."""
@@ -309,7 +451,9 @@ class World:
         go = funded & ~cancelled & (p["tranche"] < p["tranches"]).to_numpy()
         nxt = p[go].drop(columns="selected_by_optimiser").copy()
         nxt = next_tranche(nxt)
-        nxt["committed"] = bool(self.m.levers.multi_year)
+        # provincial and cluster plans may not commit across years today (`003` §5.2.11); other
+        # channels' multi-year projects are committed under ordinary budget law
+        nxt["committed"] = bool(self.m.levers.multi_year) | ~nxt["channel"].isin(PLAN_CHANNELS)
         nxt["requires"] = ""
         self.pending = nxt.reset_index(drop=True)
 
@@ -328,35 +472,46 @@ class YearPlan:
 
 
 def reconcile(model: BudgetModel) -> None:
-    """Cross-engine conservation, to the baht, for every fiscal year: each holder's money in the
-    simulation is the allocation table's amount (rounding rule above), and every funded project
-    was charged exactly its cost in the table both engines read. Raises ``InvariantError`` naming
-    the holder (or project) and the fiscal year."""
+    """Cross-engine conservation, to the baht, checked from the project book against the
+    allocation table and the year-end ledger (not one number against itself): for every fiscal
+    year and holder, the allocation table's amount equals what the book's funded projects were
+    charged plus the money the ledger records as unfunded; every funded project was charged its
+    cost in the optimiser's table; and each holder's payments summed project by project in the
+    book equal the ledger's yearly disbursements summed. Raises ``InvariantError`` naming the
+    holder (or project) and the fiscal year. (``experiments/run.py`` ``reconcile_engines`` checks
+    the optimiser's written tables against the simulation.)"""
     from allocsim.simulate import book as B
     from allocsim.simulate.model import InvariantError
 
     n = model.n_provinces
     bk = model.book
+    names = model.holder_names
+    led = pd.concat(model.recorder.ledger_rows, ignore_index=True) if model.recorder.ledger_rows else None
+    won_states = (B.PROCUREMENT, B.EXECUTING, B.DONE, B.CANCELLED, B.LAPSED)
     for y, plan in enumerate(model.plans):
         fy = plan.fiscal_year
+        if led is None or y >= len(model.money_rows):
+            break
         want = np.zeros(model.n_holders, np.int64)
         for r in plan.allocation.itertuples(index=False):
             if r.level == "province" and r.area in model.iso and r.source in SOURCES:
                 want[SOURCES.index(r.source) * n + model.iso.index(r.area)] += int(to_thb(r.amount_mthb))
             elif r.level == "cluster" and r.area in model.cluster_ids:
                 want[len(SOURCES) * n + model.cluster_ids.index(r.area)] += int(to_thb(r.amount_mthb))
-        led = model.money_rows[y][1] if y < len(model.money_rows) else plan.money_thb
-        bad = np.flatnonzero(want != led)
+        rows = np.flatnonzero(bk["year"] == y)
+        won = rows[np.isin(bk["state"][rows], won_states) & (bk["alloc"][rows] > 0)]
+        charged = np.bincount(model.holders(won), weights=bk["alloc"][won], minlength=model.n_holders)
+        unfunded = led.loc[led["fiscal_year"] == fy, "unfunded_thb"].to_numpy(np.int64)
+        bad = np.flatnonzero(charged.astype(np.int64) + unfunded != want)
         if len(bad):
             i = int(bad[0])
-            raise InvariantError(f"FY{fy}, holder {model.holder_names[i]}: the simulation holds {led[i]} THB "
-                                 f"but the allocation table gives {want[i]} THB")
-        rows = np.flatnonzero(bk["year"] == y)
-        funded = rows[~np.isin(bk["state"][rows], (B.PROPOSED, B.REJECTED_DUPLICATE, B.REJECTED_RULE, B.UNFUNDED))]
-        bad = funded[bk["alloc"][funded] != bk["cost"][funded]]
+            raise InvariantError(f"FY{fy}, holder {names[i]}: the allocation table gives {want[i]} THB but "
+                                 f"the book's funded projects were charged {int(charged[i])} THB and the "
+                                 f"ledger records {unfunded[i]} THB unfunded")
+        bad = won[bk["alloc"][won] != bk["cost"][won]]
         if len(bad):
             j = int(bad[0])
-            raise InvariantError(f"FY{fy}, holder {model.holder_names[int(model.holders(np.array([j]))[0])]}: "
+            raise InvariantError(f"FY{fy}, holder {names[int(model.holders(np.array([j]))[0])]}: "
                                  f"project {model.project_ids[j]} was charged {bk['alloc'][j]} THB, "
                                  f"its cost in the project table is {bk['cost'][j]} THB")
         tcost = plan.table.projects
@@ -370,6 +525,15 @@ def reconcile(model: BudgetModel) -> None:
             j = int(rows[bad[0]])
             raise InvariantError(f"FY{fy}: project {model.project_ids[j]} costs {bk['cost'][j]} THB in the "
                                  f"simulation but {int(to_thb(cost[bad[0]]))} THB in the optimiser's table")
+    if led is not None and len(bk):
+        paid = np.bincount(model.holders(np.arange(len(bk))), weights=bk["disb"], minlength=model.n_holders)
+        booked = led.groupby("holder", sort=False)["disbursed_thb"].sum().reindex(names).to_numpy(np.int64)
+        bad = np.flatnonzero(paid.astype(np.int64) != booked)
+        if len(bad):
+            i = int(bad[0])
+            fy = int(led["fiscal_year"].max())
+            raise InvariantError(f"FY{fy} (run end), holder {names[i]}: the book's projects were paid "
+                                 f"{int(paid[i])} THB but the ledger records {booked[i]} THB disbursed")
 
 
 def world_tables(model: BudgetModel) -> dict[str, pd.DataFrame]:
@@ -437,14 +601,16 @@ def world_tables(model: BudgetModel) -> dict[str, pd.DataFrame]:
         money = led.assign(owner=owner)[~led["holder"].str.startswith("cluster:")]
         cols = ["money_thb", "unfunded_thb", "disbursed_thb", "carried_over_thb", "lapsed_thb"]
         sums = money.groupby("owner")[cols].sum()
+        # three kinds of unspent money, never added into one "lapse": money a holder had but no
+        # eligible proposal took (unfunded: no eligible proposals), money funded projects did not
+        # spend by year end (lapsed in execution), and envelope money no holder received
+        sums["lapsed_thb"] = sums["lapsed_thb"] - sums["unfunded_thb"]
         per = per.join(sums.reindex(m.iso).fillna(0))
         tot = led[cols].sum()
+        tot["lapsed_thb"] = tot["lapsed_thb"] - tot["unfunded_thb"]
         for k, v in tot.items():
             nat[k] = v
-        # envelope money no holder received lapses at source: counted so rules compare
-        unalloc = float(pd.DataFrame(m.recorder.national_rows)["unallocated_thb"].sum())
-        nat["unallocated_thb"] = unalloc
-        nat["lapsed_thb"] = nat["lapsed_thb"] + unalloc
+        nat["unallocated_thb"] = float(pd.DataFrame(m.recorder.national_rows)["unallocated_thb"].sum())
     per.index.name = "area"
     nat.index.name = "area"
     pvd = pd.concat([nat.reset_index(), per.reset_index()], ignore_index=True)
@@ -471,6 +637,6 @@ def capacity_factor(model: BudgetModel) -> np.ndarray:
     return perf * np.clip(1.0 - committed, sim.absorption_free_min, 1.0)
 
 
-__all__ = ["CHANNEL_SOURCE", "MONEY", "World", "YearPlan", "annual_tranches", "apportion",
-           "next_tranche",
-           "capacity_factor", "reconcile", "to_thb", "world_tables"]
+__all__ = ["CHANNEL_SOURCE", "MONEY", "PLAN_CHANNELS", "WHOLE_PREFIX", "World", "YearPlan",
+           "annual_tranches", "apportion", "capacity_factor", "next_tranche", "reconcile", "round_within",
+           "to_thb", "tranche_costs", "world_tables"]

@@ -10,7 +10,7 @@ import numpy as np
 from allocsim.simulate import book as B
 from allocsim.simulate.calendar import YEAR_DAYS
 from allocsim.simulate.stages.execution import approved_duplicate
-from allocsim.simulate.world import to_thb
+from allocsim.simulate.world import PLAN_CHANNELS, to_thb
 
 if TYPE_CHECKING:
     from allocsim.simulate.model import BudgetModel
@@ -30,7 +30,8 @@ def close_year(m: BudgetModel, year_end: float) -> None:
     touched = np.flatnonzero(np.isin(st, FUNDED_STATES)
                              & ((bk["year"] == y) | (bk["disb_year"] > 0) | np.isin(st, B.ACTIVE)))
     active = touched[np.isin(st[touched], B.ACTIVE)]
-    carry = active[(bk["years"][active] > 1) & m.levers.multi_year & ~bk["cancel"][active]]
+    carry = active[(bk["years"][active] > 1) & ~bk["cancel"][active] & (m.levers.multi_year | ~np.isin(
+        bk["channel"][active], [B.CHANNELS.index(c) for c in PLAN_CHANNELS]))]  # world.py: scope
     ends = np.setdiff1d(active, carry)
     h = m.holders
     n_h = len(m.budget_new)
@@ -65,6 +66,7 @@ def close_year(m: BudgetModel, year_end: float) -> None:
     # outcomes: what was spent this year, how well it met needs
     eff = effective(m, touched)
     bk["effective"][touched] += eff
+    m.world.write_down_stopped(y)  # a stopped multi-year project's partial works
     by = np.zeros((m.n_provinces, len(m.strategies)))
     np.add.at(by, (bk["province"][touched].astype(int), bk["strategy"][touched].astype(int)), eff)
     need_before = m.citizens.province_need()

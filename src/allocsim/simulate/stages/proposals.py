@@ -40,6 +40,10 @@ def open_year(m: BudgetModel) -> None:
     new = np.arange(first_new, len(bk))
     m.budget_new[:] = plan.money_thb
     m.budget_left[:] = m.budget_new
+    # committed tranches (multi-year reform) are funded first: their money is set aside now
+    com = new[bk["committed"][new]]
+    m.budget_left -= np.bincount(m.holders(com), weights=bk["cost"][com],
+                                 minlength=m.n_holders).astype(np.int64)
     m.cofund_left[:] = m.local_cofunding_thb()
     # timing: ministries notify (their throughput), provinces plan within the deadline
     notify = max(m.agents_by_type[m.ministry_class].map("notify_day"))

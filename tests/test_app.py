@@ -70,9 +70,12 @@ def test_page_steps_the_model_and_the_metric_changes(server: str, tmp_path: Path
         before = float(page.inner_text("#disbursed").replace(",", ""))
         step = page.get_by_role("button", name=re.compile("^step$", re.I))
         value = before
-        for _ in range(60):  # disbursement starts after planning and procurement (~15 weeks)
+        for k in range(60):  # disbursement starts after planning and procurement (~15 weeks)
             step.click()
-            page.wait_for_timeout(250)
+            # wait for the model to take the step (a loaded machine queues clicks)
+            page.wait_for_function(f"document.body.innerText.match(/Step: (\\d+)/) && "
+                                   f"+document.body.innerText.match(/Step: (\\d+)/)[1] >= {k + 1}",
+                                   timeout=60_000)
             value = float(page.inner_text("#disbursed").replace(",", ""))
             if value > before:
                 break

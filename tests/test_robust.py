@@ -454,8 +454,10 @@ def test_package_holds_its_lever_levels_in_the_futures_even_at_todays_value() ->
     gw = res.front[res.front["levers"] == "single_gateway"]
     assert len(gw) == 1, res.front[["levers", "effort"]]
     name = gw["package"].iloc[0]
-    held = [v for label, params, v in seen if label == name and "future" in params]
+    held = [v for label, params, v in seen if label == name and "future" in params and not params.get("noise")]
     assert len(held) == 6 and set(held) == {0.3}         # one seed per future (uncertainty.replicates)
+    # the extra seed-noise runs (noise_futures, noise_replicates) hold the lever too
+    assert {v for label, params, v in seen if label == name and params.get("noise")} == {0.3}
     sampled = [v for label, params, v in seen if label == base.name and "future" in params]
     assert len(set(sampled)) == 6                       # the baseline's lever does vary across futures
     assert "levers.data_sharing" in res.robust.held[name]
@@ -576,8 +578,8 @@ citizens_per_province = 10
 replicates = 1
 futures = 2
 [packages.levers]
-"levers.single_gateway" = { levels = [true], effort = 3.0 }
-"levers.delegated_changes" = { levels = [true], effort = 2.0 }
+"levers.single_gateway" = { levels = [true], effort = 3.0, reason = "test" }
+"levers.delegated_changes" = { levels = [true], effort = 2.0, reason = "test" }
 """
 
 

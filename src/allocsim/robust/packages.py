@@ -42,7 +42,7 @@ from allocsim.experiments.executors import Evaluate, execute  # noqa: E402
 from allocsim.experiments.seeds import replicate_seeds  # noqa: E402
 from allocsim.experiments.store import RunStore, Task  # noqa: E402
 from allocsim.report.format import fmt, label  # noqa: E402
-from allocsim.robust.futures import RobustResult, get_field, robust, sign  # noqa: E402
+from allocsim.robust.futures import RobustResult, get_field, robust, sign, threshold  # noqa: E402
 from allocsim.robust.nsga import Decision, nsga2, search_seed  # noqa: E402
 from allocsim.scenario.schema import Scenario  # noqa: E402
 from allocsim.store import atomic_write_csv  # noqa: E402
@@ -419,7 +419,8 @@ def _clearly_better(runs: list[dict], today: list[dict], conf: float) -> str:
 
 
 def _share_all(res: RobustResult, package: str) -> float:
-    """Share of futures in which the package beats the baseline on every objective at once."""
+    """Share of futures in which the package beats the baseline on every objective at once, each
+    by more than its seed-noise bar (robustness.csv's noise_z × noise_sd)."""
     t = res.futures
     b = t[t["scenario"] == res.baseline].set_index("future")
     p = t[t["scenario"] == package].set_index("future")
@@ -427,7 +428,7 @@ def _share_all(res: RobustResult, package: str) -> float:
         return np.nan
     ok = np.ones(len(p), bool)
     for m in OBJECTIVES:
-        ok &= (sign(m) * (p[m] - b.loc[p.index, m])).to_numpy(float) > 0
+        ok &= (sign(m) * (p[m] - b.loc[p.index, m])).to_numpy(float) > threshold(res.robustness, package, m)
     return float(ok.mean())
 
 

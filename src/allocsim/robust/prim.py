@@ -37,6 +37,11 @@ class PrimBox:
     n: int              # futures inside the box
     p_values: dict[str, float]
     bounds: dict[str, tuple[float, float]]  # the parameters' full sampled range, for wording
+    #: one-sided binomial test of the box's failures against the failure rate over all futures
+    #: (optimistic: the box was chosen to be dense, so it is read after a Holm correction over
+    #: every box of the run, see ``allocsim.robust.futures.holm_boxes``)
+    p_value: float = float("nan")
+    p_holm: float = float("nan")
 
     def describe(self, digits: int = 3) -> str:
         """Plain words: ``data_sharing < 0.35 and province_staff >= 3``."""
@@ -81,12 +86,13 @@ def prim(X: pd.DataFrame, y: np.ndarray, *, peel_alpha: float = 0.05, paste_alph
     names = list(X.columns)
     A = X.to_numpy(float)
     y = np.asarray(y, bool)
-    full_lo, full_hi = A.min(axis=0), A.max(axis=0)
-    bounds = {n: (float(full_lo[j]), float(full_hi[j])) for j, n in enumerate(names)}
     empty = pd.DataFrame(columns=TRAJECTORY_COLUMNS)
     if len(y) == 0 or y.all() or not y.any():
-        what = "no futures" if len(y) == 0 else ("fails in every future" if y.all() else "never fails")
+        what = ("no future where the sign is decided" if len(y) == 0
+                else ("fails in every future" if y.all() else "never fails"))
         return PrimResult(None, empty, what)
+    full_lo, full_hi = A.min(axis=0), A.max(axis=0)
+    bounds = {n: (float(full_lo[j]), float(full_hi[j])) for j, n in enumerate(names)}
     lo, hi = full_lo.copy(), full_hi.copy()
     inside = np.ones(len(y), bool)
     boxes = [(lo.copy(), hi.copy())]
@@ -136,7 +142,9 @@ def prim(X: pd.DataFrame, y: np.ndarray, *, peel_alpha: float = 0.05, paste_alph
     traj = pd.concat([traj, pd.DataFrame([final])], ignore_index=True)[TRAJECTORY_COLUMNS]
     limits = {n: (float(lo[j]), float(hi[j])) for j, n in enumerate(names)
               if lo[j] > full_lo[j] or hi[j] < full_hi[j]}
-    box = PrimBox(limits, cov, dens, mass, int(inside.sum()), pvals, bounds)
+    n_in, k_in = int(inside.sum()), int(y[inside].sum())
+    p_box = float(stats.binom.sf(k_in - 1, n_in, y.mean())) if limits else float("nan")
+    box = PrimBox(limits, cov, dens, mass, n_in, pvals, bounds, p_box)
     return PrimResult(box, traj)
 
 

@@ -28,7 +28,7 @@ from allocsim.experiments.metrics import LOWER_IS_BETTER
 from allocsim.experiments.seeds import replicate_seeds
 from allocsim.experiments.store import Task
 from allocsim.experiments.sweep import apply_params, design_points, typed
-from allocsim.robust.prim import TRAJECTORY_COLUMNS, PrimResult, prim
+from allocsim.robust.prim import TRAJECTORY_COLUMNS, PrimResult, held_out_p_value, prim
 from allocsim.scenario.schema import Scenario, SweepConfig
 
 PROVINCE_COLUMNS = ["scenario", "metric", "province", "n_futures", "share_better", "median_difference",
@@ -193,8 +193,17 @@ def seed_noise(results: list[dict], names: list[str], metrics: list[str], replic
     return pd.DataFrame(out, columns=cols)
 
 
+def explain_failures(X: pd.DataFrame, y: np.ndarray, **kw: float) -> PrimResult:
+    """PRIM's box for the failures ``y`` and, when it restricts a parameter, the held-out p-value
+    that a failure region exists (:func:`~allocsim.robust.prim.held_out_p_value`)."""
+    res = prim(X, y, **kw)
+    if res.box is not None and res.box.limits:
+        res.box.p_value = held_out_p_value(X, y, **kw)
+    return res
+
+
 def holm_boxes(found: dict[tuple[str, str], PrimResult], alpha: float) -> None:
-    """Holm-adjust the boxes' binomial p-values over every reform × metric of the run and drop
+    """Holm-adjust the boxes' held-out p-values over every reform × metric of the run and drop
     (in place) the boxes not significant at ``alpha``: on pure-noise failures PRIM still finds
     a box about one time in twenty per reform × metric, and a run explains several."""
     keys = [k for k, r in found.items() if r.box is not None and r.box.limits]
@@ -204,7 +213,7 @@ def holm_boxes(found: dict[tuple[str, str], PrimResult], alpha: float) -> None:
         b.p_holm = float(a)
         if not a < alpha:
             found[k] = PrimResult(None, found[k].trajectory,
-                                  f"the densest box ({b.describe()}; binomial p {b.p_value:.2g}, Holm-adjusted "
+                                  f"the densest box ({b.describe()}; held-out p {b.p_value:.2g}, Holm-adjusted "
                                   f"over {len(keys)} boxes {a:.2g}) cannot be told from chance")
 
 
@@ -242,8 +251,8 @@ def robust(baseline: Scenario, reforms: list[Scenario], futures: int, *, replica
         for m in head:
             fail = failures(table, baseline.name, reform, m, threshold(rob, reform, m))
             X = design.set_index("future").loc[fail.index, params]
-            found[(reform, m)] = prim(X, fail.to_numpy(), peel_alpha=u.prim_peel_alpha, mass_min=u.prim_mass_min,
-                                      min_coverage=u.prim_min_coverage)
+            found[(reform, m)] = explain_failures(X, fail.to_numpy(), peel_alpha=u.prim_peel_alpha,
+                                                  mass_min=u.prim_mass_min, min_coverage=u.prim_min_coverage)
     holm_boxes(found, u.prim_alpha)
     for (reform, m), res in found.items():
         boxes.append(box_rows(reform, m, res))

@@ -945,3 +945,40 @@ def test_package_lever_needs_a_reason(scenario_dir: Path) -> None:
               '"levers.data_sharing" = { levels = [0.9], effort = 1.0 }\n')
     with pytest.raises(UserError, match=r"packages.levers.levers.data_sharing.reason"):
         load_scenario(f)
+
+
+def test_cli_default_folder_is_resumable_after_interrupt(toy: tuple, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                        capsys: pytest.CaptureFixture) -> None:
+    """Without --out: the default folder is derived from the inputs (not the clock), so the same
+    command after Ctrl-C resumes there without repeating finished runs; the interrupt message
+    prints the exact command with --out."""
+    import shlex
+
+    import allocsim.robust.futures as futures_module
+    from allocsim.cli import main
+
+    base, reform = toy
+    real = futures_module.robust
+    current = {"evaluate": Interrupt(limit=13)}
+    monkeypatch.setattr(futures_module, "robust",
+                        lambda *a, **k: real(*a, **{**k, "workers": 1, "evaluate": current["evaluate"]}))
+    monkeypatch.chdir(tmp_path)
+    argv = ["robust", str(base.source), str(reform.source), "--futures", "10", "--quiet"]
+    assert main(argv) == 130
+    err = capsys.readouterr().err
+    folders = list((tmp_path / "results").iterdir())
+    assert len(folders) == 1 and folders[0].name.startswith("robust-toy-")
+    folder = Path("results") / folders[0].name
+    assert f"result folder: {folder}" in err
+    resume = err.split("To resume without repeating them:\n", 1)[1].strip().splitlines()[0]
+    assert shlex.split(resume) == ["allocsim", *argv, "--out", str(folder)]
+    assert len(list((folders[0] / "runs").glob("*.json"))) == 13
+    # the same command again: same folder, only the unfinished runs
+    current["evaluate"] = second = Interrupt()
+    assert main(argv) == 0
+    assert len(second.calls) == 2 * 10 * 2 - 13
+    assert list((tmp_path / "results").iterdir()) == folders and (folders[0] / "robustness.csv").is_file()
+    # a different option is a different folder (nothing mixed)
+    current["evaluate"] = Interrupt()
+    assert main([*argv[:3], "--futures", "11", "--quiet"]) == 0
+    assert len(list((tmp_path / "results").iterdir())) == 2

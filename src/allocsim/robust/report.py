@@ -96,8 +96,10 @@ def noise_sentence(res: RobustResult) -> str:
     return (f" A future counts as better or worse only when the difference exceeds {float(z.iloc[0]):.4g} × "
             f"its seed-noise sd (measured from {where}; [uncertainty] noise_z, whose default 1.2816 is "
             "the one-sided 90 % normal quantile, an illustrative setting); otherwise it is within seed noise and left out of PRIM's failures. "
-            "PRIM boxes are reported only when their binomial test, Holm-adjusted over every reform × "
-            "metric, is below [uncertainty] prim_alpha (default 5 %): on pure-noise failures PRIM still finds a box about one time in twenty.")
+            "PRIM boxes are reported only when a held-out test (PRIM on half the futures, its box "
+            "tested on the other half), Holm-adjusted over every reform × metric, is below [uncertainty] "
+            "prim_alpha (default 5 %): on pure-noise failures PRIM alone finds a box about one time in "
+            "twenty.")
 
 
 def chart_shares(res: RobustResult, metrics: list[str]) -> plt.Figure:

@@ -347,6 +347,8 @@ def search_packages(baseline: Scenario, *, levers: list[str] | None = None, repl
     G = seed_goals(by, table["effort"].to_numpy(float), R)
     table["on_front"] = ~noisy_dominance(G, baseline.packages.dominance_confidence).any(axis=0)
     table["on_mean_front"] = pareto_mask(goals)
+    # both fronts: a package on the noise-aware front that plain dominance on the means drops
+    table["dominated_on_means"] = table["on_front"] & ~table["on_mean_front"]
     table["stability"] = stability(G, baseline.packages.bootstrap, bootstrap_rng(baseline.seed))
     table["seeds"] = R
     front = table[table["on_front"]].sort_values("effort", kind="stable").reset_index(drop=True)
@@ -469,6 +471,7 @@ def write_packages(res: PackageResult, folder: Path) -> None:
     rep.h2("The Pareto front", "front")
     rep.figure(chart_front(res), "package_front", "package objectives against effort")
     cols = ["package", "levers", "effort", *OBJECTIVES, "clearly_better_on", "stability", "seeds",
+            "dominated_on_means",
             *[c for c in res.front.columns if c.startswith("share_better")]]
     rep.table(res.front[cols])
     if res.search != "exhaustive":
@@ -493,6 +496,7 @@ def front_paragraph(res: PackageResult) -> str:
          f"({res.search_text()}); {len(f)} are on the Pareto front of delivered benefit, duplicate money, "
          "delay and reform effort (no other package evaluated is shown, by a paired test over the "
          f"{res.replicates} seeds at {res.confidence:.0%}, to be at least as good on all four and better on one).")
+    s += " " + fronts_sentence(res)
     if res.resamples and len(f):
         st = f["stability"].to_numpy(float)
         s += (f" {int((st >= 0.9).sum())} of them stay on the front in at least 90 % of {res.resamples} "
@@ -506,6 +510,15 @@ def front_paragraph(res: PackageResult) -> str:
             s += f"; it beats today's rules on all three in {cheap['share_better_all']:.0%} of {res.futures} futures"
         s += "."
     return s
+
+
+def fronts_sentence(res: PackageResult) -> str:
+    """Both fronts in words: plain dominance on the means against the noise-aware rule."""
+    t = res.packages
+    kept = int(t["dominated_on_means"].sum()) if "dominated_on_means" in t.columns else 0
+    return (f"Plain dominance on the means would keep {int(t['on_mean_front'].sum())}; {kept} front "
+            f"package{'s are' if kept != 1 else ' is'} dominated on the means yet kept, because no package "
+            "is better beyond seed noise (dominated_on_means in package_front.csv).")
 
 
 def package_lines(res: PackageResult) -> list[str]:

@@ -1044,3 +1044,47 @@ def test_noise_aware_front_with_package_specific_noise_equals_a_scipy_oracle(tmp
     assert int(front["dominated_on_means"].sum()) == kept
     phrase = f"{kept} front packages are dominated on the means yet kept"
     assert phrase in (tmp_path / "report.html").read_text() and phrase in "\n".join(package_lines(res))
+
+
+@pytest.mark.parametrize("entry, pattern", [
+    ('"simulation.procurement_days" = { levels = [30], effort = 1.0, reason = "test" }',
+     r"packages.levers.simulation.procurement_days: .*valid capacity fields: simulation.province_staff"),
+    ('"simulation.province_staff" = { levels = [500], effort = 1.0, reason = "test" }',
+     r"packages.levers.simulation.province_staff: value 500 is outside"),
+])
+def test_bad_capacity_lever_is_a_clear_error(scenario_dir: Path, entry: str, pattern: str) -> None:
+    f = write(scenario_dir / "bad.toml", f'extends = "baseline.toml"\nname = "bad"\n[packages.levers]\n{entry}\n')
+    with pytest.raises(UserError, match=pattern):
+        load_scenario(f)
+
+
+def test_staff_level_is_a_package_lever_with_effort_per_officer() -> None:
+    """simulation.province_staff as a lever: packages run at the chosen staff level (seen by the
+    evaluator), effort = score × officers added, and more staff (the toy's only benefit source
+    here) puts the staffed packages on the front."""
+    seen: dict[str, int] = {}
+
+    def staffed(task: Task) -> dict:
+        staff = task.scenario["simulation"]["province_staff"]
+        seen[task.label] = staff
+        nat = {"effective_benefit_thb": 10.0 * staff, "duplicate_money_thb": 50.0,
+               "mean_days_to_disbursement": 200.0 - 5 * task.scenario["levers"]["delegated_changes"]}
+        return {"index": task.index, "key": task.key, "label": task.label, "seed": task.seed,
+                "params": task.params, "national": nat, "provinces": {}}
+
+    base = load_scenario(SCENARIOS / "baseline.toml")
+    d = base.model_dump(mode="json")
+    d["packages"]["levers"]["simulation.province_staff"] = {"levels": [3, 4], "effort": 1.5, "reason": "test"}
+    from allocsim.scenario.schema import Scenario
+
+    base = Scenario.model_validate(d)
+    assert base.simulation.province_staff == 2
+    res = search_packages(base, levers=["province_staff", "delegated_changes"], replicates=2, futures=0,
+                          workers=1, progress=False, evaluate=staffed, search="exhaustive")
+    t = res.packages.set_index("levers")
+    assert len(t) == 3 * 2
+    assert t.loc["province_staff=4", "effort"] == pytest.approx(1.5 * 2)
+    assert t.loc["province_staff=3, delegated_changes", "effort"] == pytest.approx(1.5 + 2.0)
+    assert seen[t.loc["province_staff=4", "package"]] == 4 and seen[t.loc["today's rules", "package"]] == 2
+    # every package is a trade-off of benefit/delay against effort: all six on the front
+    assert t["on_front"].all()

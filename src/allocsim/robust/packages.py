@@ -107,12 +107,18 @@ def _resolve_levers(baseline: Scenario, names: list[str] | None) -> list[str]:
         return list(cfg)
     out = []
     for n in names:
-        full = n if n.startswith("levers.") else f"levers.{n}"
-        if full not in cfg:
+        full = next((k for k in cfg if n in (k, _short(k))), None)
+        if full is None:
             raise UserError(Problem(file, "--levers", f"{n!r} is not in [packages.levers]; valid: "
-                                    f"{', '.join(k.removeprefix('levers.') for k in cfg)}"))
+                                    f"{', '.join(_short(k) for k in cfg)}"))
         out.append(full)
     return out
+
+
+def _short(key: str) -> str:
+    """A lever's short name: ``levers.data_sharing`` -> ``data_sharing``,
+    ``simulation.province_staff`` -> ``province_staff``."""
+    return key.rsplit(".", 1)[-1]
 
 
 def package_space(baseline: Scenario, levers: list[str]) -> list[dict[str, object]]:
@@ -142,7 +148,7 @@ def describe(baseline: Scenario, values: dict[str, object]) -> str:
     for k, v in values.items():
         if v == get_field(baseline, k):
             continue
-        short = k.removeprefix("levers.")
+        short = _short(k)
         parts.append(short if v is True else f"{short}={v:g}" if isinstance(v, float) else f"{short}={v}")
     return ", ".join(parts) or "today's rules"
 
@@ -331,7 +337,7 @@ def search_packages(baseline: Scenario, *, levers: list[str] | None = None, repl
     rows = []
     for p, values in enumerate(space):
         row: dict[str, object] = {"package": f"pkg{p:04d}", "levers": describe(baseline, values)}
-        row.update({k.removeprefix("levers."): v for k, v in values.items()})
+        row.update({_short(k): v for k, v in values.items()})
         row["effort"] = effort(baseline, values)
         for m in OBJECTIVES:
             x = np.array([np.nan if r.get(m) is None else r[m] for r in by[p]], float)

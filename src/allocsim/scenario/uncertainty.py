@@ -52,6 +52,12 @@ NOT_SAMPLED = {
                              "the shipped 'benefit' objective), not an assumption about the world",
 }
 
+#: Capacity fields a package may set besides the reform levers (the issue's "continuous levels of
+#: ... staff"): field -> what one unit is (the lever's effort is per unit added).
+CAPACITY_LEVERS = {
+    "simulation.province_staff": "one planning/procurement officer per province",
+}
+
 #: The headline metrics a committee reads first (the package-search objectives).
 HEADLINE_METRICS = ("effective_benefit_thb", "duplicate_money_thb", "mean_days_to_disbursement")
 
@@ -180,9 +186,10 @@ def check_uncertainty(cfg: UncertaintyConfig, sections: dict[str, BaseModel | ob
 def check_packages(cfg: PackagesConfig, sections: dict[str, BaseModel | object]) -> PackagesConfig:
     problems, dumps = [], {}
     for dotted, lever in cfg.levers.items():
-        if not dotted.startswith("levers."):
-            problems.append(f"packages.levers.{dotted}: a package combines reform levers "
-                            "(fields under levers., see `allocsim levers`)")
+        if not dotted.startswith("levers.") and dotted not in CAPACITY_LEVERS:
+            problems.append(f"packages.levers.{dotted}: a package combines reform levers (fields under "
+                            "levers., see `allocsim levers`) and capacity fields; valid capacity fields: "
+                            + ", ".join(CAPACITY_LEVERS))
             continue
         values = list(lever.levels) + (list(lever.range) if lever.range is not None else [])
         why = _field_problem(dotted, values, sections, lever.range is not None, dumps)

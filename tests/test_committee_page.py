@@ -84,7 +84,7 @@ def test_page_shows_the_csv_numbers_for_the_chosen_reform(server: str, robust_fo
         page.wait_for_selector("#robust-table", timeout=90_000)
         for reform in ("tiny_gateway", "tiny_delegated"):
             if page.get_attribute("#robust-table", "data-reform") != reform:
-                page.get_by_role("button", name=reform).click()
+                page.locator(".detail-reform").get_by_role("button", name=reform).click()
                 page.wait_for_selector(f'#robust-table[data-reform="{reform}"]', timeout=30_000)
             seen[reform] = {(k, m): (page.get_attribute(f"#{k}-{m}", "data-value"), page.inner_text(f"#{k}-{m}"))
                             for m in metrics for k in ("share", "median", "p10", "p90", "worst")}
@@ -151,3 +151,82 @@ def test_page_shows_the_csv_numbers_for_the_chosen_reform(server: str, robust_fo
             assert (float(med), float(p10), float(p90)) == pytest.approx((row["median"], row.p10, row.p90), rel=1e-12)
             assert text.split("[")[0].strip() == fmt(metric, row["median"])
     assert seen["tiny_gateway"]["provinces"] != seen["tiny_delegated"]["provinces"]
+
+
+@pytest.fixture(scope="module")
+def compare_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from allocsim.cli import main
+
+    d = tmp_path_factory.mktemp("cmp")
+    write(d / "tiny.toml", TINY.replace("years = 1\n", "years = 1\ncitizens_per_province = 10\n"))
+    write(d / "tiny_gateway.toml", 'extends = "tiny.toml"\nname = "tiny_gateway"\n[levers]\nsingle_gateway = true\n')
+    write(d / "tiny_delegated.toml", 'extends = "tiny.toml"\nname = "tiny_delegated"\n[levers]\ndelegated_changes = true\n')
+    out = d / "compare"
+    assert main(["compare", str(d / "tiny.toml"), str(d / "tiny_gateway.toml"), str(d / "tiny_delegated.toml"),
+                 "--replicates", "2", "--workers", "1", "--out", str(out), "--quiet"]) == 0
+    return out
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="no Chromium on this machine (apt-get install chromium); .ci/run installs it")
+@pytest.mark.skipif(shutil.which("solara", path=str(Path(sys.executable).parent)) is None, reason="Solara not installed")
+def test_compare_folder_shows_several_reforms_side_by_side_with_the_csv_numbers(compare_folder: Path) -> None:
+    """A compare folder, offline: both reforms side by side (difference and CI equal to
+    comparison.csv), then one reform unpicked (its columns go, the other's numbers stay), then the
+    single-reform detail table switched: every number equals comparison.csv."""
+    from urllib.parse import urlparse
+
+    from playwright.sync_api import sync_playwright
+
+    from allocsim.report.format import fmt
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src") + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    cmp = pd.read_csv(compare_folder / "comparison.csv")
+    metrics = ["effective_benefit_thb", "duplicate_money_thb", "mean_days_to_disbursement"]
+    external: list[str] = []
+
+    def guard(route) -> None:  # noqa: ANN001 - a playwright Route
+        if urlparse(route.request.url).hostname in ("127.0.0.1", "localhost"):
+            route.continue_()
+        else:
+            external.append(route.request.url)
+            route.abort()
+
+    def side(page, reforms: list[str]) -> dict:  # noqa: ANN001
+        return {(r, m, k): (page.get_attribute(f"#side-{k}-{r}-{m}", "data-value"),
+                            page.inner_text(f"#side-{k}-{r}-{m}"))
+                for r in reforms for m in metrics for k in ("diff", "lo", "hi")}
+
+    gen = serve_page([sys.executable, "-m", "allocsim", "serve", str(compare_folder), "--port", "{port}", "--no-open"],
+                     "committee page", env)
+    url = next(gen)
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+            context = browser.new_context(viewport={"width": 1300, "height": 1400})
+            context.route("**/*", guard)
+            page = context.new_page()
+            page.goto(url, timeout=90_000)
+            page.wait_for_selector('#side-table[data-reforms="tiny_gateway,tiny_delegated"]', timeout=90_000)
+            both = side(page, ["tiny_gateway", "tiny_delegated"])
+            page.locator(".side-reforms").get_by_role("button", name="tiny_gateway").click()
+            page.wait_for_selector('#side-table[data-reforms="tiny_delegated"]', timeout=30_000)
+            one = side(page, ["tiny_delegated"])
+            assert page.query_selector("#side-diff-tiny_gateway-duplicate_money_thb") is None
+            page.locator(".detail-reform").get_by_role("button", name="tiny_delegated").click()
+            page.wait_for_selector('#compare-table[data-reform="tiny_delegated"]', timeout=30_000)
+            detail = {m: page.get_attribute(f"#diff-{m}", "data-value") for m in metrics}
+            browser.close()
+    finally:
+        gen.close()
+    assert external == [], external
+    cols = {"diff": "difference", "lo": "ci_low", "hi": "ci_high"}
+    for (r, m, k), (raw, text) in both.items():
+        row = cmp[(cmp.scenario == r) & (cmp.metric == m)].iloc[0]
+        assert float(raw) == pytest.approx(float(row[cols[k]]), rel=1e-12, abs=1e-9), (r, m, k)
+        assert text.strip() == fmt(m, row[cols[k]], signed=True), (r, m, k, text)
+    assert one == {k: v for k, v in both.items() if k[0] == "tiny_delegated"}
+    assert {k: v[0] for k, v in both.items() if k[0] == "tiny_gateway"} != {
+        (r2, m, k): v[0] for (r, m, k), v in both.items() if r == "tiny_delegated" for r2 in ["tiny_gateway"]}
+    for m in metrics:
+        row = cmp[(cmp.scenario == "tiny_delegated") & (cmp.metric == m)].iloc[0]
+        assert float(detail[m]) == pytest.approx(float(row["difference"]), rel=1e-12, abs=1e-9)

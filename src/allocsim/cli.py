@@ -23,6 +23,50 @@ def _default_out(name: str) -> Path:
     return Path("results") / f"{name}-{stamp}"
 
 
+#: Options that change what a batch command computes (and so its default result folder); the
+#: others (--workers, --scheduler, --quiet) only change how it runs.
+_RESULT_OPTIONS = ("replicates", "futures", "packages", "levers", "search", "evaluations", "population", "lang")
+
+
+def _batch_out(args: argparse.Namespace, name: str, files: list[str]) -> Path:
+    """The result folder of compare/sweep/robust/packages: --out, or by default
+    ``results/<name>-<hash>`` where the hash covers the command, the resolved scenarios (extends
+    followed) and the options that change the result — so re-running the same command after
+    Ctrl-C resumes in the same folder without repeating finished runs. Printed at the start;
+    an interrupt prints the command with its --out."""
+    import hashlib
+    import json
+
+    from allocsim.scenario import load_scenario
+
+    if args.out:
+        out = Path(args.out)
+    else:
+        scenarios = []
+        for f in files:
+            try:
+                scenarios.append(load_scenario(f, allow=tuple(args.allow_path)).model_dump(mode="json"))
+            except UserError:
+                scenarios.append(None)  # the command itself reports the problem
+        spec = {"command": args.command, "scenarios": scenarios,
+                **{k: getattr(args, k, None) for k in _RESULT_OPTIONS}}
+        digest = hashlib.sha256(json.dumps(spec, sort_keys=True, default=str).encode()).hexdigest()[:12]
+        out = Path("results") / f"{name}-{digest}"
+    args.resume_out = out
+    print(f"result folder: {out} (finished runs are kept there; the same command resumes)", file=sys.stderr)
+    return out
+
+
+def _resume_command(args: argparse.Namespace) -> str:
+    """The exact command that resumes an interrupted batch (its own arguments plus --out)."""
+    import shlex
+
+    argv = list(sys.argv[1:]) if getattr(args, "argv", None) is None else list(args.argv)
+    if not args.out:
+        argv += ["--out", str(args.resume_out)]
+    return "allocsim " + shlex.join(argv)
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     from allocsim.scenario import load_scenario
 
@@ -76,7 +120,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     if problems:
         raise UserError(problems)
     base, reforms = scenarios[0], scenarios[1:]
-    out = Path(args.out) if args.out else _default_out("compare-" + base.name)
+    out = _batch_out(args, "compare-" + base.name, [args.baseline, *args.reforms])
     res = compare(base, reforms, args.replicates, workers=args.workers, scheduler=args.scheduler,
                   progress=not args.quiet, out=out, lang=args.lang)
     d = res.differences
@@ -98,7 +142,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from allocsim.scenario import load_scenario
 
     sc = load_scenario(args.scenario, allow=tuple(args.allow_path))
-    out = Path(args.out) if args.out else _default_out("sweep-" + sc.name)
+    out = _batch_out(args, "sweep-" + sc.name, [args.scenario])
     res = sweep(sc, n=args.replicates, workers=args.workers, scheduler=args.scheduler,
                 progress=not args.quiet, out=out)
     cfg = sc.experiments.sweep
@@ -117,14 +161,14 @@ def cmd_robust(args: argparse.Namespace) -> int:
     """Baseline and reforms across sampled futures: robustness, PRIM boxes, feature scores."""
     from allocsim.robust.commands import robust_command
 
-    return robust_command(args, Path(args.out) if args.out else _default_out("robust-" + Path(args.baseline).stem))
+    return robust_command(args, _batch_out(args, "robust-" + Path(args.baseline).stem, [args.baseline, *args.reforms]))
 
 
 def cmd_packages(args: argparse.Namespace) -> int:
     """Exhaustive search over lever combinations: the Pareto front against reform effort."""
     from allocsim.robust.commands import packages_command
 
-    return packages_command(args, Path(args.out) if args.out else _default_out("packages-" + Path(args.baseline).stem))
+    return packages_command(args, _batch_out(args, "packages-" + Path(args.baseline).stem, [args.baseline]))
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -275,7 +319,8 @@ def cmd_levers(args: argparse.Namespace) -> int:
 def _batch_options(p: argparse.ArgumentParser, replicates_help: str) -> None:
     """Options shared by the commands that run batches of runs (compare, sweep)."""
     p.add_argument("--replicates", type=int, metavar="N", help=replicates_help)
-    p.add_argument("--out", metavar="DIR", help="result folder; re-running into it resumes unfinished runs")
+    p.add_argument("--out", metavar="DIR", help="result folder; re-running into it resumes unfinished runs "
+                   "(default results/<name>-<hash of the scenarios and options>: the same command resumes)")
     p.add_argument("--workers", type=int, metavar="K", help="local processes (default: all cores)")
     p.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler address (tcp://host:port)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -447,6 +492,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.argv = None if argv is None else list(argv)
     if getattr(args, "seed", None) is not None and args.seed < 0:
         parser.error("--seed must be a non-negative integer")
     if getattr(args, "futures", None) is not None and args.futures < (1 if args.command == "robust" else 0):
@@ -470,8 +516,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(str(prob), file=sys.stderr)
         return err.exit_code
     except KeyboardInterrupt:
-        print("interrupted; earlier results are untouched (finished runs of a compare/sweep/robust/packages are kept: "
-              "re-run to resume)", file=sys.stderr)
+        if getattr(args, "resume_out", None) is not None:
+            print(f"interrupted; finished runs are kept in {args.resume_out}. To resume without repeating them:\n"
+                  f"  {_resume_command(args)}", file=sys.stderr)
+        else:
+            print("interrupted; earlier results are untouched", file=sys.stderr)
         return 130
     except RunError as err:
         print(f"allocsim: {err}", file=sys.stderr)

@@ -108,6 +108,34 @@ def compare_table(cmp: pd.DataFrame, reform: str, metrics: list[str]) -> str:
     return f'<table class="c" id="compare-table" data-reform="{html.escape(reform)}">{head}{"".join(rows)}</table>'
 
 
+def side_by_side(source: pd.DataFrame, kind: str, reforms: list[str], metrics: list[str]) -> str:
+    """Several reforms side by side, one column group per reform: the difference from the
+    baseline with its interval (compare: mean difference and confidence interval; robust: median
+    difference across futures, p10 to p90, and the share of futures better)."""
+    robust_kind = kind != "compare"
+    diff, lo, hi = (("median_difference", "p10_difference", "p90_difference") if robust_kind
+                    else ("difference", "ci_low", "ci_high"))
+    t = source[source["scenario"].isin(reforms) & source["metric"].isin(metrics)].set_index(["scenario", "metric"])
+    rows = []
+    for m in metrics:
+        cells = []
+        for r in reforms:
+            if (r, m) not in t.index:
+                cells.append("<td></td>" * (4 if robust_kind else 3))
+                continue
+            x = t.loc[(r, m)]
+            cells.append(_num(m, x[diff], signed=True, cell_id=f"side-diff-{r}-{m}")
+                         + _num(m, x[lo], signed=True, cell_id=f"side-lo-{r}-{m}")
+                         + _num(m, x[hi], signed=True, cell_id=f"side-hi-{r}-{m}")
+                         + (_num(m, x["share_better"], share=True, cell_id=f"side-share-{r}-{m}") if robust_kind else ""))
+        rows.append(f"<tr><td>{html.escape(label(m))}</td>{''.join(cells)}</tr>")
+    sub = ["median", "p10", "p90", "share better"] if robust_kind else ["difference", "CI low", "CI high"]
+    head = ("<tr><th></th>" + "".join(f'<th colspan="{len(sub)}">{html.escape(r)}</th>' for r in reforms)
+            + "</tr><tr><th>metric</th>" + "".join(f"<th>{h}</th>" for _ in reforms for h in sub) + "</tr>")
+    return (f'<table class="c" id="side-table" data-reforms="{html.escape(",".join(reforms))}">'
+            f'{head}{"".join(rows)}</table>')
+
+
 def boxes_table(boxes: pd.DataFrame, reform: str, metrics: list[str]) -> str:
     b = boxes[(boxes["scenario"] == reform) & boxes["metric"].isin(metrics)]
     rows = []
@@ -230,6 +258,7 @@ def Page() -> None:
     reforms = [s for s in dict.fromkeys(scen) if s not in set(base_rows)]
     all_metrics = list(dict.fromkeys(source["metric"])) if source is not None else []
     reform, set_reform = solara.use_state(reforms[0] if reforms else "")
+    picked, set_picked = solara.use_state(list(reforms))  # side by side: several reforms at once
     metrics, set_metrics = solara.use_state([m for m in HEADLINE if m in all_metrics] or all_metrics[:3])
     solara.Style(CSS)
     solara.Title("allocsim — committee page")
@@ -241,9 +270,16 @@ def Page() -> None:
         PackagesView(data)
     if not reforms:
         return
-    with solara.Row():
-        solara.ToggleButtonsSingle(value=reform, values=reforms, on_value=set_reform)
     solara.SelectMultiple("Metrics", values=metrics, all_values=all_metrics, on_value=set_metrics)
+    if len(reforms) > 1:
+        solara.Markdown("### Reforms side by side (pick several)")
+        solara.ToggleButtonsMultiple(value=picked, values=reforms, on_value=set_picked, classes=["side-reforms"])
+        chosen = [r for r in reforms if r in picked]
+        if chosen:
+            solara.HTML(tag="div", unsafe_innerHTML=side_by_side(source, kind, chosen, metrics))
+        solara.Markdown("### One reform in detail")
+        with solara.Row():
+            solara.ToggleButtonsSingle(value=reform, values=reforms, on_value=set_reform, classes=["detail-reform"])
     if rob is not None:
         solara.Markdown("### Across plausible futures: how often the reform beats the baseline")
         solara.HTML(tag="div", unsafe_innerHTML=robust_table(rob, reform, metrics))

@@ -45,7 +45,10 @@ def robust_command(args: argparse.Namespace, out: Path) -> int:
     _manifest(out, "robust", {"baseline": str(base.source), "reforms": [str(r.source) for r in reforms],
                               "futures": args.futures, "replicates": res.replicates, "seed": base.seed,
                               "uncertain_parameters": sorted(base.uncertainty.parameters),
-                              "citizens_per_province": base.uncertainty.citizens_per_province})
+                              "citizens_per_province": base.uncertainty.citizens_per_province,
+                              # the seed-noise model: futures on extra seeds, extra seeds each, z
+                              "noise_futures": res.noise_plan[0], "noise_extra_seeds": res.noise_plan[1],
+                              "noise_z": base.uncertainty.noise_z, "prim_alpha": base.uncertainty.prim_alpha})
     for line in robust_lines(res):
         print(line)
     print(f"\nresults written to {out} (open {out / 'report.html'} in a browser, or `allocsim serve {out}`)")

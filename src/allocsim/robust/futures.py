@@ -28,7 +28,7 @@ from allocsim.experiments.metrics import LOWER_IS_BETTER
 from allocsim.experiments.seeds import replicate_seeds
 from allocsim.experiments.store import Task
 from allocsim.experiments.sweep import apply_params, design_points, typed
-from allocsim.robust.prim import TRAJECTORY_COLUMNS, PrimResult, prim
+from allocsim.robust.prim import TRAJECTORY_COLUMNS, PrimResult, held_out_p_value, prim
 from allocsim.scenario.schema import Scenario, SweepConfig
 
 PROVINCE_COLUMNS = ["scenario", "metric", "province", "n_futures", "share_better", "median_difference",
@@ -57,6 +57,7 @@ class RobustResult:
     provinces: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=PROVINCE_COLUMNS))
     # plan against delivery: per scenario × disbursement metric, median and p10/p90 over futures
     plan: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=PLAN_COLUMNS))
+    noise_plan: tuple[int, int] = (0, 0)  # (futures run on extra seeds, extra seeds each)
 
 
 
@@ -119,15 +120,21 @@ def in_future(sc: Scenario, baseline: Scenario, values: dict[str, object],
 
 
 def robust_tasks(baseline: Scenario, reforms: list[Scenario], design: pd.DataFrame, replicates: int,
-                 hold: dict[str, list[str]] | None = None) -> list[Task]:
+                 hold: dict[str, list[str]] | None = None, noise: tuple[int, int] = (0, 0)) -> list[Task]:
     """Every scenario × future × replicate, with common random numbers: in future f every
     scenario runs on the same seeds. ``hold``: per reform name, fields it keeps in every future
-    even where its value equals the baseline's (a package's chosen lever levels)."""
+    even where its value equals the baseline's (a package's chosen lever levels). ``noise``:
+    (futures, extra seeds): the first futures also run on extra seeds, the same for every
+    scenario, to measure seed noise (tasks marked ``noise``; appended after the main tasks, so
+    the main runs keep their seeds and files)."""
     n = len(design)
-    seeds = replicate_seeds(baseline.seed, n * replicates)
+    n_noise, extra = noise
+    n_noise = min(n_noise, n) if extra > 0 else 0
+    seeds = replicate_seeds(baseline.seed, n * replicates + n_noise * extra)
     params = [c for c in design.columns if c != "future"]
     hold = hold or {}
-    tasks = []
+    tasks, later = [], []
+    n_main = (1 + len(reforms)) * n * replicates
     for k, sc in enumerate([baseline, *reforms]):
         held = set(held_fields(sc, baseline)) | (set(hold.get(sc.name, ())) if k else set())
         for f, row in enumerate(design.itertuples(index=False)):
@@ -136,7 +143,78 @@ def robust_tasks(baseline: Scenario, reforms: list[Scenario], design: pd.DataFra
                 s = seeds[f * replicates + r]
                 tasks.append(scenario_task(fsc, s, (k * n + f) * replicates + r, label=sc.name,
                                            params={"future": f, "replicate": r}))
-    return tasks
+            if f < n_noise:
+                for j in range(extra):
+                    s = seeds[n * replicates + f * extra + j]
+                    later.append(scenario_task(fsc, s, n_main + (k * n_noise + f) * extra + j, label=sc.name,
+                                               params={"future": f, "replicate": replicates + j, "noise": True}))
+    return tasks + later
+
+
+def noise_plan(u: object, futures: int, replicates: int) -> tuple[int, int]:
+    """(noise futures, extra seeds each) for the ``[uncertainty]`` noise settings: none when
+    the main replicates already give two or more seeds per future (they measure the noise)."""
+    if replicates >= 2 or u.noise_futures == 0:
+        return (0, 0)
+    return (min(u.noise_futures, futures), max(0, u.noise_replicates - replicates))
+
+
+def seed_noise(results: list[dict], names: list[str], metrics: list[str], replicates: int) -> pd.DataFrame:
+    """Per reform × metric: the seed noise of one future's reform − baseline difference (the
+    mean over ``replicates`` seeds), from every future run on two or more seeds. Pooled
+    within-future variance of the paired (same-seed) difference, divided by ``replicates``;
+    ``noise_df`` its degrees of freedom (NaN sd when no future has two seeds)."""
+    rows = [{"scenario": r["label"], "future": r["params"]["future"], "seed": r["seed"], **r["national"]}
+            for r in results]
+    cols = ["scenario", "metric", "noise_sd", "noise_df"]
+    if not rows:
+        return pd.DataFrame(columns=cols)
+    df = pd.DataFrame(rows)
+    df[metrics] = df[metrics].apply(pd.to_numeric, errors="coerce")
+    wide = df.set_index(["scenario", "future", "seed"])[metrics]
+    base = wide.xs(names[0], level="scenario")
+    out = []
+    for reform in names[1:]:
+        if reform not in wide.index.get_level_values("scenario"):
+            continue
+        d = (wide.xs(reform, level="scenario") - base).dropna(how="all")
+        for m in metrics:
+            x = d[m].dropna()
+            g = x.groupby(level="future")
+            k = g.transform("size")
+            x = x[k >= 2]
+            dof = int(len(x) - x.groupby(level="future").ngroups) if len(x) else 0
+            if dof < 1:
+                out.append({"scenario": reform, "metric": m, "noise_sd": np.nan, "noise_df": 0})
+                continue
+            ss = float(((x - x.groupby(level="future").transform("mean")) ** 2).sum())
+            out.append({"scenario": reform, "metric": m, "noise_sd": float(np.sqrt(ss / dof / replicates)),
+                        "noise_df": dof})
+    return pd.DataFrame(out, columns=cols)
+
+
+def explain_failures(X: pd.DataFrame, y: np.ndarray, **kw: float) -> PrimResult:
+    """PRIM's box for the failures ``y`` and, when it restricts a parameter, the held-out p-value
+    that a failure region exists (:func:`~allocsim.robust.prim.held_out_p_value`)."""
+    res = prim(X, y, **kw)
+    if res.box is not None and res.box.limits:
+        res.box.p_value = held_out_p_value(X, y, **kw)
+    return res
+
+
+def holm_boxes(found: dict[tuple[str, str], PrimResult], alpha: float) -> None:
+    """Holm-adjust the boxes' held-out p-values over every reform × metric of the run and drop
+    (in place) the boxes not significant at ``alpha``: on pure-noise failures PRIM still finds
+    a box about one time in twenty per reform × metric, and a run explains several."""
+    keys = [k for k, r in found.items() if r.box is not None and r.box.limits]
+    adj = holm(np.array([found[k].box.p_value for k in keys], float))
+    for k, a in zip(keys, adj, strict=True):
+        b = found[k].box
+        b.p_holm = float(a)
+        if not a < alpha:
+            found[k] = PrimResult(None, found[k].trajectory,
+                                  f"the densest box ({b.describe()}; held-out p {b.p_value:.2g}, Holm-adjusted "
+                                  f"over {len(keys)} boxes {a:.2g}) cannot be told from chance")
 
 
 def robust(baseline: Scenario, reforms: list[Scenario], futures: int, *, replicates: int | None = None,
@@ -150,32 +228,38 @@ def robust(baseline: Scenario, reforms: list[Scenario], futures: int, *, replica
     if len(set(names)) != len(names):
         raise UserError(Problem("robust", "name", f"scenario names must differ to be compared: {names}"))
     R = replicates or baseline.uncertainty.replicates
+    u = baseline.uncertainty
     design = sample_futures(baseline, futures)
-    tasks = robust_tasks(baseline, reforms, design, R, hold)
+    plan = noise_plan(u, futures, R)
+    tasks = robust_tasks(baseline, reforms, design, R, hold, plan)
     batch = Batch(tasks, folder)
     batch.run(evaluate, workers=workers or baseline.experiments.workers,
               scheduler=scheduler or baseline.experiments.scheduler, progress=progress,
-              description=f"robust ({futures} futures x {len(names)} scenarios x {R} seeds)")
-    table = futures_table(batch.results, design, names)
+              description=f"robust ({futures} futures x {len(names)} scenarios x {R} seeds"
+                          + (f", +{plan[1]} seeds in {plan[0]} futures for seed noise)" if plan[0] else ")"))
+    main = [r for r in batch.results if not r["params"].get("noise")]
+    table = futures_table(main, design, names)
     all_metrics = [c for c in table.columns if c not in design.columns and c != "scenario"]
     metrics = metrics or all_metrics
-    rob = robustness_table(table, baseline.name, metrics)
-    head = [m for m in baseline.uncertainty.headline_metrics if m in all_metrics]
+    noise = seed_noise(batch.results, names, metrics, R)
+    z = u.noise_z if noise["noise_sd"].notna().any() else np.nan
+    rob = robustness_table(table, baseline.name, metrics, noise, z)
+    head = [m for m in u.headline_metrics if m in all_metrics]
     params = [c for c in design.columns if c != "future"]
     boxes, trajs, found = [], [], {}
-    u = baseline.uncertainty
     for reform in names[1:]:
         for m in head:
-            fail = failures(table, baseline.name, reform, m)
+            fail = failures(table, baseline.name, reform, m, threshold(rob, reform, m))
             X = design.set_index("future").loc[fail.index, params]
-            res = prim(X, fail.to_numpy(), peel_alpha=u.prim_peel_alpha, mass_min=u.prim_mass_min,
-                       min_coverage=u.prim_min_coverage)
-            found[(reform, m)] = res
-            boxes.append(box_rows(reform, m, res))
-            if len(res.trajectory):
-                trajs.append(res.trajectory.assign(scenario=reform, metric=m))
+            found[(reform, m)] = explain_failures(X, fail.to_numpy(), peel_alpha=u.prim_peel_alpha,
+                                                  mass_min=u.prim_mass_min, min_coverage=u.prim_min_coverage)
+    holm_boxes(found, u.prim_alpha)
+    for (reform, m), res in found.items():
+        boxes.append(box_rows(reform, m, res))
+        if len(res.trajectory):
+            trajs.append(res.trajectory.assign(scenario=reform, metric=m))
     cols = ["scenario", "metric", "box", "coverage", "density", "mass", "n_futures", "parameter",
-            "low", "high", "p_value", "note"]
+            "low", "high", "p_value", "box_p_value", "box_p_holm", "note"]
     box_df = pd.concat(boxes, ignore_index=True) if boxes else pd.DataFrame(columns=cols)
     tcols = ["scenario", "metric", *TRAJECTORY_COLUMNS]
     traj_df = pd.concat(trajs, ignore_index=True)[tcols] if trajs else pd.DataFrame(columns=tcols)
@@ -184,10 +268,9 @@ def robust(baseline: Scenario, reforms: list[Scenario], futures: int, *, replica
     held = {r.name: list(dict.fromkeys([*held_fields(r, baseline),
                                         *[k for k in hold.get(r.name, ()) if k in baseline.uncertainty.parameters]]))
             for r in reforms}
-    prov = province_differences(batch.results, names)
-    plan = plan_delivery(table, names)
+    prov = province_differences(main, names)
     return RobustResult(design, table, rob, box_df, traj_df, scores, baseline.name, names[1:], R, held, found,
-                        prov, plan)
+                        prov, plan_delivery(table, names), noise_plan=plan)
 
 
 def futures_table(results: list[dict], design: pd.DataFrame, names: list[str]) -> pd.DataFrame:
@@ -268,17 +351,35 @@ def differences(table: pd.DataFrame, baseline: str, reform: str, metric: str) ->
     return (r - b).dropna()
 
 
-def failures(table: pd.DataFrame, baseline: str, reform: str, metric: str) -> pd.Series:
-    """True in the futures where the reform is not better than the baseline on ``metric``."""
-    d = differences(table, baseline, reform, metric)
-    return ~(sign(metric) * d > 0)
+def failures(table: pd.DataFrame, baseline: str, reform: str, metric: str, bar: float = 0.0) -> pd.Series:
+    """In the futures where the sign of the difference is decided (|difference| > ``threshold``,
+    the seed-noise bar): True where the reform is worse than the baseline on ``metric``. Futures
+    within the noise are left out: PRIM models failures only where the sign is decided."""
+    d = sign(metric) * differences(table, baseline, reform, metric)
+    d = d[d.abs() > (bar if np.isfinite(bar) else 0.0)]
+    return d < 0
 
 
-def robustness_table(table: pd.DataFrame, baseline: str, metrics: list[str]) -> pd.DataFrame:
-    """Per scenario × metric: share of futures better / worse than the baseline, median and
-    10th/90th percentiles of the difference, the worst difference, and regret (how far each
-    option falls short of the best option in the same future; the baseline is an option too)."""
+def threshold(rob: pd.DataFrame, reform: str, metric: str) -> float:
+    """The seed-noise bar of robustness.csv for one reform × metric (noise_z × noise_sd; 0 when
+    there is no noise model)."""
+    r = rob[(rob["scenario"] == reform) & (rob["metric"] == metric)]
+    if not len(r):
+        return 0.0
+    t = float(r["noise_z"].iloc[0] * r["noise_sd"].iloc[0])
+    return t if np.isfinite(t) else 0.0
+
+
+def robustness_table(table: pd.DataFrame, baseline: str, metrics: list[str], noise: pd.DataFrame | None = None,
+                     z: float = np.nan) -> pd.DataFrame:
+    """Per scenario × metric: share of futures better / worse than the baseline / within seed
+    noise, median and 10th/90th percentiles of the difference, the worst difference, and regret
+    (how far each option falls short of the best option in the same future; the baseline is an
+    option too). A future is better or worse only when |difference| > ``z`` × the noise sd
+    (``noise``: per reform × metric, from :func:`seed_noise`); without a noise model, the sign."""
     names = list(dict.fromkeys(table["scenario"]))
+    sd = ({(r.scenario, r.metric): (r.noise_sd, r.noise_df) for r in noise.itertuples()}
+          if noise is not None else {})
     rows = []
     for m in metrics:
         s = sign(m)
@@ -291,24 +392,29 @@ def robustness_table(table: pd.DataFrame, baseline: str, metrics: list[str]) -> 
                    "mean_regret": float(regret.mean()) if len(regret) else np.nan,
                    "max_regret": float(regret.max()) if len(regret) else np.nan}
             if name == baseline:
-                row.update({k: np.nan for k in ("share_better", "share_worse", "median_difference",
-                                                "p10_difference", "p90_difference", "worst_difference")})
+                row.update({k: np.nan for k in ("share_better", "share_worse", "share_undecided",
+                                                "median_difference", "p10_difference", "p90_difference",
+                                                "worst_difference", "noise_sd", "noise_df", "noise_z")})
             else:
                 d = (wide[name] - wide[baseline]).dropna().to_numpy(float)
-                row.update(_difference_stats(d, s))
-                row["n_futures"] = int(d.size)
+                nsd, ndf = sd.get((name, m), (np.nan, 0))
+                row.update(_difference_stats(d, s, float(z * nsd) if np.isfinite(z * nsd) else 0.0))
+                row.update(n_futures=int(d.size), noise_sd=nsd, noise_df=ndf, noise_z=z)
             rows.append(row)
-    cols = ["scenario", "metric", "better_is", "n_futures", "share_better", "share_worse",
-            "median_difference", "p10_difference", "p90_difference", "worst_difference",
-            "mean_regret", "max_regret"]
-    return pd.DataFrame(rows)[cols]
+    return pd.DataFrame(rows)[ROBUSTNESS_COLUMNS]
 
 
-def _difference_stats(d: np.ndarray, s: float) -> dict:
+ROBUSTNESS_COLUMNS = ["scenario", "metric", "better_is", "n_futures", "share_better", "share_worse",
+                      "share_undecided", "median_difference", "p10_difference", "p90_difference",
+                      "worst_difference", "mean_regret", "max_regret", "noise_sd", "noise_df", "noise_z"]
+
+
+def _difference_stats(d: np.ndarray, s: float, bar: float = 0.0) -> dict:
     if d.size == 0:
-        return {k: np.nan for k in ("share_better", "share_worse", "median_difference", "p10_difference",
-                                    "p90_difference", "worst_difference")}
-    return {"share_better": float(np.mean(s * d > 0)), "share_worse": float(np.mean(s * d < 0)),
+        return {k: np.nan for k in ("share_better", "share_worse", "share_undecided", "median_difference",
+                                    "p10_difference", "p90_difference", "worst_difference")}
+    return {"share_better": float(np.mean(s * d > bar)), "share_worse": float(np.mean(s * d < -bar)),
+            "share_undecided": float(np.mean(np.abs(d) <= bar)),
             "median_difference": float(np.median(d)), "p10_difference": float(np.percentile(d, 10)),
             "p90_difference": float(np.percentile(d, 90)),
             "worst_difference": float(d[np.argmin(s * d)])}
@@ -329,7 +435,8 @@ def box_rows(reform: str, metric: str, res: PrimResult) -> pd.DataFrame:
         return pd.DataFrame([{**head, "parameter": "", "low": np.nan, "high": np.nan, "p_value": np.nan,
                               "note": "no parameter restriction explains the failures"}])
     return pd.DataFrame([{**head, "parameter": p, "low": lo, "high": hi, "p_value": b.p_values.get(p, np.nan),
-                          "note": ""} for p, (lo, hi) in b.limits.items()])
+                          "box_p_value": b.p_value, "box_p_holm": b.p_holm, "note": ""}
+                         for p, (lo, hi) in b.limits.items()])
 
 
 def holm(p: np.ndarray) -> np.ndarray:

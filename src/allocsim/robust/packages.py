@@ -42,7 +42,7 @@ from allocsim.experiments.executors import Evaluate, execute  # noqa: E402
 from allocsim.experiments.seeds import replicate_seeds  # noqa: E402
 from allocsim.experiments.store import RunStore, Task  # noqa: E402
 from allocsim.report.format import fmt, label  # noqa: E402
-from allocsim.robust.futures import RobustResult, get_field, robust, sign  # noqa: E402
+from allocsim.robust.futures import RobustResult, get_field, robust, sign, threshold  # noqa: E402
 from allocsim.robust.nsga import Decision, nsga2, search_seed  # noqa: E402
 from allocsim.scenario.schema import Scenario  # noqa: E402
 from allocsim.store import atomic_write_csv  # noqa: E402
@@ -107,12 +107,18 @@ def _resolve_levers(baseline: Scenario, names: list[str] | None) -> list[str]:
         return list(cfg)
     out = []
     for n in names:
-        full = n if n.startswith("levers.") else f"levers.{n}"
-        if full not in cfg:
+        full = next((k for k in cfg if n in (k, _short(k))), None)
+        if full is None:
             raise UserError(Problem(file, "--levers", f"{n!r} is not in [packages.levers]; valid: "
-                                    f"{', '.join(k.removeprefix('levers.') for k in cfg)}"))
+                                    f"{', '.join(_short(k) for k in cfg)}"))
         out.append(full)
     return out
+
+
+def _short(key: str) -> str:
+    """A lever's short name: ``levers.data_sharing`` -> ``data_sharing``,
+    ``simulation.province_staff`` -> ``province_staff``."""
+    return key.rsplit(".", 1)[-1]
 
 
 def package_space(baseline: Scenario, levers: list[str]) -> list[dict[str, object]]:
@@ -142,7 +148,7 @@ def describe(baseline: Scenario, values: dict[str, object]) -> str:
     for k, v in values.items():
         if v == get_field(baseline, k):
             continue
-        short = k.removeprefix("levers.")
+        short = _short(k)
         parts.append(short if v is True else f"{short}={v:g}" if isinstance(v, float) else f"{short}={v}")
     return ", ".join(parts) or "today's rules"
 
@@ -331,7 +337,7 @@ def search_packages(baseline: Scenario, *, levers: list[str] | None = None, repl
     rows = []
     for p, values in enumerate(space):
         row: dict[str, object] = {"package": f"pkg{p:04d}", "levers": describe(baseline, values)}
-        row.update({k.removeprefix("levers."): v for k, v in values.items()})
+        row.update({_short(k): v for k, v in values.items()})
         row["effort"] = effort(baseline, values)
         for m in OBJECTIVES:
             x = np.array([np.nan if r.get(m) is None else r[m] for r in by[p]], float)
@@ -347,6 +353,8 @@ def search_packages(baseline: Scenario, *, levers: list[str] | None = None, repl
     G = seed_goals(by, table["effort"].to_numpy(float), R)
     table["on_front"] = ~noisy_dominance(G, baseline.packages.dominance_confidence).any(axis=0)
     table["on_mean_front"] = pareto_mask(goals)
+    # both fronts: a package on the noise-aware front that plain dominance on the means drops
+    table["dominated_on_means"] = table["on_front"] & ~table["on_mean_front"]
     table["stability"] = stability(G, baseline.packages.bootstrap, bootstrap_rng(baseline.seed))
     table["seeds"] = R
     front = table[table["on_front"]].sort_values("effort", kind="stable").reset_index(drop=True)
@@ -419,7 +427,8 @@ def _clearly_better(runs: list[dict], today: list[dict], conf: float) -> str:
 
 
 def _share_all(res: RobustResult, package: str) -> float:
-    """Share of futures in which the package beats the baseline on every objective at once."""
+    """Share of futures in which the package beats the baseline on every objective at once, each
+    by more than its seed-noise bar (robustness.csv's noise_z × noise_sd)."""
     t = res.futures
     b = t[t["scenario"] == res.baseline].set_index("future")
     p = t[t["scenario"] == package].set_index("future")
@@ -427,7 +436,7 @@ def _share_all(res: RobustResult, package: str) -> float:
         return np.nan
     ok = np.ones(len(p), bool)
     for m in OBJECTIVES:
-        ok &= (sign(m) * (p[m] - b.loc[p.index, m])).to_numpy(float) > 0
+        ok &= (sign(m) * (p[m] - b.loc[p.index, m])).to_numpy(float) > threshold(res.robustness, package, m)
     return float(ok.mean())
 
 
@@ -468,6 +477,7 @@ def write_packages(res: PackageResult, folder: Path) -> None:
     rep.h2("The Pareto front", "front")
     rep.figure(chart_front(res), "package_front", "package objectives against effort")
     cols = ["package", "levers", "effort", *OBJECTIVES, "clearly_better_on", "stability", "seeds",
+            "dominated_on_means",
             *[c for c in res.front.columns if c.startswith("share_better")]]
     rep.table(res.front[cols])
     if res.search != "exhaustive":
@@ -492,6 +502,7 @@ def front_paragraph(res: PackageResult) -> str:
          f"({res.search_text()}); {len(f)} are on the Pareto front of delivered benefit, duplicate money, "
          "delay and reform effort (no other package evaluated is shown, by a paired test over the "
          f"{res.replicates} seeds at {res.confidence:.0%}, to be at least as good on all four and better on one).")
+    s += " " + fronts_sentence(res)
     if res.resamples and len(f):
         st = f["stability"].to_numpy(float)
         s += (f" {int((st >= 0.9).sum())} of them stay on the front in at least 90 % of {res.resamples} "
@@ -505,6 +516,15 @@ def front_paragraph(res: PackageResult) -> str:
             s += f"; it beats today's rules on all three in {cheap['share_better_all']:.0%} of {res.futures} futures"
         s += "."
     return s
+
+
+def fronts_sentence(res: PackageResult) -> str:
+    """Both fronts in words: plain dominance on the means against the noise-aware rule."""
+    t = res.packages
+    kept = int(t["dominated_on_means"].sum()) if "dominated_on_means" in t.columns else 0
+    return (f"Plain dominance on the means would keep {int(t['on_mean_front'].sum())}; {kept} front "
+            f"package{'s are' if kept != 1 else ' is'} dominated on the means yet kept, because no package "
+            "is better beyond seed noise (dominated_on_means in package_front.csv).")
 
 
 def package_lines(res: PackageResult) -> list[str]:

@@ -56,7 +56,11 @@ def plain_paragraph(res: RobustResult) -> str:
             continue
         shares = {m: float(rob.loc[(reform, m), "share_better"]) for m in ms}
         best = max(ms, key=lambda m: (shares[m], -ms.index(m)))
-        s = f"{reform} {verb(best)} in {shares[best]:.0%} of them"
+        worse = float(rob.loc[(reform, best), "share_worse"])
+        s = f"{reform} {verb(best)} in {shares[best]:.0%} of them, was worse in {worse:.0%}"
+        und = rob.loc[(reform, best)].get("share_undecided", float("nan"))
+        if pd.notna(und):
+            s += f", within seed noise in {float(und):.0%}"
         others = [f"{label(m)} in {shares[m]:.0%}" for m in ms if m != best]
         if others:
             s += " (it was better on " + " and ".join(others) + ")"
@@ -76,7 +80,26 @@ def plain_paragraph(res: RobustResult) -> str:
         sentences.append(s)
     if not sentences:
         return "No reform was compared."
-    return out[0] + " " + "; ".join(sentences) + "."
+    return out[0] + " " + "; ".join(sentences) + "." + noise_sentence(res)
+
+
+def noise_sentence(res: RobustResult) -> str:
+    """How 'better' is decided: the seed-noise bar, or (without a noise model) the sign alone."""
+    rob = res.robustness
+    z = rob["noise_z"].dropna() if "noise_z" in rob.columns else pd.Series(dtype=float)
+    if not len(z):
+        return (" (Better or worse is the sign of the difference alone: no future was run on two or more "
+                "seeds, so seed noise was not measured.)")
+    nf, extra = res.noise_plan
+    where = (f"{nf} futures run on {res.replicates + extra} seeds" if nf
+             else f"every future's {res.replicates} seeds")
+    return (f" A future counts as better or worse only when the difference exceeds {float(z.iloc[0]):.4g} × "
+            f"its seed-noise sd (measured from {where}; [uncertainty] noise_z, whose default 1.2816 is "
+            "the one-sided 90 % normal quantile, an illustrative setting); otherwise it is within seed noise and left out of PRIM's failures. "
+            "PRIM boxes are reported only when a held-out test (PRIM on half the futures, its box "
+            "tested on the other half), Holm-adjusted over every reform × metric, is below [uncertainty] "
+            "prim_alpha (default 5 %): on pure-noise failures PRIM alone finds a box about one time in "
+            "twenty.")
 
 
 def chart_shares(res: RobustResult, metrics: list[str]) -> plt.Figure:
@@ -235,12 +258,15 @@ def robust_report(folder: Path, res: RobustResult, front: PackageFront | None = 
     rob = res.robustness
     shown = rob[rob["metric"].isin(heads)] if heads else rob
     rep.raw(_robust_table(shown))
-    rep.p(f"difference = reform − baseline in the same future; p10/p90 = 10th and 90th percentile over "
+    rep.p("within noise = share of futures whose difference is within the seed-noise bar (noise_z × "
+          "noise sd, in robustness.csv), counted neither better nor worse. "
+          f"difference = reform − baseline in the same future; p10/p90 = 10th and 90th percentile over "
           f"futures; worst = the least favourable difference; regret = how far an option falls short of "
           f"the best of all options in the same future. All {rob['metric'].nunique()} metrics are in "
           "robustness.csv.", "muted")
     rep.h2("Where each reform fails (PRIM scenario discovery)", "prim")
-    rep.p("A failure is a future in which the reform is not better than the baseline. PRIM peels the "
+    rep.p("A failure is a future in which the reform is worse than the baseline by more than the "
+          "seed-noise bar (futures within seed noise are left out). PRIM peels the "
           "range of the uncertain parameters down to a box where failures concentrate; coverage = share "
           "of all failures inside the box, density = share of futures in the box that are failures. "
           "The chart shows the peeling trade-off; the circled, labelled point is the box reported in the "
@@ -275,8 +301,8 @@ def robust_report(folder: Path, res: RobustResult, front: PackageFront | None = 
 
 
 def _robust_table(rob: pd.DataFrame) -> str:
-    heads = ["scenario", "metric", "better is", "futures", "share better", "median difference",
-             "p10 to p90", "worst", "mean regret", "max regret"]
+    heads = ["scenario", "metric", "better is", "futures", "share better", "share worse", "within noise",
+             "median difference", "p10 to p90", "worst", "mean regret", "max regret", "noise sd"]
     rows = []
     for r in rob.itertuples():
         m = r.metric
@@ -285,12 +311,19 @@ def _robust_table(rob: pd.DataFrame) -> str:
             f"<td>{html.escape(r.scenario)}</td><td>{html.escape(label(m))}</td><td>{r.better_is}</td>"
             f'<td class="num">{r.n_futures}</td>'
             f'<td class="num">{"–" if pd.isna(r.share_better) else f"{r.share_better:.0%}"}</td>'
+            f'<td class="num">{_pct(getattr(r, "share_worse", float("nan")))}</td>'
+            f'<td class="num">{_pct(getattr(r, "share_undecided", float("nan")))}</td>'
             f'<td class="num">{fmt(m, r.median_difference, signed=True)}</td>'
             f'<td class="num">{fmt(m, r.p10_difference, signed=True)} to {fmt(m, r.p90_difference, signed=True)}</td>'
             f'<td class="num">{fmt(m, r.worst_difference, signed=True)}</td>'
-            f'<td class="num">{fmt(m, r.mean_regret)}</td><td class="num">{fmt(m, r.max_regret)}</td></tr>')
+            f'<td class="num">{fmt(m, r.mean_regret)}</td><td class="num">{fmt(m, r.max_regret)}</td>'
+            f'<td class="num">{fmt(m, getattr(r, "noise_sd", float("nan")))}</td></tr>')
     return ('<table id="robustness-table"><thead><tr>' + "".join(f"<th>{h}</th>" for h in heads)
             + "</tr></thead><tbody>" + "".join(rows) + "</tbody></table>")
+
+
+def _pct(v: float) -> str:
+    return "–" if pd.isna(v) else f"{v:.0%}"
 
 
 def _boxes_table(b: pd.DataFrame) -> str:
@@ -315,7 +348,8 @@ def robust_lines(res: RobustResult) -> list[str]:
     rob = res.robustness
     heads = list(dict.fromkeys(res.boxes["metric"])) if len(res.boxes) else []
     for r in rob[rob["metric"].isin(heads) & (rob["scenario"] != res.baseline)].itertuples():
-        lines.append(f"  {r.scenario:>28} {r.metric:>28}: better in {r.share_better:4.0%}, median "
+        lines.append(f"  {r.scenario:>28} {r.metric:>28}: better in {r.share_better:4.0%}, worse in "
+                     f"{r.share_worse:4.0%}, within seed noise in {r.share_undecided:4.0%}, median "
                      f"{fmt(r.metric, r.median_difference, signed=True)} "
                      f"[p10 {fmt(r.metric, r.p10_difference, signed=True)}, p90 "
                      f"{fmt(r.metric, r.p90_difference, signed=True)}]")

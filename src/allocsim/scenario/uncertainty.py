@@ -15,7 +15,7 @@ from __future__ import annotations
 import functools
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 
 class Section(BaseModel):  # the same settings as scenario.schema.Section (no import cycle)
@@ -52,6 +52,12 @@ NOT_SAMPLED = {
                              "the shipped 'benefit' objective), not an assumption about the world",
 }
 
+#: Capacity fields a package may set besides the reform levers (the issue's "continuous levels of
+#: ... staff"): field -> what one unit is (the lever's effort is per unit added).
+CAPACITY_LEVERS = {
+    "simulation.province_staff": "one planning/procurement officer per province",
+}
+
 #: The headline metrics a committee reads first (the package-search objectives).
 HEADLINE_METRICS = ("effective_benefit_thb", "duplicate_money_thb", "mean_days_to_disbursement")
 
@@ -80,7 +86,17 @@ class UncertaintyConfig(Section):
         50, ge=1, le=1_000_000, description="simulation size per future (None: the scenario's own); "
         "a small sample keeps hundreds of futures affordable")
     headline_metrics: list[str] = Field(default_factory=lambda: list(HEADLINE_METRICS),
-                                        description="metrics PRIM and the report explain")
+                                        description="metrics PRIM and the report explain (names from "
+                                        "the metric catalogue, allocsim/metrics.py)")
+    noise_futures: int = Field(15, ge=0, le=100_000, description="method setting: futures also run on "
+                               "extra seeds to measure seed noise, the within-future sd of each reform − "
+                               "baseline difference (0: no noise model, the sign alone decides)")
+    noise_replicates: int = Field(3, ge=2, le=1000, description="method setting: seeds per noise future "
+                                  "(with replicates >= 2 every future's own seeds measure the noise "
+                                  "and no extra run is made)")
+    noise_z: float = Field(1.2816, gt=0, le=10, description="method setting (illustrative): a future "
+                           "counts as better or worse only when |difference| > noise_z × noise sd; "
+                           "1.2816 is the one-sided 90 % normal quantile; otherwise 'within seed noise'")
     prim_min_coverage: float = Field(0.5, gt=0, le=1, description="method setting: PRIM picks the "
                                      "densest box on the peeling trajectory that still covers this "
                                      "share of the failures")
@@ -88,6 +104,20 @@ class UncertaintyConfig(Section):
                                    "futures removed per peeling step")
     prim_mass_min: float = Field(0.05, gt=0, lt=1, description="method setting: smallest box, as "
                                  "a share of all futures")
+    prim_alpha: float = Field(0.05, gt=0, lt=1, description="method setting: a PRIM box is reported "
+                              "only when its binomial test against the overall failure rate, "
+                              "Holm-adjusted over every reform × headline metric, is below this")
+
+    @field_validator("headline_metrics")
+    @classmethod
+    def _known_metrics(cls, v: list[str]) -> list[str]:
+        from allocsim.metrics import headline
+
+        valid = [m.name for m in headline()]
+        bad = [m for m in v if m not in valid]
+        if bad:
+            raise ValueError(f"unknown metric {', '.join(map(repr, bad))}; valid: {', '.join(valid)}")
+        return v
 
 
 class PackageLever(Section):
@@ -97,7 +127,7 @@ class PackageLever(Section):
                                        "numbers); the baseline's own value is always tried")
     effort: float = Field(ge=0, le=1e6, description="illustrative reform effort per unit of change "
                           "from the baseline (a boolean switched on counts 1)")
-    reason: str = Field("", description="one line: why this effort score")
+    reason: str = Field(min_length=3, description="one line: why this effort score")
     range: tuple[float, float] | None = Field(
         None, description="[low, high]: a numeric lever's continuous levels, searched by the "
         "evolutionary search (exhaustive search tries only `levels`)")
@@ -156,9 +186,10 @@ def check_uncertainty(cfg: UncertaintyConfig, sections: dict[str, BaseModel | ob
 def check_packages(cfg: PackagesConfig, sections: dict[str, BaseModel | object]) -> PackagesConfig:
     problems, dumps = [], {}
     for dotted, lever in cfg.levers.items():
-        if not dotted.startswith("levers."):
-            problems.append(f"packages.levers.{dotted}: a package combines reform levers "
-                            "(fields under levers., see `allocsim levers`)")
+        if not dotted.startswith("levers.") and dotted not in CAPACITY_LEVERS:
+            problems.append(f"packages.levers.{dotted}: a package combines reform levers (fields under "
+                            "levers., see `allocsim levers`) and capacity fields; valid capacity fields: "
+                            + ", ".join(CAPACITY_LEVERS))
             continue
         values = list(lever.levels) + (list(lever.range) if lever.range is not None else [])
         why = _field_problem(dotted, values, sections, lever.range is not None, dumps)

@@ -106,18 +106,49 @@ def solver_summary(opt: OptimiseResult) -> dict:
 
 
 def reconcile_engines(tables: dict[str, pd.DataFrame], model: object) -> None:
-    """The optimiser's written FY1 tables against what the simulation held and selected in FY1,
-    two independently produced sides: under the optimal rule each holder's baht in the
-    ``allocation`` table (rounded to whole baht) must be the simulation's money, and the
-    ``portfolio`` selection must be the simulation's selection. Raises ``RunError`` naming the
-    holder or project (a mismatch means the report describes a plan the simulation did not run)."""
+    """The written tables against what the simulation held and selected, for EVERY rule.
+
+    1. ``sim_allocation`` (the chain's own yearly allocation, the money the rule gave each holder)
+       must equal, per fiscal year and holder, to the baht, the money the simulation's ledger
+       records the holder held (``money_rows``), and ``sim_projects`` must fund no more than it.
+    2. Under the ``optimal`` rule the optimiser's FY1 ``allocation``/``portfolio`` tables must
+       also be that money and the simulation's selection, when the first year carries no
+       commitments (with commitments the chain's optimiser shares only the free money among new
+       proposals, a different problem from the run's FY1 solve, whose tables are then labelled
+       as the FY1 optimum, not the executed plan). Under formula rules those tables are the
+       optimal plan for the same money, a counterfactual, and are not reconciled.
+    Raises ``RunError`` naming the holder or project (a mismatch means the report describes
+    money or a plan the simulation did not run)."""
     from allocsim.errors import RunError
     from allocsim.scenario.schema import SOURCES
     from allocsim.simulate.world import round_within
 
     m = model
-    if not getattr(m, "plans", None) or m.plans[0].selected is None or not m.money_rows:
-        return  # the provinces ranked: no optimiser selection to execute
+    if not getattr(m, "plans", None) or not m.money_rows:
+        return
+    if "sim_allocation" in tables:
+        sa = tables["sim_allocation"]
+        for fy, held, _, _ in m.money_rows:
+            got = sa[sa["fiscal_year"] == fy].set_index("holder")["amount_thb"]
+            got = got.reindex(m.holder_names).fillna(-1).to_numpy(np.int64)
+            bad = np.flatnonzero(got != held)
+            if len(bad):
+                i = int(bad[0])
+                raise RunError(f"FY{fy}, holder {m.holder_names[i]}: sim_allocation.csv gives {got[i]} THB "
+                               f"but the simulation held {held[i]} THB")
+            if "sim_projects" in tables:
+                sp = tables["sim_projects"]
+                sp = sp[(sp["fiscal_year"] == fy) & sp["funded"].astype(bool)]
+                spent = sp.groupby("holder")["allocated_thb"].sum().reindex(m.holder_names).fillna(0)
+                over = np.flatnonzero(spent.to_numpy(np.int64) > got)
+                if len(over):
+                    i = int(over[0])
+                    raise RunError(f"FY{fy}, holder {m.holder_names[i]}: sim_projects.csv funds "
+                                   f"{int(spent.iat[i])} THB, more than the {got[i]} THB it held")
+    if m.plans[0].selected is None:
+        return  # a formula rule: the provinces ranked; the optimiser's tables are counterfactual
+    if m.plans[0].committed_thb is not None and m.plans[0].committed_thb.any():
+        return  # FY1 commitments: the run's FY1 solve is not the chain's (docstring)
     fy, n = m.plans[0].fiscal_year, m.n_provinces
     if "allocation" in tables:
         raw = np.zeros(m.n_holders)  # baht per holder, then the rounding rule of world.py

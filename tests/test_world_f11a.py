@@ -35,3 +35,46 @@ def test_a_users_committed_projects_are_funded_and_the_run_reconciles(scenario_d
     assert sim.loc[["K1", "K2", "K3"], "funded"].all()
     assert (sim.loc[["K1", "K2", "K3"], "allocated_thb"] == [30_000_000, 20_000_000, 25_000_000]).all()
     assert not sim.loc[["N1", "N2", "N3", "N4"], "committed"].any()
+
+
+def test_formula_rules_chain_allocation_is_the_simulations_money_and_the_headline_what_ran(
+        scenario_dir, tmp_path) -> None:
+    from allocsim.errors import RunError
+    from allocsim.experiments.loop import run_world
+    from allocsim.experiments.run import build_inputs, reconcile_engines, run_scenario
+    from allocsim.experiments.seeds import loop_seed
+
+    write(scenario_dir / "small.toml", SMALL)
+    f = write(scenario_dir / "b.toml", 'extends = "small.toml"\nname = "b"\n'
+              "[simulation]\nyears = 2\ncitizens_per_province = 10\n")
+    sc = load_scenario(f)
+    assert sc.levers.allocation_rule != "optimal"  # the baseline's formula rule
+    r = run_scenario(sc, tmp_path / "out")
+    sa = pd.read_csv(tmp_path / "out" / "sim_allocation.csv")
+    led = r.tables["sim_ledger"]
+    # the chain's written allocation is the simulation's holders' money per year, to the baht
+    # (the ledger records it independently, at each year end)
+    got = sa.set_index(["fiscal_year", "holder"])["amount_thb"]
+    want = led.set_index(["fiscal_year", "holder"])["money_thb"].astype(np.int64)
+    assert sorted(got.index) == sorted(want.index) and len(got) == 2 * r.tables["sim_ledger"]["holder"].nunique()
+    assert (got.reindex(want.index) == want).all()
+    # a formula rule shares the whole envelope: each source's holders sum to it exactly
+    _, model = run_world(sc, build_inputs(sc)[1], loop_seed(sc.seed))
+    env = model.envelopes_thb()
+    for fy, d in sa.groupby("fiscal_year"):
+        per = d.groupby("source", sort=False)["amount_thb"].sum()
+        assert [int(per[s]) for s in per.index] == [int(e) for e in env], fy
+    # one baht off in one holder's written money: the run stops naming holder and year
+    bad = r.tables["sim_allocation"].copy()
+    bad.loc[bad.index[3], "amount_thb"] += 1
+    with pytest.raises(RunError, match=f"FY{bad['fiscal_year'].iat[3]}, holder {bad['holder'].iat[3]}"):
+        reconcile_engines(r.tables | {"sim_allocation": bad}, model)
+    # the headline's funded count is the simulation's, and the optimiser's tables are labelled
+    sp = r.tables["sim_projects"]
+    n = int((sp["funded"] & (sp["fiscal_year"] == sc.first_fiscal_year)).sum())
+    head = r.summary_lines()[0]
+    assert f"{n:,} projects funded" in head and f"FY{sc.first_fiscal_year}" in head
+    assert any("counterfactual" in x for x in r.summary_lines())
+    html = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    assert f"<b>{n:,} projects were funded</b> in FY{sc.first_fiscal_year}" in html
+    assert "optimal plan for the same money (counterfactual)" in html

@@ -38,7 +38,19 @@ class RunResult:
     manifest_extra: dict = field(default_factory=dict)
 
     def summary_lines(self) -> list[str]:
-        lines = self.optimisation.summary_lines() if self.optimisation else []
+        lines = []
+        first = first_year_funding(self.tables)
+        if first is not None:
+            fy, n, thb = first
+            lines.append(f"simulation FY{fy}: {n:,} projects funded, {thb / 1e6:,.1f} M THB "
+                         "(sim_projects.csv; money per holder and year: sim_allocation.csv)")
+        if self.optimisation:
+            if counterfactual(self.scenario, self.tables):
+                lines.append("optimiser: the optimal plan for the same money (counterfactual; "
+                             f"the simulation ran the {self.scenario.levers.allocation_rule!r} rule):")
+                lines += ["  " + x for x in self.optimisation.summary_lines()]
+            else:
+                lines += self.optimisation.summary_lines()
         summ = self.tables.get("summary")
         if summ is not None and len(summ):
             n = int(summ["n"].max())
@@ -59,6 +71,32 @@ class RunResult:
                     f"change approval {r['mean_change_approval_days']:.1f} days; "
                     f"satisfaction {r['satisfaction']:.2f}")
         return lines
+
+
+def first_year_funding(tables: dict[str, pd.DataFrame]) -> tuple[int, int, int] | None:
+    """(first fiscal year, projects the simulation funded in it, their baht) from
+    ``sim_projects``: the headline's "funded" is what ran, not the optimiser's plan."""
+    sp = tables.get("sim_projects")
+    if sp is None or not len(sp):
+        return None
+    fy = int(sp["fiscal_year"].min())
+    f = sp[(sp["fiscal_year"] == fy) & sp["funded"].astype(bool)]
+    return fy, len(f), int(f["allocated_thb"].sum())
+
+
+def counterfactual(sc: Scenario, tables: dict[str, pd.DataFrame]) -> bool:
+    """True when the optimiser's allocation/portfolio tables are not what the simulation ran:
+    a formula rule (they are the optimal plan for the same money), or the optimal rule when the
+    chain fell back to a formula or its first year carried commitments."""
+    if sc.levers.allocation_rule != "optimal":
+        return True
+    la = tables.get("sim_allocation")
+    if la is not None and len(la):
+        fy = la["fiscal_year"].min()
+        first = la[la["fiscal_year"] == fy]
+        if (first["selection"] != "portfolio MILP").any() or first["committed_thb"].sum() > 0:
+            return True
+    return False
 
 
 def _optimisation_tables(opt: OptimiseResult) -> dict[str, pd.DataFrame]:

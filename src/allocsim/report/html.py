@@ -196,12 +196,21 @@ def _run_report(folder: Path, result, lang: str) -> Path:
         name=html.escape(sc.name), description=html.escape(sc.description or t("no description", lang)),
         seed=sc.seed, cluster_map=html.escape(result.geography.cluster_map),
         projects=f"{len(result.projects.projects):,}")]
+    from allocsim.experiments.run import counterfactual, first_year_funding
+
+    first = first_year_funding(tb)
+    if first is not None:  # the headline is what the simulation funded, not the optimiser's plan
+        words.append(t("In the simulation, <b>{n} projects were funded</b> in FY{fy} ({money} M THB).",
+                       lang).format(n=f"{first[1]:,}", fy=first[0], money=f"{first[2] / 1e6:,.1f}"))
     if opt is not None:
         p = opt.portfolio
+        cf = counterfactual(sc, tb)
         words.append(t("The portfolio optimisation is <b>{status}</b>", lang).format(
             status=html.escape(p.status.label()))
             + (t(": {n} projects funded, total benefit {benefit}.", lang).format(
-                n=int(p.x.sum()), benefit=f"{p.total_benefit:,.1f}") if p.x is not None else "."))
+                n=int(p.x.sum()), benefit=f"{p.total_benefit:,.1f}") if p.x is not None else ".")
+            + (" " + t("This is the optimal plan for the same money (counterfactual), not what the simulation "
+                       "ran: the simulation followed the scenario's allocation rule.", lang) if cf else ""))
     if nat is not None and len(nat):
         years = len(nat)
         unf = nat["unfunded_thb"] if "unfunded_thb" in nat else nat["lapsed_thb"] * 0  # apart from lapse

@@ -647,9 +647,9 @@ def sim_allocation(model: BudgetModel) -> pd.DataFrame:
             else:
                 level, area, src = "cluster", model.cluster_ids[i - len(SOURCES) * n], CLUSTER_SOURCE
             rows.append((plan.fiscal_year, name, level, area, src, int(plan.money_thb[i]), int(com[i]),
-                         plan.status.get("allocation", "")))
+                         plan.status.get("allocation", ""), plan.status.get("selection", "")))
     return pd.DataFrame(rows, columns=["fiscal_year", "holder", "level", "area", "source", "amount_thb",
-                                       "committed_thb", "rule"])
+                                       "committed_thb", "rule", "selection"])
 
 
 def capacity_factor(model: BudgetModel) -> np.ndarray:

@@ -78,3 +78,27 @@ def test_formula_rules_chain_allocation_is_the_simulations_money_and_the_headlin
     html = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
     assert f"<b>{n:,} projects were funded</b> in FY{sc.first_fiscal_year}" in html
     assert "optimal plan for the same money (counterfactual)" in html
+
+
+def test_a_run_re_runs_from_its_own_inputs_projects_csv(scenario_dir, tmp_path) -> None:
+    from allocsim.data.projects import COST_PREFIX
+    from allocsim.experiments.run import run_scenario
+
+    write(scenario_dir / "small.toml", SMALL)
+    f = write(scenario_dir / "b.toml", 'extends = "small.toml"\nname = "b"\n[catalogue]\nmulti_year_share = 0.5\n'
+              "[simulation]\nyears = 1\ncitizens_per_province = 10\n")
+    a = run_scenario(load_scenario(f), scenario_dir / "a")
+    inp = pd.read_csv(scenario_dir / "a" / "inputs" / "projects.csv")
+    # the public contract only, with year profiles: multi-year projects stay multi-year
+    assert not {"tranche", "tranches", "tranche_shares"} & set(inp.columns)
+    assert not any(c.startswith("whole_thb:") for c in inp.columns)
+    ycols = [c for c in inp.columns if c.startswith(COST_PREFIX + "y")]
+    assert ((inp[ycols] > 0).sum(axis=1) > 1).any()
+    g = write(scenario_dir / "again.toml", 'extends = "b.toml"\nname = "again"\n[projects]\nsource = "file"\n'
+              'projects_file = "a/inputs/projects.csv"\n'
+              'resources_file = "a/inputs/resources.csv"\n')
+    b = run_scenario(load_scenario(g))
+    cols = ["project_id", "fiscal_year", "tranches", "cost_thb", "funded", "allocated_thb", "disbursed_thb"]
+    pa = a.tables["sim_projects"][cols].sort_values("project_id").reset_index(drop=True)
+    pb = b.tables["sim_projects"][cols].sort_values("project_id").reset_index(drop=True)
+    pd.testing.assert_frame_equal(pa, pb)

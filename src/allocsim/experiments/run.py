@@ -297,7 +297,13 @@ def run_scenario(sc: Scenario, out: Path | None = None, *, overwrite: bool = Fal
     with result_folder(out, overwrite=overwrite) as stage:
         atomic_write_json(sc.model_dump(mode="json"), stage / "scenario.json")
         inputs = stage / "inputs"
-        table.write(inputs)
+        # the public contract, re-runnable: every proposed project with its year profile
+        if simulate and sc.projects.source != "file":
+            from allocsim.simulate.world import contract_table
+
+            contract_table(model).write(inputs)
+        else:
+            table.write(inputs)
         for name, df in result.tables.items():
             atomic_write_csv(df, inputs / f"{name}.csv" if name in ("provinces", "clusters")
                              else stage / f"{name}.csv")

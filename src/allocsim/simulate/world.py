@@ -632,6 +632,50 @@ def world_tables(model: BudgetModel) -> dict[str, pd.DataFrame]:
     return {"sim_projects": projects, "plan_vs_delivery": pvd, "world_years": years}
 
 
+#: the public contract's columns (``data/projects.py``) a run's ``inputs/projects.csv`` keeps
+CONTRACT_COLUMNS = ("project_id", "fiscal_year", "benefit", "total_cost", "province", "cluster", "partners",
+                    "strategy", "agency", "channel", "duplicate_group", "requires", "min_local_share",
+                    "construction", "aligned", "problem", "committed")
+
+
+def contract_table(model: BudgetModel) -> ProjectTable:
+    """Every project the simulation's agents proposed, in the public ``projects.csv`` contract, so
+    a run can be re-run from its own ``inputs/projects.csv``: one row per project (its first
+    tranche's year as ``fiscal_year``; later tranches are not rows: they follow from the profile),
+    its whole cost per money source (``cost:<source>``, the ``whole_thb`` baht / 10⁶, exact) and
+    benefit, and its year profile as ``cost:y<FY>`` columns; internal columns (tranche,
+    tranche_shares, whole_thb:*) are left out. ``resources.csv``: the first year's money
+    resources plus one row per year column with that column's total (a profile, not a limit)."""
+    parts = []
+    for plan in model.plans:
+        p = plan.table.projects
+        p = p[p["tranche"].to_numpy(int) == 1].reset_index(drop=True)
+        if p.empty:
+            continue
+        prof = _profiles(p)
+        first = np.array([pr[0] for pr in prof], float)
+        out = pd.DataFrame({c: p[c] for c in CONTRACT_COLUMNS if c in p})
+        out["benefit"] = p["benefit"].to_numpy(float) / first
+        out["total_cost"] = p["total_cost"].to_numpy(float) / first
+        whole = np.zeros(len(p))
+        for src in MONEY:
+            w = p[WHOLE_PREFIX + src].to_numpy(np.int64) if WHOLE_PREFIX + src in p else np.zeros(len(p), np.int64)
+            out[COST_PREFIX + src] = w / 1e6
+            whole += w / 1e6
+        for k in range(max(len(pr) for pr in prof)):
+            share = np.array([pr[k] if k < len(pr) else 0.0 for pr in prof])
+            out[f"{COST_PREFIX}y{plan.fiscal_year + k}"] = whole * share
+        parts.append(out)
+    projects = pd.concat(parts, ignore_index=True).fillna(
+        {c: 0.0 for c in set().union(*(q.columns for q in parts)) if c.startswith(COST_PREFIX + "y")}) \
+        if parts else pd.DataFrame(columns=list(CONTRACT_COLUMNS))
+    res = model.plans[0].table.resources if model.plans else pd.DataFrame(columns=["resource", "capacity"])
+    ycols = [c for c in projects.columns if c.startswith(COST_PREFIX + "y")]
+    years = pd.DataFrame({"resource": [c[len(COST_PREFIX):] for c in ycols],
+                          "capacity": [float(projects[c].sum()) for c in ycols]})
+    return ProjectTable(projects, pd.concat([res, years], ignore_index=True))
+
+
 def sim_allocation(model: BudgetModel) -> pd.DataFrame:
     """The chain's own yearly allocation, as the simulation executed it (``sim_allocation.csv``):
     one row per fiscal year and budget holder with the baht the scenario's rule gave it
@@ -669,5 +713,5 @@ def capacity_factor(model: BudgetModel) -> np.ndarray:
 
 
 __all__ = ["CHANNEL_SOURCE", "MONEY", "PLAN_CHANNELS", "WHOLE_PREFIX", "World", "YearPlan",
-           "annual_tranches", "apportion", "capacity_factor", "next_tranche", "reconcile", "round_within",
+           "annual_tranches", "apportion", "capacity_factor", "contract_table", "next_tranche", "reconcile", "round_within",
            "sim_allocation", "to_thb", "tranche_costs", "world_tables"]

@@ -102,3 +102,33 @@ def test_a_run_re_runs_from_its_own_inputs_projects_csv(scenario_dir, tmp_path) 
     pa = a.tables["sim_projects"][cols].sort_values("project_id").reset_index(drop=True)
     pb = b.tables["sim_projects"][cols].sort_values("project_id").reset_index(drop=True)
     pd.testing.assert_frame_equal(pa, pb)
+
+
+def test_plan_vs_delivery_has_one_optimal_reference_for_every_rule(scenario_dir) -> None:
+    from allocsim.experiments.run import run_scenario
+
+    write(scenario_dir / "small.toml", SMALL)
+    out = {}
+    for rule in ("optimal", "per_capita"):
+        f = write(scenario_dir / f"{rule}.toml", f'extends = "small.toml"\nname = "{rule}"\n[levers]\n'
+                  f'allocation_rule = "{rule}"\n[simulation]\nyears = 1\ncitizens_per_province = 10\n')
+        r = run_scenario(load_scenario(f))
+        pvd, sp = r.tables["plan_vs_delivery"], r.tables["sim_projects"]
+        nat = pvd[pvd["area"] == "national"].iloc[0]
+        per = pvd[pvd["area"] != "national"]
+        # the national reference is the provinces' sum, and the delivered share is against it
+        assert per["optimal_plan_benefit_thb"].sum() == pytest.approx(nat["optimal_plan_benefit_thb"], rel=1e-12)
+        assert nat["delivered_benefit_fy1_thb"] == pytest.approx(sp["delivered_benefit_thb"].sum(), rel=1e-12)
+        assert nat["delivered_vs_optimal_share"] == pytest.approx(
+            nat["delivered_benefit_fy1_thb"] / nat["optimal_plan_benefit_thb"])
+        out[rule] = (pvd.set_index("area"), sp)
+    # under the optimal rule the reference IS the plan the simulation executed (its own MILP):
+    # province by province, the optimiser's benefit equals the selected projects' planned benefit
+    pvd, sp = out["optimal"]
+    planned = sp[sp["selected"]].groupby("province")["planned_benefit_thb"].sum()
+    ref = pvd["optimal_plan_benefit_thb"].drop("national")
+    assert np.allclose(ref.reindex(planned.index), planned, rtol=1e-9)
+    # under a formula rule the plan is whatever got funded (planned = funded), the reference is not
+    pvd, sp = out["per_capita"]
+    nat = pvd.loc["national"]
+    assert nat["planned_benefit_thb"] != pytest.approx(nat["optimal_plan_benefit_thb"])

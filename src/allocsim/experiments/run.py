@@ -67,7 +67,8 @@ class RunResult:
                     f"assigned to a project, {(r['lapsed_thb'] - r.get('unfunded_thb', 0)) / 1e6:,.0f} M "
                     f"lapsed in execution); "
                     f"{int(r['duplicates_approved'])} duplicates approved; "
-                    f"{r['mean_days_to_disbursement']:.0f} days to first disbursement; "
+                    f"{r['mean_days_to_disbursement']:.0f} days to first disbursement (the year's "
+                    "projects paid within it); "
                     f"change approval {r['mean_change_approval_days']:.1f} days; "
                     f"satisfaction {r['satisfaction']:.2f}")
         return lines
@@ -97,6 +98,32 @@ def counterfactual(sc: Scenario, tables: dict[str, pd.DataFrame]) -> bool:
         if (first["selection"] != "portfolio MILP").any() or first["committed_thb"].sum() > 0:
             return True
     return False
+
+
+def optimal_reference(tables: dict[str, pd.DataFrame]) -> pd.DataFrame | None:
+    """``plan_vs_delivery`` with one common reference that does not depend on the scenario's own
+    plan: ``optimal_plan_benefit_thb``, the benefit of the portfolio MILP's selection for the
+    first fiscal year's candidates under the scenario's rules and money (``portfolio.csv``: the
+    chain's own selection under the ``optimal`` rule, the optimal plan for the same money, a
+    counterfactual, under a formula rule), ``delivered_benefit_fy1_thb``, what the first year's
+    funded projects delivered in the simulation, and ``delivered_vs_optimal_share``, their
+    ratio. (``delivered_share`` stays: delivered ÷ the scenario's own plan, which under a
+    formula rule is whatever the provinces funded.)"""
+    pvd, port, sp = (tables.get(k) for k in ("plan_vs_delivery", "portfolio", "sim_projects"))
+    if pvd is None or port is None or sp is None or not len(pvd) or "province" not in port:
+        return None
+    sel = port[port["selected"].astype(bool)]
+    opt = (sel.groupby("province")["benefit"].sum() * 1e6)
+    fy1 = sp[sp["fiscal_year"] == sp["fiscal_year"].min()]
+    got = fy1.groupby("province")["delivered_benefit_thb"].sum()
+    out = pvd.copy()
+    nat = out["area"] == "national"
+    out["optimal_plan_benefit_thb"] = np.where(nat, float(opt.sum()), out["area"].map(opt).fillna(0.0))
+    out["delivered_benefit_fy1_thb"] = np.where(nat, float(got.sum()), out["area"].map(got).fillna(0.0))
+    out["delivered_vs_optimal_share"] = np.divide(
+        out["delivered_benefit_fy1_thb"], out["optimal_plan_benefit_thb"], out=np.full(len(out), np.nan),
+        where=out["optimal_plan_benefit_thb"].to_numpy(float) > 0)
+    return out
 
 
 def _optimisation_tables(opt: OptimiseResult) -> dict[str, pd.DataFrame]:
@@ -270,6 +297,9 @@ def run_scenario(sc: Scenario, out: Path | None = None, *, overwrite: bool = Fal
         result.tables.update(sim_tables)
         if optimise:
             reconcile_engines(result.tables, model)
+            ref = optimal_reference(result.tables)
+            if ref is not None:
+                result.tables["plan_vs_delivery"] = ref
         if replicates > 1:
             from allocsim.experiments.api import replicates as run_replicates
 

@@ -307,6 +307,11 @@ def run_scenario(sc: Scenario, out: Path | None = None, *, overwrite: bool = Fal
             result.tables["replicates"] = rep.table
             result.tables["summary"] = rep.summary
             result.manifest_extra["replicates"] = {"n": replicates, "seeds": rep.table["seed"].tolist()}
+    written = table  # inputs/projects.csv: the public contract, re-runnable
+    if simulate and sc.projects.source != "file":
+        from allocsim.simulate.world import contract_table
+
+        written = contract_table(model)  # every year's proposals with their year profiles
     manifest = {
         "scenario": sc.name,
         "scenario_file": str(sc.source) if sc.source else None,
@@ -315,8 +320,8 @@ def run_scenario(sc: Scenario, out: Path | None = None, *, overwrite: bool = Fal
         "seed": sc.seed,
         "random_streams": list(STREAMS),
         "cluster_map": geo.cluster_map,
-        "projects": {"source": sc.projects.source, "count": len(table.projects),
-                     "resources": len(table.resources)},
+        "projects": {"source": sc.projects.source, "count": len(written.projects),
+                     "first_year_candidates": len(table.projects), "resources": len(written.resources)},
         **environment(),
         "started": started,
         "stages": {"optimise": optimise, "simulate": simulate},
@@ -327,13 +332,7 @@ def run_scenario(sc: Scenario, out: Path | None = None, *, overwrite: bool = Fal
     with result_folder(out, overwrite=overwrite) as stage:
         atomic_write_json(sc.model_dump(mode="json"), stage / "scenario.json")
         inputs = stage / "inputs"
-        # the public contract, re-runnable: every proposed project with its year profile
-        if simulate and sc.projects.source != "file":
-            from allocsim.simulate.world import contract_table
-
-            contract_table(model).write(inputs)
-        else:
-            table.write(inputs)
+        written.write(inputs)
         for name, df in result.tables.items():
             atomic_write_csv(df, inputs / f"{name}.csv" if name in ("provinces", "clusters")
                              else stage / f"{name}.csv")

@@ -321,7 +321,7 @@ def run_scenario(sc: Scenario, out: Path | None = None, *, overwrite: bool = Fal
         "random_streams": list(STREAMS),
         "cluster_map": geo.cluster_map,
         "projects": {"source": sc.projects.source, "count": len(written.projects),
-                     "first_year_candidates": len(table.projects), "resources": len(written.resources)},
+                     "resources": len(written.resources)},
         **environment(),
         "started": started,
         "stages": {"optimise": optimise, "simulate": simulate},

@@ -102,7 +102,8 @@ def test_run_writes_optimisation_tables(tmp_path: Path) -> None:
     for f in ("allocation.csv", "portfolio.csv", "baselines.csv", "solver.json"):
         assert (out / f).exists(), f
     solver = json.loads((out / "solver.json").read_text())
-    assert solver["portfolio"]["status"] == "optimal" and solver["portfolio"]["mip_gap"] == 0.001
+    # the baseline's deliberate default (README "Solver defaults": measured time to gap)
+    assert solver["portfolio"]["status"] == "optimal" and solver["portfolio"]["mip_gap"] == 0.005
     # the reference of every "share of optimum" is reported with its own status and gap
     base = pd.read_csv(out / "baselines.csv")
     assert solver["reference"]["status"] == base["reference_status"].iloc[0] == "optimal"

@@ -38,7 +38,19 @@ class RunResult:
     manifest_extra: dict = field(default_factory=dict)
 
     def summary_lines(self) -> list[str]:
-        lines = self.optimisation.summary_lines() if self.optimisation else []
+        lines = []
+        first = first_year_funding(self.tables)
+        if first is not None:
+            fy, n, thb = first
+            lines.append(f"simulation FY{fy}: {n:,} projects funded, {thb / 1e6:,.1f} M THB "
+                         "(sim_projects.csv; money per holder and year: sim_allocation.csv)")
+        if self.optimisation:
+            if counterfactual(self.scenario, self.tables):
+                lines.append("optimiser: the optimal plan for the same money (counterfactual; "
+                             f"the simulation ran the {self.scenario.levers.allocation_rule!r} rule):")
+                lines += ["  " + x for x in self.optimisation.summary_lines()]
+            else:
+                lines += self.optimisation.summary_lines()
         summ = self.tables.get("summary")
         if summ is not None and len(summ):
             n = int(summ["n"].max())
@@ -55,10 +67,63 @@ class RunResult:
                     f"assigned to a project, {(r['lapsed_thb'] - r.get('unfunded_thb', 0)) / 1e6:,.0f} M "
                     f"lapsed in execution); "
                     f"{int(r['duplicates_approved'])} duplicates approved; "
-                    f"{r['mean_days_to_disbursement']:.0f} days to first disbursement; "
+                    f"{r['mean_days_to_disbursement']:.0f} days to first disbursement (the year's "
+                    "projects paid within it); "
                     f"change approval {r['mean_change_approval_days']:.1f} days; "
                     f"satisfaction {r['satisfaction']:.2f}")
         return lines
+
+
+def first_year_funding(tables: dict[str, pd.DataFrame]) -> tuple[int, int, int] | None:
+    """(first fiscal year, projects the simulation funded in it, their baht) from
+    ``sim_projects``: the headline's "funded" is what ran, not the optimiser's plan."""
+    sp = tables.get("sim_projects")
+    if sp is None or not len(sp):
+        return None
+    fy = int(sp["fiscal_year"].min())
+    f = sp[(sp["fiscal_year"] == fy) & sp["funded"].astype(bool)]
+    return fy, len(f), int(f["allocated_thb"].sum())
+
+
+def counterfactual(sc: Scenario, tables: dict[str, pd.DataFrame]) -> bool:
+    """True when the optimiser's allocation/portfolio tables are not what the simulation ran:
+    a formula rule (they are the optimal plan for the same money), or the optimal rule when the
+    chain fell back to a formula or its first year carried commitments."""
+    if sc.levers.allocation_rule != "optimal":
+        return True
+    la = tables.get("sim_allocation")
+    if la is not None and len(la):
+        fy = la["fiscal_year"].min()
+        first = la[la["fiscal_year"] == fy]
+        if (first["selection"] != "portfolio MILP").any() or first["committed_thb"].sum() > 0:
+            return True
+    return False
+
+
+def optimal_reference(tables: dict[str, pd.DataFrame]) -> pd.DataFrame | None:
+    """``plan_vs_delivery`` with one common reference that does not depend on the scenario's own
+    plan: ``optimal_plan_benefit_thb``, the benefit of the portfolio MILP's selection for the
+    first fiscal year's candidates under the scenario's rules and money (``portfolio.csv``: the
+    chain's own selection under the ``optimal`` rule, the optimal plan for the same money, a
+    counterfactual, under a formula rule), ``delivered_benefit_fy1_thb``, what the first year's
+    funded projects delivered in the simulation, and ``delivered_vs_optimal_share``, their
+    ratio. (``delivered_share`` stays: delivered ÷ the scenario's own plan, which under a
+    formula rule is whatever the provinces funded.)"""
+    pvd, port, sp = (tables.get(k) for k in ("plan_vs_delivery", "portfolio", "sim_projects"))
+    if pvd is None or port is None or sp is None or not len(pvd) or "province" not in port:
+        return None
+    sel = port[port["selected"].astype(bool)]
+    opt = (sel.groupby("province")["benefit"].sum() * 1e6)
+    fy1 = sp[sp["fiscal_year"] == sp["fiscal_year"].min()]
+    got = fy1.groupby("province")["delivered_benefit_thb"].sum()
+    out = pvd.copy()
+    nat = out["area"] == "national"
+    out["optimal_plan_benefit_thb"] = np.where(nat, float(opt.sum()), out["area"].map(opt).fillna(0.0))
+    out["delivered_benefit_fy1_thb"] = np.where(nat, float(got.sum()), out["area"].map(got).fillna(0.0))
+    out["delivered_vs_optimal_share"] = np.divide(
+        out["delivered_benefit_fy1_thb"], out["optimal_plan_benefit_thb"], out=np.full(len(out), np.nan),
+        where=out["optimal_plan_benefit_thb"].to_numpy(float) > 0)
+    return out
 
 
 def _optimisation_tables(opt: OptimiseResult) -> dict[str, pd.DataFrame]:
@@ -106,18 +171,49 @@ def solver_summary(opt: OptimiseResult) -> dict:
 
 
 def reconcile_engines(tables: dict[str, pd.DataFrame], model: object) -> None:
-    """The optimiser's written FY1 tables against what the simulation held and selected in FY1,
-    two independently produced sides: under the optimal rule each holder's baht in the
-    ``allocation`` table (rounded to whole baht) must be the simulation's money, and the
-    ``portfolio`` selection must be the simulation's selection. Raises ``RunError`` naming the
-    holder or project (a mismatch means the report describes a plan the simulation did not run)."""
+    """The written tables against what the simulation held and selected, for EVERY rule.
+
+    1. ``sim_allocation`` (the chain's own yearly allocation, the money the rule gave each holder)
+       must equal, per fiscal year and holder, to the baht, the money the simulation's ledger
+       records the holder held (``money_rows``), and ``sim_projects`` must fund no more than it.
+    2. Under the ``optimal`` rule the optimiser's FY1 ``allocation``/``portfolio`` tables must
+       also be that money and the simulation's selection, when the first year carries no
+       commitments (with commitments the chain's optimiser shares only the free money among new
+       proposals, a different problem from the run's FY1 solve, whose tables are then labelled
+       as the FY1 optimum, not the executed plan). Under formula rules those tables are the
+       optimal plan for the same money, a counterfactual, and are not reconciled.
+    Raises ``RunError`` naming the holder or project (a mismatch means the report describes
+    money or a plan the simulation did not run)."""
     from allocsim.errors import RunError
     from allocsim.scenario.schema import SOURCES
     from allocsim.simulate.world import round_within
 
     m = model
-    if not getattr(m, "plans", None) or m.plans[0].selected is None or not m.money_rows:
-        return  # the provinces ranked: no optimiser selection to execute
+    if not getattr(m, "plans", None) or not m.money_rows:
+        return
+    if "sim_allocation" in tables:
+        sa = tables["sim_allocation"]
+        for fy, held, _, _ in m.money_rows:
+            got = sa[sa["fiscal_year"] == fy].set_index("holder")["amount_thb"]
+            got = got.reindex(m.holder_names).fillna(-1).to_numpy(np.int64)
+            bad = np.flatnonzero(got != held)
+            if len(bad):
+                i = int(bad[0])
+                raise RunError(f"FY{fy}, holder {m.holder_names[i]}: sim_allocation.csv gives {got[i]} THB "
+                               f"but the simulation held {held[i]} THB")
+            if "sim_projects" in tables:
+                sp = tables["sim_projects"]
+                sp = sp[(sp["fiscal_year"] == fy) & sp["funded"].astype(bool)]
+                spent = sp.groupby("holder")["allocated_thb"].sum().reindex(m.holder_names).fillna(0)
+                over = np.flatnonzero(spent.to_numpy(np.int64) > got)
+                if len(over):
+                    i = int(over[0])
+                    raise RunError(f"FY{fy}, holder {m.holder_names[i]}: sim_projects.csv funds "
+                                   f"{int(spent.iat[i])} THB, more than the {got[i]} THB it held")
+    if m.plans[0].selected is None:
+        return  # a formula rule: the provinces ranked; the optimiser's tables are counterfactual
+    if m.plans[0].committed_thb is not None and m.plans[0].committed_thb.any():
+        return  # FY1 commitments: the run's FY1 solve is not the chain's (docstring)
     fy, n = m.plans[0].fiscal_year, m.n_provinces
     if "allocation" in tables:
         raw = np.zeros(m.n_holders)  # baht per holder, then the rounding rule of world.py
@@ -201,6 +297,9 @@ def run_scenario(sc: Scenario, out: Path | None = None, *, overwrite: bool = Fal
         result.tables.update(sim_tables)
         if optimise:
             reconcile_engines(result.tables, model)
+            ref = optimal_reference(result.tables)
+            if ref is not None:
+                result.tables["plan_vs_delivery"] = ref
         if replicates > 1:
             from allocsim.experiments.api import replicates as run_replicates
 
@@ -208,6 +307,11 @@ def run_scenario(sc: Scenario, out: Path | None = None, *, overwrite: bool = Fal
             result.tables["replicates"] = rep.table
             result.tables["summary"] = rep.summary
             result.manifest_extra["replicates"] = {"n": replicates, "seeds": rep.table["seed"].tolist()}
+    written = table  # inputs/projects.csv: the public contract, re-runnable
+    if simulate and sc.projects.source != "file":
+        from allocsim.simulate.world import contract_table
+
+        written = contract_table(model)  # every year's proposals with their year profiles
     manifest = {
         "scenario": sc.name,
         "scenario_file": str(sc.source) if sc.source else None,
@@ -216,8 +320,8 @@ def run_scenario(sc: Scenario, out: Path | None = None, *, overwrite: bool = Fal
         "seed": sc.seed,
         "random_streams": list(STREAMS),
         "cluster_map": geo.cluster_map,
-        "projects": {"source": sc.projects.source, "count": len(table.projects),
-                     "resources": len(table.resources)},
+        "projects": {"source": sc.projects.source, "count": len(written.projects),
+                     "resources": len(written.resources)},
         **environment(),
         "started": started,
         "stages": {"optimise": optimise, "simulate": simulate},
@@ -228,7 +332,7 @@ def run_scenario(sc: Scenario, out: Path | None = None, *, overwrite: bool = Fal
     with result_folder(out, overwrite=overwrite) as stage:
         atomic_write_json(sc.model_dump(mode="json"), stage / "scenario.json")
         inputs = stage / "inputs"
-        table.write(inputs)
+        written.write(inputs)
         for name, df in result.tables.items():
             atomic_write_csv(df, inputs / f"{name}.csv" if name in ("provinces", "clusters")
                              else stage / f"{name}.csv")

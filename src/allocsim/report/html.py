@@ -179,6 +179,20 @@ def money_provenance(sc, lang: str = "en") -> str:  # sc: scenario.schema.Scenar
         "The simulation spends the same envelopes, to the baht.", lang)
 
 
+def pvd_units(cols: list[str]) -> dict[str, str]:
+    """Each plan-vs-delivery column's unit: the metric catalogue's where it has the column, else
+    the column's own unit suffix (``_thb`` baht, ``_share`` share, ``days`` days), so baht are
+    never shown next to plain numbers."""
+    out = {}
+    for c in cols:
+        u = unit_of(c)
+        if u == "number":
+            u = "thb" if c.endswith("_thb") else "share" if c.endswith("_share") else \
+                "days" if "days" in c else "number"
+        out[c] = u
+    return out
+
+
 def run_report(folder: Path, result, lang: str = "en") -> Path:  # result: experiments.run.RunResult
     """report.html for one run; ``lang`` "en" (default) or "th"."""
     with plt.rc_context(fonts.rc(lang)):
@@ -196,12 +210,21 @@ def _run_report(folder: Path, result, lang: str) -> Path:
         name=html.escape(sc.name), description=html.escape(sc.description or t("no description", lang)),
         seed=sc.seed, cluster_map=html.escape(result.geography.cluster_map),
         projects=f"{len(result.projects.projects):,}")]
+    from allocsim.experiments.run import counterfactual, first_year_funding
+
+    first = first_year_funding(tb)
+    if first is not None:  # the headline is what the simulation funded, not the optimiser's plan
+        words.append(t("In the simulation, <b>{n} projects were funded</b> in FY{fy} ({money} M THB).",
+                       lang).format(n=f"{first[1]:,}", fy=first[0], money=f"{first[2] / 1e6:,.1f}"))
     if opt is not None:
         p = opt.portfolio
+        cf = counterfactual(sc, tb)
         words.append(t("The portfolio optimisation is <b>{status}</b>", lang).format(
             status=html.escape(p.status.label()))
             + (t(": {n} projects funded, total benefit {benefit}.", lang).format(
-                n=int(p.x.sum()), benefit=f"{p.total_benefit:,.1f}") if p.x is not None else "."))
+                n=int(p.x.sum()), benefit=f"{p.total_benefit:,.1f}") if p.x is not None else ".")
+            + (" " + t("This is the optimal plan for the same money (counterfactual), not what the simulation "
+                       "ran: the simulation followed the scenario's allocation rule.", lang) if cf else ""))
     if nat is not None and len(nat):
         years = len(nat)
         unf = nat["unfunded_thb"] if "unfunded_thb" in nat else nat["lapsed_thb"] * 0  # apart from lapse
@@ -379,10 +402,13 @@ def _run_report(folder: Path, result, lang: str) -> Path:
                 unfunded=f"{g['unfunded_thb'] / 1e6:,.0f}",
                 years=len(nat), dups=int(g["duplicates_funded"])))
             worst = pvd[pvd["area"] != "national"].sort_values("delivered_share").head(10)
-            rep.table(worst.assign(name=worst["area"].map(names))[
-                ["area", "name", "planned_benefit_thb", "delivered_benefit_thb", "delivered_share", "planned_thb",
-                 "disbursed_thb", "lapsed_thb", "duplicates_funded", "mean_days_to_first_payment"]],
-                table_id="plan-vs-delivery")
+            cols = ["area", "name", "planned_benefit_thb", "delivered_benefit_thb", "delivered_share", "planned_thb",
+                    "disbursed_thb", "lapsed_thb", "duplicates_funded", "mean_days_to_first_payment"]
+            rep.table(worst.assign(name=worst["area"].map(names))[[c for c in cols if c in worst or c == "name"]],
+                      formats=pvd_units(cols), table_id="plan-vs-delivery")
+            rep.p(t("Mean days to first payment here pool every funded project of every year, including "
+                    "projects first paid after their fiscal year; the yearly tables' days to first "
+                    "disbursement count a year's projects paid within that year.", lang))
         w = years_t["allocated_thb"].astype(float)
         curve = [float((years_t[f"q{q}_disbursement_rate"] * w).sum() / w.sum()) for q in (1, 2, 3, 4)]
         rep.figure(charts.disbursement_curves({sc.name: curve}, lang=lang), "disbursement", "disbursement by quarter")
@@ -453,6 +479,12 @@ def _compare_report(folder: Path, res, baseline, reforms: list, lang: str) -> Pa
     if len(plan):
         rep.h2(t("How much of the plan was delivered", lang), "plan")
         rep.figure(charts.plan_delivered(plan, lang=lang), "plan_delivered", "share of the plan delivered per scenario")
+        # the share's denominator is each scenario's own plan: the delivered baht stand beside it
+        ben = res.summary[res.summary["metric"] == "effective_benefit_thb"].set_index("scenario")["mean"]
+        rows = pd.DataFrame({"scenario": plan["scenario"].to_numpy(),
+                             "effective_benefit_thb": plan["scenario"].map(ben).to_numpy(float),
+                             "plan_delivered_share": plan["mean"].to_numpy(float)})
+        rep.table(rows, table_id="plan-delivered")
     rep.h2(t("Differences from the baseline", lang), "differences")
     rep.figure(charts.differences(d, lang=lang), "differences", "differences with confidence intervals")
     if "crn_correlation" not in d:

@@ -14,6 +14,17 @@ from allocsim.metrics import METRICS_LIST
 LANGS = ("en", "th")
 
 TH: dict[str, str] = {
+    "Mean days to first payment here pool every funded project of every year, including projects first "
+    "paid after their fiscal year; the yearly tables' days to first disbursement count a year's projects "
+    "paid within that year.":
+        "จำนวนวันเฉลี่ยถึงการจ่ายเงินครั้งแรกในตารางนี้รวมทุกโครงการที่ได้รับงบประมาณทุกปี รวมถึงโครงการที่จ่ายเงินครั้งแรก"
+        "หลังสิ้นปีงบประมาณของตน ส่วนตารางรายปีนับเฉพาะโครงการของปีนั้นที่เบิกจ่ายภายในปี",
+    "In the simulation, <b>{n} projects were funded</b> in FY{fy} ({money} M THB).":
+        "ในแบบจำลอง <b>มีโครงการได้รับงบประมาณ {n} โครงการ</b> ในปีงบประมาณ {fy} ({money} ล้านบาท)",
+    "This is the optimal plan for the same money (counterfactual), not what the simulation ran: the "
+    "simulation followed the scenario's allocation rule.":
+        "นี่คือแผนที่ดีที่สุดสำหรับเงินจำนวนเดียวกัน (สถานการณ์สมมติเปรียบเทียบ) ไม่ใช่สิ่งที่แบบจำลองดำเนินการ "
+        "แบบจำลองใช้หลักเกณฑ์การจัดสรรของสถานการณ์",
     # --- metrics: their Thai labels live in the metric catalogue (allocsim/metrics.py) ---
     **{m.name: m.label_th for m in METRICS_LIST},
     # --- other table columns (result-table names) ---

@@ -42,7 +42,7 @@ from allocsim.simulate.local_governments import build_local_governments, count_m
 from allocsim.simulate.metrics import Recorder
 from allocsim.simulate.stages import allocation, execution, funding, ledger, proposals, requests
 from allocsim.simulate.stages.ledger import InvariantError
-from allocsim.simulate.world import World, YearPlan, reconcile, world_tables
+from allocsim.simulate.world import World, YearPlan, reconcile, sim_allocation, world_tables
 
 __all__ = ["PROCESSES", "PROJECT_DRAWS", "BudgetModel", "InvariantError", "check_invariants",
            "project_uniforms", "stable_key"]
@@ -275,4 +275,4 @@ class BudgetModel(mesa.Model):
             self.step()
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        return self.recorder.tables() | world_tables(self)
+        return self.recorder.tables() | world_tables(self) | {"sim_allocation": sim_allocation(self)}

@@ -200,6 +200,8 @@ class World:
         self.years: list[pd.DataFrame] = []  # each year's candidate table (with decisions)
         self.status: list[dict] = []
         self.fallback: dict | None = None
+        self.new_committed = pd.DataFrame()  # this year's user rows flagged committed
+        self.user_committed_ids: set[str] = set()
 
     # --- 1. proposals --------------------------------------------------------------------------
     def proposals(self, fy: int) -> pd.DataFrame:
@@ -240,7 +242,13 @@ class World:
             new["project_id"] = f"{fy}-" + new["project_id"].astype(str)  # one id per project, ever
         if not self.pending.empty:  # a project already running proposes its next tranche only
             new = new[~new["project_id"].isin(self.pending["project_id"])]
-        new["committed"] = False
+        # a user's ``committed`` flag is the contract's "must be funded" (a commitment made
+        # before the run): kept, and funded first like a committed tranche; generated proposals
+        # are new ideas, never committed
+        user_flag = self.user is not None and "committed" in new
+        new["committed"] = new["committed"].astype(bool) if user_flag else False
+        self.new_committed = new[new["committed"]] if user_flag else new.iloc[0:0]
+        self.user_committed_ids |= set(self.new_committed["project_id"].astype(str))
         rows = [new] if self.pending.empty else [self.pending.assign(fiscal_year=fy), new]
         out = pd.concat(rows, ignore_index=True)
         if out["project_id"].duplicated().any():
@@ -269,9 +277,10 @@ class World:
         reform), per holder, in baht: it is deducted first from this year's envelopes."""
         m = self.m
         out = np.zeros(m.n_holders, np.int64)
-        if self.pending.empty:
+        parts = [d for d in (self.pending, self.new_committed) if not d.empty]
+        if not parts:
             return out
-        c = self.pending[self.pending["committed"].astype(bool)]
+        c = pd.concat([d[d["committed"].astype(bool)] for d in parts], ignore_index=True)
         for k, (prov, clu, ch) in enumerate(zip(c["province"], c["cluster"], c["channel"], strict=True)):
             col = COST_PREFIX + CHANNEL_SOURCE[ch]
             out[self.holder_index(prov, clu, ch)] += int(to_thb(c[col].iat[k])) if col in c else 0
@@ -329,12 +338,11 @@ class World:
         fy = sc.first_fiscal_year + y
         projects = self.proposals(fy)
         table = ProjectTable(projects, self.resources())
-        if m.levers.allocation_rule == "optimal":
-            plan = self._optimal(y, fy, table)
-            if plan is not None:
-                return plan
-            return self._formula(fy, table, self.fallback)
-        return self._formula(fy, table)
+        com = self.committed_thb()
+        plan = self._optimal(y, fy, table) if m.levers.allocation_rule == "optimal" else None
+        if plan is None:
+            plan = self._formula(fy, table, self.fallback if m.levers.allocation_rule == "optimal" else None)
+        return replace(plan, committed_thb=com)
 
     def _formula(self, fy: int, table: ProjectTable, status: dict | None = None) -> YearPlan:
         m = self.m
@@ -453,7 +461,9 @@ class World:
         nxt = next_tranche(nxt)
         # provincial and cluster plans may not commit across years today (`003` §5.2.11); other
         # channels' multi-year projects are committed under ordinary budget law
-        nxt["committed"] = bool(self.m.levers.multi_year) | ~nxt["channel"].isin(PLAN_CHANNELS)
+        # (a user's committed project stays committed in its later tranches)
+        nxt["committed"] = (bool(self.m.levers.multi_year) | ~nxt["channel"].isin(PLAN_CHANNELS)
+                            | nxt["project_id"].isin(self.user_committed_ids).to_numpy())
         nxt["requires"] = ""
         self.pending = nxt.reset_index(drop=True)
 
@@ -469,6 +479,7 @@ class YearPlan:
     selected: np.ndarray | None
     allocation: pd.DataFrame
     status: dict = field(default_factory=dict)
+    committed_thb: np.ndarray | None = None  # per holder: money committed before the rule shared
 
 
 def reconcile(model: BudgetModel) -> None:
@@ -621,6 +632,70 @@ def world_tables(model: BudgetModel) -> dict[str, pd.DataFrame]:
     return {"sim_projects": projects, "plan_vs_delivery": pvd, "world_years": years}
 
 
+#: the public contract's columns (``data/projects.py``) a run's ``inputs/projects.csv`` keeps
+CONTRACT_COLUMNS = ("project_id", "fiscal_year", "benefit", "total_cost", "province", "cluster", "partners",
+                    "strategy", "agency", "channel", "duplicate_group", "requires", "min_local_share",
+                    "construction", "aligned", "problem", "committed")
+
+
+def contract_table(model: BudgetModel) -> ProjectTable:
+    """Every project the simulation's agents proposed, in the public ``projects.csv`` contract, so
+    a run can be re-run from its own ``inputs/projects.csv``: one row per project (its first
+    tranche's year as ``fiscal_year``; later tranches are not rows: they follow from the profile),
+    its whole cost per money source (``cost:<source>``, the ``whole_thb`` baht / 10⁶, exact) and
+    benefit, and its year profile as ``cost:y<FY>`` columns; internal columns (tranche,
+    tranche_shares, whole_thb:*) are left out. ``resources.csv``: the first year's money
+    resources plus one row per year column with that column's total (a profile, not a limit)."""
+    parts = []
+    for plan in model.plans:
+        p = plan.table.projects
+        p = p[p["tranche"].to_numpy(int) == 1].reset_index(drop=True)
+        if p.empty:
+            continue
+        prof = _profiles(p)
+        first = np.array([pr[0] for pr in prof], float)
+        out = pd.DataFrame({c: p[c] for c in CONTRACT_COLUMNS if c in p})
+        out["benefit"] = p["benefit"].to_numpy(float) / first
+        out["total_cost"] = p["total_cost"].to_numpy(float) / first
+        whole = np.zeros(len(p))
+        for src in MONEY:
+            w = p[WHOLE_PREFIX + src].to_numpy(np.int64) if WHOLE_PREFIX + src in p else np.zeros(len(p), np.int64)
+            out[COST_PREFIX + src] = w / 1e6
+            whole += w / 1e6
+        for k in range(max(len(pr) for pr in prof)):
+            share = np.array([pr[k] if k < len(pr) else 0.0 for pr in prof])
+            out[f"{COST_PREFIX}y{plan.fiscal_year + k}"] = whole * share
+        parts.append(out)
+    projects = pd.concat(parts, ignore_index=True).fillna(
+        {c: 0.0 for c in set().union(*(q.columns for q in parts)) if c.startswith(COST_PREFIX + "y")}) \
+        if parts else pd.DataFrame(columns=list(CONTRACT_COLUMNS))
+    res = model.plans[0].table.resources if model.plans else pd.DataFrame(columns=["resource", "capacity"])
+    ycols = [c for c in projects.columns if c.startswith(COST_PREFIX + "y")]
+    years = pd.DataFrame({"resource": [c[len(COST_PREFIX):] for c in ycols],
+                          "capacity": [float(projects[c].sum()) for c in ycols]})
+    return ProjectTable(projects, pd.concat([res, years], ignore_index=True))
+
+
+def sim_allocation(model: BudgetModel) -> pd.DataFrame:
+    """The chain's own yearly allocation, as the simulation executed it (``sim_allocation.csv``):
+    one row per fiscal year and budget holder with the baht the scenario's rule gave it
+    (``YearPlan.money_thb``, integers at the rounding rule) and the part already committed to
+    running projects. Under every rule this, not the optimiser's counterfactual
+    ``allocation.csv``, is the money the simulation's holders held (``reconcile_engines``)."""
+    n, rows = model.n_provinces, []
+    for plan in model.plans:
+        com = plan.committed_thb if plan.committed_thb is not None else np.zeros(model.n_holders, np.int64)
+        for i, name in enumerate(model.holder_names):
+            if i < len(SOURCES) * n:
+                level, area, src = "province", model.iso[i % n], SOURCES[i // n]
+            else:
+                level, area, src = "cluster", model.cluster_ids[i - len(SOURCES) * n], CLUSTER_SOURCE
+            rows.append((plan.fiscal_year, name, level, area, src, int(plan.money_thb[i]), int(com[i]),
+                         plan.status.get("allocation", ""), plan.status.get("selection", "")))
+    return pd.DataFrame(rows, columns=["fiscal_year", "holder", "level", "area", "source", "amount_thb",
+                                       "committed_thb", "rule", "selection"])
+
+
 def capacity_factor(model: BudgetModel) -> np.ndarray:
     """Per-province multiplier of absorption capacity from last year's simulation: disbursement
     performance relative to the national rate (clipped to ``simulation.absorption_performance_min``
@@ -638,5 +713,5 @@ def capacity_factor(model: BudgetModel) -> np.ndarray:
 
 
 __all__ = ["CHANNEL_SOURCE", "MONEY", "PLAN_CHANNELS", "WHOLE_PREFIX", "World", "YearPlan",
-           "annual_tranches", "apportion", "capacity_factor", "next_tranche", "reconcile", "round_within",
-           "to_thb", "tranche_costs", "world_tables"]
+           "annual_tranches", "apportion", "capacity_factor", "contract_table", "next_tranche", "reconcile", "round_within",
+           "sim_allocation", "to_thb", "tranche_costs", "world_tables"]

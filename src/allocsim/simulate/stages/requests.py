@@ -53,7 +53,8 @@ def submit_requests(m: BudgetModel, rows: np.ndarray, d0: float, d1: float) -> N
 
 def reports(m: BudgetModel, lo: int, hi: int) -> None:
     """Six-monthly reports falling in days [lo, hi) of the year: each province names its stuck
-    projects and the Budget Bureau's chain hears them (an escalation can only shorten a hold)."""
+    projects and the Budget Bureau's chain hears them: a solved escalation ends the hold at the
+    chain's decision, a failed one leaves the hold to run to the normal decision (`004` §3.2–3.3)."""
     every = m.scenario.simulation.report_every_days
     y0 = m.year * YEAR_DAYS
     for rd in range(every, YEAR_DAYS + 1, every):
@@ -65,4 +66,7 @@ def reports(m: BudgetModel, lo: int, hi: int) -> None:
                 continue
             bk = m.book
             t = m.bureau.escalate(day, m.cluster_of[bk["province"][stuck]])
-            bk["hold_until"][stuck] = np.minimum(bk["hold_until"][stuck], t)
+            bk["esc_request"][stuck] = bk["request_day"][stuck]  # a request is escalated once
+            solved = m.bureau.resolve(bk["u_escalate"][stuck])
+            m.bureau.outcomes.append((m.year, int(solved.sum()), int((~solved).sum())))
+            bk["hold_until"][stuck[solved]] = np.minimum(bk["hold_until"][stuck[solved]], t[solved])

@@ -288,6 +288,8 @@ class BudgetBureau(mesa.Agent):
         self.knj = ApprovalQueue("ก.น.จ.", 1, sim.knj_service_days, rng)
         self.escalation_days: list[float] = []
         self.outcomes: list[tuple[int, int, int]] = []  # (year, resolved, failed) per report
+        # (report day, escalated rows, chain decision days, solved) per report: for inspection
+        self.log: list[tuple[float, np.ndarray, np.ndarray, np.ndarray]] = []
 
     def new_year(self, day: float) -> None:
         """Requests of lapsed projects are withdrawn with them (see ``Province.new_year``)."""

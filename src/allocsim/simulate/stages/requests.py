@@ -48,7 +48,13 @@ def submit_requests(m: BudgetModel, rows: np.ndarray, d0: float, d1: float) -> N
     m.central_pending = [x for x in m.central_pending if x[0] >= d1]
     if ready:
         rows_ = np.array([j for _, j, _ in ready], int)
-        bk["hold_until"][rows_] = m.bureau.decide_central([(day, svc) for day, _, svc in ready])
+        dec = m.bureau.decide_central([(day, svc) for day, _, svc in ready])
+        # a request the reporting chain already solved (escalated, hold ended or ending earlier)
+        # keeps the earlier day; a request whose hold already ended is not reopened
+        live = bk["pending"][rows_] > 0
+        esc = bk["esc_request"][rows_] == bk["request_day"][rows_]
+        bk["hold_until"][rows_[live]] = np.where(esc[live], np.minimum(bk["hold_until"][rows_[live]], dec[live]),
+                                                 dec[live])
 
 
 def reports(m: BudgetModel, lo: int, hi: int) -> None:
@@ -69,4 +75,5 @@ def reports(m: BudgetModel, lo: int, hi: int) -> None:
             bk["esc_request"][stuck] = bk["request_day"][stuck]  # a request is escalated once
             solved = m.bureau.resolve(bk["u_escalate"][stuck])
             m.bureau.outcomes.append((m.year, int(solved.sum()), int((~solved).sum())))
+            m.bureau.log.append((day, stuck, t, solved))
             bk["hold_until"][stuck[solved]] = np.minimum(bk["hold_until"][stuck[solved]], t[solved])

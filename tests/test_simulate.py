@@ -158,7 +158,9 @@ def test_without_changes_or_duplicates_nothing_waits_and_works_finish_on_schedul
     slowest = min(mn.notify_per_day for mn in m.ministries)
     assert p["notification_days"].between(0, math.ceil(m.n_provinces / slowest)).all()
     sim = sc.simulation
-    assert p["planning_days"].between(0, sim.plan_deadline_days + sim.resubmission_days).all()
+    # the plan deadline is fixed from the legal notification deadline (day 30 + 60)
+    assert p["planning_days"].between(0, sim.notify_deadline_days + sim.plan_deadline_days
+                                      + sim.resubmission_days).all()
 
 
 def test_delegated_approval_cuts_days_on_hold_and_approval_time_paired() -> None:

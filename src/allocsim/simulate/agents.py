@@ -2,12 +2,14 @@
 arrays (``book.py``, ``citizens.py``); agents decide and queue, the stages (``stages/``) call
 them through Mesa's AgentSet (``model.agents_by_type[Province].do(...)``). Who does what:
 
-* ``Ministry.notify_day`` — year start: when every governor knows its allocation;
+* ``Ministry.notify_day`` — year start: when the governors it proposes to know its allocation
+  (ministries differ: budget weight, construction bias, plan compliance, throughput);
 * ``Province.new_year`` / ``schedule_plan`` — year start: queues free, action-plan day per proposal;
   ``screen_and_fund`` (``screen``, ``fund``) — the plan is final: gateway, ranking, procurement;
   ``submit_requests`` — ก.บ.จ. hears change/cancel requests (decides when delegated);
   ``stuck_projects`` — six-monthly report: what the province cannot solve;
 * ``BudgetBureau.decide_central`` — the central change queue; ``escalate`` — the reporting chain;
+  ``resolve`` — whether the chain solves an escalated problem;
 * ``Cluster.targets_met`` — the cascaded disbursement target; ``LocalGovernment`` — co-funding.
 
 Subclass an agent and name it on a model subclass (``province_class = MyProvince``) to change a

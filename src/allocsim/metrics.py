@@ -184,6 +184,16 @@ METRICS_LIST: tuple[Metric, ...] = (
     Metric("cluster_target_met", "count", "higher", "recorded",
            "whether the province met the disbursement target its cluster cascades (1 = yes)",
            "บรรลุเป้าหมายการเบิกจ่ายของกลุ่มจังหวัด", tables=(Y,)),
+    # --- m1: notification deadline and escalation outcomes
+    Metric("late_notifications", "count", "lower", "year_mean",
+           "ministries that notified the governors after the legal deadline (notify_deadline_days, "
+           "`000` Del-3) in the year", "ส่วนราชการที่แจ้งจัดสรรงบประมาณล่าช้ากว่ากำหนด", tables=(N,)),
+    Metric("escalations_resolved", "count", "higher", "year_mean",
+           "escalated problems the reporting chain solved in the year (the hold ends at its decision)",
+           "เรื่องที่ส่งขึ้นไปและได้รับการแก้ไข", tables=(N,)),
+    Metric("escalations_failed", "count", "lower", "year_mean",
+           "escalated problems the reporting chain did not solve in the year (the hold runs on)",
+           "เรื่องที่ส่งขึ้นไปแต่ไม่ได้รับการแก้ไข", tables=(N,)),
 )
 
 METRICS: dict[str, Metric] = {m.name: m for m in METRICS_LIST}

@@ -116,7 +116,9 @@ def generate_catalogue(geo: Geography, params: CatalogueParams, rng: np.random.G
                        first_year: int = 2027, *, strategy_p: np.ndarray | None = None,
                        benefit_factor: np.ndarray | None = None,
                        problem_p: np.ndarray | None = None,
-                       holder_money: dict[tuple[str, str], float] | None = None) -> ProjectTable:
+                       holder_money: dict[tuple[str, str], float] | None = None,
+                       ministry_weights: np.ndarray | None = None,
+                       ministry_compliance: np.ndarray | None = None) -> ProjectTable:
     """Candidate projects and resource capacities; identical for the same rng state and inputs.
 
     The simulation's proposing agents call this generator every fiscal year conditioned on their
@@ -135,8 +137,21 @@ def generate_catalogue(geo: Geography, params: CatalogueParams, rng: np.random.G
     (real provinces ask for more than they get). Without it each province proposes
     ``projects_per_province`` ideas on a channel drawn by ``channel_weights``, each cluster
     ``projects_per_cluster``: a fixed count that need not match the money (the cause of money no
-    holder could spend on an eligible proposal)."""
+    holder could spend on an eligible proposal).
+
+    ``ministry_weights`` (one per ``MINISTRIES``) make the proposing ministry follow the
+    ministries' budget weights rather than a uniform draw; ``ministry_compliance`` (same order) is
+    each ministry's chance that its proposal is aligned with the provincial plan (default:
+    ``params.ministry_plan_compliance`` for all). Both reuse the same uniforms, in the same order."""
     strategies = strategy_ids()
+    cum_m = None
+    if ministry_weights is not None:
+        mw = np.asarray(ministry_weights, float)
+        if mw.shape != (len(MINISTRIES),) or (mw < 0).any() or mw.sum() <= 0:
+            raise ValueError(f"ministry_weights must be {len(MINISTRIES)} numbers >= 0 with a positive sum")
+        cum_m = np.cumsum(mw) / mw.sum()
+    comp = (np.full(len(MINISTRIES), params.ministry_plan_compliance) if ministry_compliance is None
+            else np.asarray(ministry_compliance, float))
     prow = {iso: k for k, iso in enumerate(geo.province_codes)}
     for name, arr in (("strategy_p", strategy_p), ("benefit_factor", benefit_factor)):
         if arr is not None and np.shape(arr) != (len(prow), len(strategies)):
@@ -166,12 +181,18 @@ def generate_catalogue(geo: Geography, params: CatalogueParams, rng: np.random.G
             bcr *= params.construction_benefit_factor
         years = int(g.integers(2, params.max_years + 1)) if (
             params.max_years > 1 and g.random() < params.multi_year_share) else 1
-        aligned = True if channel != "ministry" else bool(g.random() < params.ministry_plan_compliance)
+        u_aligned = g.random() if channel == "ministry" else 1.0  # decided once the ministry is known
         lo, hi = params.local_share_range
         share = float(g.uniform(lo, hi)) if channel in ("local_grant", "cluster") else 0.0
-        agency = (str(g.choice(MINISTRIES)) if channel == "ministry"
-                  else {"province": "governor", "local_grant": "local_government",
-                        "private": "private_sector", "cluster": "cluster_office"}[channel])
+        if channel == "ministry":
+            mk = (int(g.integers(len(MINISTRIES))) if cum_m is None
+                  else min(int(np.searchsorted(cum_m, g.random(), side="right")), len(MINISTRIES) - 1))
+            agency = MINISTRIES[mk]
+            aligned = bool(u_aligned < comp[mk])  # the ministry's own plan compliance
+        else:
+            aligned = True
+            agency = {"province": "governor", "local_grant": "local_government",
+                      "private": "private_sector", "cluster": "cluster_office"}[channel]
         # a want (not a problem) picks any strategy: one more uniform per idea, only with problem_p
         problem = True if problem_p is None or province not in prow else \
             bool(g.random() < problem_p[prow[province]])
@@ -207,7 +228,10 @@ def generate_catalogue(geo: Geography, params: CatalogueParams, rng: np.random.G
             n = int(g.integers(1, params.max_duplicate_copies + 1))
             for ch in g.choice(others, size=min(n, len(others)), replace=False):
                 dup = dict(idea, channel=str(ch))
-                dup["agency"] = base(iso, cluster, str(ch))["agency"]
+                other = base(iso, cluster, str(ch))
+                dup["agency"] = other["agency"]
+                if ch == "ministry":  # a ministry's copy is aligned as that ministry complies
+                    dup["aligned"] = other["aligned"]
                 spread = params.duplicate_cost_spread  # the same idea, costed separately
                 jitter = float(g.uniform(1 - spread, 1 + spread))
                 dup["total_cost"] = round(idea["total_cost"] * jitter, 3)

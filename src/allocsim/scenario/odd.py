@@ -114,6 +114,13 @@ UNITS: dict[str, str] = {
     "simulation.absorption_performance_min": "factor on absorption capacity",
     "simulation.absorption_performance_max": "factor on absorption capacity",
     "simulation.absorption_free_min": "share of capacity (0–1)",
+    # m1
+    "simulation.ministry_weight_sigma": "log-scale σ across ministries",
+    "simulation.ministry_bias_spread": "sd of the added factor on priority",
+    "simulation.ministry_compliance_spread": "sd of a share (0–1)",
+    "simulation.ministry_throughput_spread": "log-scale σ across ministries",
+    "simulation.ministries": "per-ministry values",
+    "simulation.escalation_resolve_probability": "probability (0–1)",
     "catalogue.duplicate_cost_spread": "± share of the idea's cost",
     "catalogue.projects_per_province": "ideas per province per year",
     "catalogue.projects_per_cluster": "ideas per cluster per year",
@@ -152,28 +159,27 @@ NAME_UNITS: tuple[tuple[str, str], ...] = (
 #: Meanings for fields whose schema description is only a label (see the module docstring).
 GLOSSES: dict[str, str] = {
     "simulation.notify_deadline_days": "deadline for ministries to notify governors of their "
-    "allocation after the Budget Act; not read by the simulation yet (ministries notify at their "
-    "throughput, `Ministry.notify_day`)",
-    "simulation.plan_deadline_days": "days after notification within which provinces finalise "
-    "their action plans; planning work beyond it is cut short and late proposals are re-submitted",
+    "allocation after the Budget Act; a ministry later than it is counted late, and the plan "
+    "deadline is fixed from it (provinces notified late have less time)",
+    "simulation.plan_deadline_days": "days after the legal notification deadline within which "
+    "provinces finalise their action plans; planning work beyond the time left is cut short and "
+    "late proposals are re-submitted",
     "simulation.report_every_days": "interval of the provinces' progress reports, at which stuck "
     "change requests escalate",
-    "simulation.ministry_notify_per_day": "governors a ministry notifies per day; the slowest "
-    "ministry's notification day starts provincial planning",
     "simulation.plan_proposals_per_staff_day": "proposals one provincial officer reads and "
     "places in the action plan per day",
     "simulation.province_staff": "officers per province who write the action plan and serve the "
-    "procurement queue (more staff: more servers and shorter service)",
+    "procurement queue (more staff: more servers, each at the same mean service time)",
     "simulation.staff_with_delegation": "officers per province under personnel delegation or in "
     "a High Performance Province",
     "simulation.screening_days_per_proposal": "extra officer-days per proposal when the single "
     "gateway screens every channel",
     "simulation.multi_channel_staggered": "factor on the catalogue's duplicate rate when planning "
     "calendars are staggered (agencies see each other's proposals first)",
-    "simulation.procurement_days": "mean procurement time of a non-construction project (exponential; "
-    "divided by staff in the provincial queue)",
+    "simulation.procurement_days": "mean procurement time of a non-construction project "
+    "(exponential; per officer in the provincial queue, which has staff officers)",
     "simulation.procurement_days_construction": "mean procurement time of a construction project "
-    "(exponential; divided by staff in the provincial queue)",
+    "(exponential; per officer in the provincial queue, which has staff officers)",
     "simulation.execution_weeks": "range of a single-year tranche's execution time; the tranche "
     "disburses evenly over it",
     "simulation.change_hazard_per_week": "weekly hazard that a running non-construction project "

@@ -229,7 +229,9 @@ class SimulationConfig(Section):
     notify_deadline_days: int = Field(30, ge=1, le=365, description="`000` Del-3")
     plan_deadline_days: int = Field(60, ge=1, le=365, description="`000` Del-3")
     report_every_days: int = Field(182, ge=30, le=365, description="6-monthly reports, `004` §3.4")
-    ministry_notify_per_day: float = Field(4.0, gt=0, le=1000, description="illustrative")
+    ministry_notify_per_day: float = Field(4.0, gt=0, le=1000, description="illustrative mean "
+                                           "governors a ministry notifies per day: its notification "
+                                           "day = provinces it proposes in this year / its throughput")
     plan_proposals_per_staff_day: float = Field(0.15, gt=0, le=100, description="illustrative")
     province_staff: int = Field(2, ge=1, le=100, description="illustrative planning/procurement staff")
     staff_with_delegation: int = Field(4, ge=1, le=100, description="illustrative, personnel lever")
@@ -316,6 +318,51 @@ class SimulationConfig(Section):
                                               "it disbursed well above the national rate")
     absorption_free_min: float = Field(0.1, ge=0, le=1, description="illustrative: absorption "
                                        "capacity left however much money carried-over projects hold")
+    # --- m1: ministries that differ, notification workload, escalation outcome -------------
+    ministry_weight_sigma: float = Field(0.5, ge=0, le=3, description="illustrative lognormal "
+                                         "spread of the ministries' budget weights (share of ministry "
+                                         "proposals each makes); 0: equal budgets")
+    ministry_bias_spread: float = Field(0.2, ge=0, le=5, description="illustrative sd of a "
+                                        "ministry's construction push around ministry_ranking_bias "
+                                        "(clipped at 0)")
+    ministry_compliance_spread: float = Field(0.15, ge=0, le=1, description="illustrative sd of a "
+                                              "ministry's plan compliance around "
+                                              "catalogue.ministry_plan_compliance (clipped to [0, 1])")
+    ministry_throughput_spread: float = Field(0.3, ge=0, le=3, description="illustrative lognormal "
+                                              "spread of the ministries' notification throughput "
+                                              "around ministry_notify_per_day")
+    ministries: dict[str, dict[str, float]] = Field(
+        default_factory=dict, description="per-ministry values that replace the drawn ones: ministry "
+        "name -> {budget_weight, construction_bias, compliance, notify_per_day}")
+    escalation_resolve_probability: float = Field(0.6, ge=0, le=1, description="illustrative chance "
+                                                  "that an escalated problem is solved at the chain's "
+                                                  "decision (else the hold runs to the normal decision)")
+
+    @field_validator("ministries", mode="before")
+    @classmethod
+    def _ministries(cls, v: object) -> dict[str, dict[str, float]]:
+        """Ministry overrides: known ministry names and fields only, numbers in range."""
+        from allocsim.data.catalogue import MINISTRIES
+
+        fields = {"budget_weight": 1e6, "construction_bias": 5.0, "compliance": 1.0,
+                  "notify_per_day": 1000.0}
+        if not isinstance(v, dict):
+            raise ValueError("simulation.ministries: a table of ministry name -> {field = value}")
+        for name, vals in v.items():
+            if name not in MINISTRIES:
+                raise ValueError(f"simulation.ministries: unknown ministry {name!r}; valid: "
+                                 f"{', '.join(MINISTRIES)}")
+            if not isinstance(vals, dict):
+                raise ValueError(f"simulation.ministries.{name}: a table of field -> number")
+            for k, x in vals.items():
+                if k not in fields:
+                    raise ValueError(f"simulation.ministries.{name}.{k}: unknown field; valid: "
+                                     f"{', '.join(fields)}")
+                lo = 1e-9 if k == "notify_per_day" else 0.0
+                if isinstance(x, bool) or not isinstance(x, int | float) or not lo <= x <= fields[k]:
+                    raise ValueError(f"simulation.ministries.{name}.{k} = {x!r}: must be a number "
+                                     f"in [{lo:g}, {fields[k]:g}]")
+        return {n: {k: float(x) for k, x in d.items()} for n, d in v.items()}
 
     @model_validator(mode="after")
     def _behaviour_ranges(self) -> SimulationConfig:

@@ -2,12 +2,14 @@
 arrays (``book.py``, ``citizens.py``); agents decide and queue, the stages (``stages/``) call
 them through Mesa's AgentSet (``model.agents_by_type[Province].do(...)``). Who does what:
 
-* ``Ministry.notify_day`` — year start: when every governor knows its allocation;
+* ``Ministry.notify_day`` — year start: when the governors it proposes to know its allocation
+  (ministries differ: budget weight, construction bias, plan compliance, throughput);
 * ``Province.new_year`` / ``schedule_plan`` — year start: queues free, action-plan day per proposal;
   ``screen_and_fund`` (``screen``, ``fund``) — the plan is final: gateway, ranking, procurement;
   ``submit_requests`` — ก.บ.จ. hears change/cancel requests (decides when delegated);
   ``stuck_projects`` — six-monthly report: what the province cannot solve;
 * ``BudgetBureau.decide_central`` — the central change queue; ``escalate`` — the reporting chain;
+  ``resolve`` — whether the chain solves an escalated problem;
 * ``Cluster.targets_met`` — the cascaded disbursement target; ``LocalGovernment`` — co-funding.
 
 Subclass an agent and name it on a model subclass (``province_class = MyProvince``) to change a
@@ -42,22 +44,31 @@ if TYPE_CHECKING:
 
 
 class Ministry(mesa.Agent):
-    """A line ministry: holds investment budget, proposes function-budget projects into provinces
-    (sometimes through several channels), leans towards construction, complies partly with plans.
-    ``ranking_bias``: how hard it pushes its construction projects in a province's ranking."""
+    """A line ministry (`003` §5.2.12, §5.3.6): holds investment budget and proposes
+    function-budget projects into provinces. Ministries differ: ``budget_weight`` (its share of
+    ministry proposals), ``construction_bias`` (how hard it pushes its construction projects in a
+    province's ranking: priority × (1 + bias)), ``compliance`` (chance a proposal of it is aligned
+    with the provincial plan) and ``notify_per_day`` (governors it notifies per day)."""
 
-    def __init__(self, model: BudgetModel, name: str, construction_bias: float, compliance: float,
-                 ranking_bias: float) -> None:
+    def __init__(self, model: BudgetModel, name: str, budget_weight: float, construction_bias: float,
+                 compliance: float, notify_per_day: float) -> None:
         super().__init__(model)
         self.name = name
+        self.budget_weight = budget_weight
         self.construction_bias = construction_bias
         self.compliance = compliance
-        self.ranking_bias = ranking_bias
+        self.notify_per_day = notify_per_day
+        self.provinces_to_notify = model.n_provinces  # set each year from its proposals
+
+    @property
+    def ranking_bias(self) -> float:
+        """The push its construction projects get in a province's ranking (= construction_bias)."""
+        return self.construction_bias
 
     def notify_day(self) -> int:
-        """Days to notify every governor of its allocation: its throughput, not a drawn delay."""
-        sim = self.model.scenario.simulation
-        return math.ceil(self.model.n_provinces / sim.ministry_notify_per_day)
+        """Days to notify the governors of the provinces it proposes in this year: its workload
+        ÷ its throughput (`000` Del-3 sets a 30-day deadline it may miss)."""
+        return math.ceil(self.provinces_to_notify / self.notify_per_day)
 
 
 class Province(mesa.Agent):
@@ -80,17 +91,22 @@ class Province(mesa.Agent):
         self.committee = self.committee.fresh(day)
 
     # --- planning ---------------------------------------------------------------------------
-    def schedule_plan(self, new: np.ndarray, counts: np.ndarray, notify_day: float, year_start: float) -> None:
-        """Set the day this province's action plan takes each of its new proposals: after the
-        ministries' notification, within the plan deadline; when the work exceeds the deadline
+    def schedule_plan(self, new: np.ndarray, counts: np.ndarray, notify_day: np.ndarray,
+                      year_start: float) -> None:
+        """Set the day this province's action plan takes each of its new proposals: after its
+        ministries' notification (``notify_day[self.index]``), by the plan deadline, which is
+        fixed from the legal notification deadline (`000` Del-3: notification by day 30, plan 60
+        days later): a province notified late has less time. When the work exceeds the time left
         the plan is cut short and the proposals left out wait for resubmission."""
         book, sim = self.model.book, self.model.scenario.simulation
         rows = new[book["province"][new] == self.index]
+        notified = float(np.asarray(notify_day)[self.index]) if np.ndim(notify_day) else float(notify_day)
+        window = max(sim.notify_deadline_days + sim.plan_deadline_days - notified, 0.0)
         work = self.planning_days(int(counts[self.index]))
-        day = notify_day + min(work, sim.plan_deadline_days)
+        day = notified + min(work, window)
         book["plan_day"][rows] = year_start + day
-        if work > sim.plan_deadline_days and len(rows):  # the deadline cuts the plan short
-            late = book["u_plan"][rows] < 1 - sim.plan_deadline_days / work
+        if work > window and len(rows):  # the deadline cuts the plan short
+            late = book["u_plan"][rows] < 1 - window / work
             book["plan_day"][rows[late]] = year_start + day + sim.resubmission_days
 
     def planning_days(self, proposals: int) -> float:
@@ -146,7 +162,6 @@ class Province(mesa.Agent):
             rows, priority = rows[keep], priority[keep]
         order = np.lexsort((-priority, ~book["committed"][rows]))  # committed first, then priority
         sim = m.scenario.simulation
-        staff = float(m.levers.staff[self.index])
         holders = m.holders(rows)
         for k in order:
             j, holder = int(rows[k]), int(holders[k])
@@ -174,9 +189,15 @@ class Province(mesa.Agent):
                 book["selected"][j] = True  # the province's own selection
             mean = sim.procurement_days_construction if book["construction"][j] else sim.procurement_days
             if book["channel"][j] in (CHANNELS.index("province"), CHANNELS.index("cluster")):
-                book["start_day"][j] = self.procurement.submit(day, mean / staff, service=book["e_proc"][j])
+                book["start_day"][j] = self.procure(day, mean, float(book["e_proc"][j]))
             else:  # ministries, local governments and private partners procure with their own staff
                 book["start_day"][j] = day + mean * book["e_proc"][j]
+
+    def procure(self, day: float, mean_days: float, unit: float) -> float:
+        """Queue a funded project at the procurement office; returns the day works can start.
+        Staff scale capacity once: ``staff`` officers in parallel, each taking ``mean_days`` ×
+        ``unit`` (a unit exponential) per project — an M/M/c queue with capacity staff / mean."""
+        return self.procurement.submit(day, mean_days, service=unit)
 
     # --- change requests ----------------------------------------------------------------------
     def submit_requests(self, rows: np.ndarray, days: np.ndarray,
@@ -207,7 +228,8 @@ class Province(mesa.Agent):
         province cannot solve them and escalates (`004` §3.2–3.3)."""
         book, sim = self.model.book, self.model.scenario.simulation
         return np.flatnonzero((book["province"] == self.index) & (book["pending"] > 0)
-                              & (book["hold_until"] - day > sim.escalate_after_days))
+                              & (book["hold_until"] - day > sim.escalate_after_days)
+                              & (book["esc_request"] != book["request_day"]))
 
 
 class Cluster(mesa.Agent):
@@ -267,6 +289,9 @@ class BudgetBureau(mesa.Agent):
         self.kkp = ApprovalQueue("กกภ.", 1, sim.kkp_service_days, rng)
         self.knj = ApprovalQueue("ก.น.จ.", 1, sim.knj_service_days, rng)
         self.escalation_days: list[float] = []
+        self.outcomes: list[tuple[int, int, int]] = []  # (year, resolved, failed) per report
+        # (report day, escalated rows, chain decision days, solved) per report: for inspection
+        self.log: list[tuple[float, np.ndarray, np.ndarray, np.ndarray]] = []
 
     def new_year(self, day: float) -> None:
         """Requests of lapsed projects are withdrawn with them (see ``Province.new_year``)."""
@@ -294,3 +319,10 @@ class BudgetBureau(mesa.Agent):
             t = hop.submit_many(t, clamp=True)
         self.escalation_days.extend((t - day).tolist())
         return t
+
+    def resolve(self, u: np.ndarray) -> np.ndarray:
+        """Which escalated problems the chain solves, from each project's own uniform ``u`` (common
+        random numbers): solved with ``escalation_resolve_probability``; a failed escalation
+        changes nothing — the request waits for its normal decision (`004` §3.2–3.3 gives the
+        chain no power to cancel a project)."""
+        return np.asarray(u) < self.model.scenario.simulation.escalation_resolve_probability

@@ -32,6 +32,9 @@ COLUMNS: dict[str, type] = {
     # delays: the day a project finished paying, the day its ministry notified (from the year's
     # start) and the requests decided for it (``hold_days`` sums their waits)
     "done_day": np.float64, "notify_day": np.float64, "n_decided": np.int64,
+    # escalation (m1): the project's uniform deciding whether an escalated problem is solved, and
+    # the request day of the request last escalated (a request is escalated once)
+    "u_escalate": np.float64, "esc_request": np.float64,
 }
 
 
@@ -54,7 +57,8 @@ class Book:
         start = len(self)
         defaults = {"group": -1, "ministry": -1, "cluster": -1, "hold_until": np.nan,
                     "first_disb": np.nan, "start_day": np.nan, "plan_day": np.nan, "years": 1,
-                    "funded_day": np.nan, "done_day": np.nan, "notify_day": np.nan, "e_change": np.inf, "e_dup": np.inf, "u_screen": 1.0}
+                    "funded_day": np.nan, "done_day": np.nan, "notify_day": np.nan, "e_change": np.inf, "e_dup": np.inf, "u_screen": 1.0,
+                    "u_escalate": 1.0, "esc_request": np.nan}
         for k, t in COLUMNS.items():
             col = np.asarray(new[k], dtype=t) if k in new else np.full(n, defaults.get(k, 0), dtype=t)
             self.cols[k] = np.concatenate([self.cols[k], col])

@@ -11,11 +11,11 @@ import numpy as np
 #: One random stream per process, spawned from the run's seed (append only): a lever that touches
 #: one process leaves the other processes' draws unchanged (common random numbers).
 PROCESSES = ("proposals", "screening", "procurement", "execution", "changes",
-             "duplicate_discovery", "citizens", "approvals", "planning")
+             "duplicate_discovery", "citizens", "approvals", "planning", "ministries")
 
 #: Per-project draws (append only), one word each of a project's own seed sequence.
 PROJECT_DRAWS = ("screening", "procurement", "execution", "changes", "duplicate_discovery", "approvals",
-                 "planning")
+                 "planning", "escalation")
 
 
 def stable_key(text: str) -> int:

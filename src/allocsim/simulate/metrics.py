@@ -82,7 +82,7 @@ class Recorder:
         self._closing: dict[str, np.ndarray] | None = None  # year-end figures for the closing step
 
     # --- during the run ---------------------------------------------------------------------------
-    def start_year(self, y: int, notify_day: int) -> None:
+    def start_year(self, y: int, notify_day: np.ndarray) -> None:
         self.notify_day = notify_day
         self._need = self.m.citizens.unmet_need()
         self._sat = self.m.citizens.mean_satisfaction()
@@ -277,6 +277,10 @@ class Recorder:
             "mean_change_approval_days": float(dday.mean()) if len(dday) else np.nan,
             "change_requests": int(len(dday)), **delays_n,
             "escalations": len(esc),
+            # m1: ministries past the legal notification deadline; escalation outcomes this year
+            "late_notifications": int((m.ministry_notify > m.scenario.simulation.notify_deadline_days).sum()),
+            "escalations_resolved": sum(r for yy, r, _ in m.bureau.outcomes if yy == y),
+            "escalations_failed": sum(f for yy, _, f in m.bureau.outcomes if yy == y),
             "equity_gini_per_capita_benefit": gini(per_head),
             "plan_achievement": float(np.average(m.plan_achievement, weights=m.population)),
             "cluster_targets_met_share": float(met.mean()),

@@ -67,6 +67,25 @@ def check_invariants(model: BudgetModel) -> None:
             raise InvariantError(f"plausibility check failed: {name}")
 
 
+def ministry_attributes(sc: Scenario, rng: np.random.Generator) -> dict[str, dict[str, float]]:
+    """Each ministry's budget weight, construction bias, plan compliance and notification
+    throughput (`003` §5.2.12, §5.3.6), drawn once from the scenario's means and spreads
+    (illustrative) on the ministries' own stream; ``simulation.ministries`` gives any of them
+    per ministry instead (the draws happen anyway, so one override leaves the others unchanged)."""
+    sim, n = sc.simulation, len(MINISTRIES)
+    weight = np.exp(sim.ministry_weight_sigma * rng.standard_normal(n))
+    bias = np.maximum(sim.ministry_ranking_bias + sim.ministry_bias_spread * rng.standard_normal(n), 0.0)
+    comp = np.clip(sc.catalogue.ministry_plan_compliance
+                   + sim.ministry_compliance_spread * rng.standard_normal(n), 0.0, 1.0)
+    speed = sim.ministry_notify_per_day * np.exp(sim.ministry_throughput_spread * rng.standard_normal(n))
+    out = {}
+    for k, name in enumerate(MINISTRIES):
+        drawn = {"budget_weight": float(weight[k] / weight.sum()), "construction_bias": float(bias[k]),
+                 "compliance": float(comp[k]), "notify_per_day": float(speed[k])}
+        out[name] = drawn | sim.ministries.get(name, {})
+    return out
+
+
 class BudgetModel(mesa.Model):
     """Mesa model of the area-based budget cycle. Keyword parameters (all optional) override the
     scenario's levers, so Mesa's ``batch_run`` and SolaraViz can drive it directly.
@@ -122,10 +141,10 @@ class BudgetModel(mesa.Model):
         self.levers = province_levers(sc, self.iso)
         self.allocation_weights = allocation_weights
 
-        cat = sc.catalogue
-        self.ministries = [self.ministry_class(self, n, cat.construction_share_ministry, cat.ministry_plan_compliance,
-                                               sc.simulation.ministry_ranking_bias) for n in MINISTRIES]
+        self.ministries = [self.ministry_class(self, n, **attrs)
+                           for n, attrs in ministry_attributes(sc, self.streams["ministries"]).items()]
         self.ministry_bias = np.array([mn.ranking_bias for mn in self.ministries], float)
+        self.ministry_notify = np.zeros(len(self.ministries))  # each ministry's notification day
         self.provinces = [self.province_class(self, i, self.iso[i], self.names[i], int(self.cluster_of[i]))
                           for i in range(self.n_provinces)]
         self.clusters = []

@@ -234,7 +234,9 @@ class World:
             cat = generate_catalogue(self.geo, params, self.rng, fy,
                                      strategy_p=strat[order], benefit_factor=rel[order],
                                      problem_p=base[order],
-                                     holder_money=self.expected_money() if params.oversubscription else None)
+                                     holder_money=self.expected_money() if params.oversubscription else None,
+                                     ministry_weights=np.array([mn.budget_weight for mn in m.ministries]),
+                                     ministry_compliance=np.array([mn.compliance for mn in m.ministries]))
             new = annual_tranches(cat.projects, fy)
             new["duplicate_group"] = np.where(new["duplicate_group"] != "",
                                               f"{fy}-" + new["duplicate_group"].astype(str), "")

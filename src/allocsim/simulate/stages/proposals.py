@@ -46,11 +46,30 @@ def open_year(m: BudgetModel) -> None:
                                  minlength=m.n_holders).astype(np.int64)
     m.cofund_left[:] = m.local_cofunding_thb()
     # timing: ministries notify (their throughput), provinces plan within the deadline
-    notify = max(m.agents_by_type[m.ministry_class].map("notify_day"))
-    bk["notify_day"][new] = notify
+    notify = notify_days(m, new)
+    bk["notify_day"][new] = notify[bk["province"][new]]
     counts = np.bincount(bk["province"][new], minlength=m.n_provinces)
     provinces.do("schedule_plan", new, counts, notify, float(y * YEAR_DAYS))
     m.recorder.start_year(y, notify)
+
+
+def notify_days(m: BudgetModel, new: np.ndarray) -> np.ndarray:
+    """Each province's notification day: the latest of the ministries proposing in it this year
+    (a ministry's workload is the provinces it proposes in, ``Ministry.notify_day``); a province
+    no ministry proposes in is notified on day 0. Ministries past ``notify_deadline_days`` are
+    late (counted per year by the recorder)."""
+    bk, nm = m.book, len(m.ministries)
+    mrows = new[bk["ministry"][new] >= 0]
+    present = np.zeros((nm, m.n_provinces), bool)
+    present[bk["ministry"][mrows], bk["province"][mrows]] = True
+    for k, mn in enumerate(m.ministries):
+        mn.provinces_to_notify = int(present[k].sum())
+    days = np.array(m.agents_by_type[m.ministry_class].map("notify_day"), float)
+    order = [m.ministries.index(a) for a in m.agents_by_type[m.ministry_class]]
+    mday = np.zeros(nm)
+    mday[order] = days
+    m.ministry_notify = mday
+    return np.max(np.where(present, mday[:, None], 0.0), axis=0, initial=0.0)
 
 
 def book_rows(m: BudgetModel, plan: YearPlan, y: int) -> np.ndarray:
@@ -112,6 +131,7 @@ def book_rows(m: BudgetModel, plan: YearPlan, y: int) -> np.ndarray:
     u = project_uniforms(m.seed, ids, m.scenario.first_fiscal_year + y, PROJECT_DRAWS)
     ex = -np.log1p(-u)  # unit exponentials by inversion
     cols |= {"u_screen": u[:, 0], "e_proc": ex[:, 1], "u_weeks": u[:, 2], "e_change": ex[:, 3],
-             "e_dup": ex[:, 4], "u_request": u[:, 5], "u_plan": u[:, 6], "n_change": np.zeros(n, np.int64)}
+             "e_dup": ex[:, 4], "u_request": u[:, 5], "u_plan": u[:, 6], "u_escalate": u[:, 7],
+             "n_change": np.zeros(n, np.int64)}
     m.project_ids.extend(ids)
     return m.book.append(cols)

@@ -48,12 +48,19 @@ def submit_requests(m: BudgetModel, rows: np.ndarray, d0: float, d1: float) -> N
     m.central_pending = [x for x in m.central_pending if x[0] >= d1]
     if ready:
         rows_ = np.array([j for _, j, _ in ready], int)
-        bk["hold_until"][rows_] = m.bureau.decide_central([(day, svc) for day, _, svc in ready])
+        dec = m.bureau.decide_central([(day, svc) for day, _, svc in ready])
+        # a request the reporting chain already solved (escalated, hold ended or ending earlier)
+        # keeps the earlier day; a request whose hold already ended is not reopened
+        live = bk["pending"][rows_] > 0
+        esc = bk["esc_request"][rows_] == bk["request_day"][rows_]
+        bk["hold_until"][rows_[live]] = np.where(esc[live], np.minimum(bk["hold_until"][rows_[live]], dec[live]),
+                                                 dec[live])
 
 
 def reports(m: BudgetModel, lo: int, hi: int) -> None:
     """Six-monthly reports falling in days [lo, hi) of the year: each province names its stuck
-    projects and the Budget Bureau's chain hears them (an escalation can only shorten a hold)."""
+    projects and the Budget Bureau's chain hears them: a solved escalation ends the hold at the
+    chain's decision, a failed one leaves the hold to run to the normal decision (`004` §3.2–3.3)."""
     every = m.scenario.simulation.report_every_days
     y0 = m.year * YEAR_DAYS
     for rd in range(every, YEAR_DAYS + 1, every):
@@ -65,4 +72,8 @@ def reports(m: BudgetModel, lo: int, hi: int) -> None:
                 continue
             bk = m.book
             t = m.bureau.escalate(day, m.cluster_of[bk["province"][stuck]])
-            bk["hold_until"][stuck] = np.minimum(bk["hold_until"][stuck], t)
+            bk["esc_request"][stuck] = bk["request_day"][stuck]  # a request is escalated once
+            solved = m.bureau.resolve(bk["u_escalate"][stuck])
+            m.bureau.outcomes.append((m.year, int(solved.sum()), int((~solved).sum())))
+            m.bureau.log.append((day, stuck, t, solved))
+            bk["hold_until"][stuck[solved]] = np.minimum(bk["hold_until"][stuck[solved]], t[solved])

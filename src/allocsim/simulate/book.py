@@ -32,6 +32,8 @@ COLUMNS: dict[str, type] = {
     # delays: the day a project finished paying, the day its ministry notified (from the year's
     # start) and the requests decided for it (``hold_days`` sums their waits)
     "done_day": np.float64, "notify_day": np.float64, "n_decided": np.int64,
+    # use it or lose it: baht paid this fiscal year above the normal weekly rate (year-end rush)
+    "rush_year": np.int64, "rushed": bool,
 }
 
 

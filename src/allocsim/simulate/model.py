@@ -156,6 +156,7 @@ class BudgetModel(mesa.Model):
         # illustrative; the one function (and seed) the optimiser's plan scores come from
         self.plan_score = plan_scores(self.iso, seed, sc.allocation.plan_score_range)
         self.plan_score_history = [self.plan_score.copy()]  # the scores in force each year
+        self.multi_channel_history = [self.multi_channel_propensity()]  # learned each year
         self.plan = np.zeros((self.n_provinces, sim.plan_size), dtype=int)
         self.plan_achievement = np.zeros(self.n_provinces)
         self.book = B.Book()

@@ -50,6 +50,7 @@ def learn(m: BudgetModel) -> None:
     provinces = m.agents_by_type[m.province_class]
     rate, caught = last_year_outcomes(m)
     provinces.do(lambda p: p.adapt_submission(float(rate[p.index]), float(caught[p.index])))
+    m.multi_channel_history.append(m.multi_channel_propensity())
     if m.levers.allocation_rule == "plan_score":
         score = m.plan_score.copy()
         provinces.do(lambda p: score.__setitem__(p.index, p.improve_plan(float(score[p.index]))))

@@ -77,6 +77,7 @@ class Province(mesa.Agent):
         # strategic multi-channel submission: the chance an idea of this province's agencies is
         # also sent through other channels; it starts at the scenario's duplicate rate and learns
         self.multi_channel = float(model.scenario.catalogue.duplicate_rate)
+        self.caught_memory = 0.0  # the share of its copies a gateway last caught (remembered)
 
     def new_year(self, day: float) -> None:
         """Procurement and requests left unfinished at year end lapsed with their projects' money:
@@ -187,11 +188,15 @@ class Province(mesa.Agent):
     def adapt_submission(self, rejection_rate: float, caught_share: float) -> float:
         """Strategic multi-channel submission (`003` §5.2.4, §5.2.8): agencies whose proposals were
         turned down last year send more ideas through several channels; a gateway that caught
-        their duplicates teaches them it does not pay. Bounded to [0, ``multi_channel_propensity_max``]
-        (never lowered by the bound below the starting propensity). Returns the new propensity."""
+        their duplicates teaches them it does not pay. ``caught_share`` is NaN when the province
+        sent no copies last year: it then remembers the last share it saw (a gateway that caught
+        its copies keeps deterring it). Bounded to [0, ``multi_channel_propensity_max``] (never
+        lowered by the bound below the starting propensity). Returns the new propensity."""
         sim = self.model.scenario.simulation
+        if not math.isnan(caught_share):
+            self.caught_memory = caught_share
         p = self.multi_channel + sim.multi_channel_learn_rejection * rejection_rate \
-            - sim.multi_channel_learn_caught * caught_share
+            - sim.multi_channel_learn_caught * self.caught_memory
         cap = max(sim.multi_channel_propensity_max, self.model.scenario.catalogue.duplicate_rate)
         self.multi_channel = float(np.clip(p, 0.0, cap))
         return self.multi_channel

@@ -27,7 +27,7 @@ NOT_FUNDED = (B.REJECTED_DUPLICATE, B.REJECTED_RULE, B.UNFUNDED)
 def last_year_outcomes(m: BudgetModel) -> tuple[np.ndarray, np.ndarray]:
     """Per province, from last year's new proposals (committed tranches and cluster projects left
     out: they are not a provincial agency's choice): the share not funded, and the share of its
-    duplicate copies the screening caught (0 where it proposed none)."""
+    duplicate copies the screening caught (NaN where it proposed none: nothing learned)."""
     bk, n = m.book, m.n_provinces
     rows = np.flatnonzero((bk["year"] == m.year - 1) & ~bk["committed"]
                           & (bk["channel"] != B.CHANNELS.index("cluster")))
@@ -38,7 +38,7 @@ def last_year_outcomes(m: BudgetModel) -> tuple[np.ndarray, np.ndarray]:
     copies = np.bincount(prov, weights=bk["copy"][rows], minlength=n)
     caught = np.bincount(prov, weights=bk["copy"][rows] & (st == B.REJECTED_DUPLICATE), minlength=n)
     rate = np.divide(rejected, total, out=np.zeros(n), where=total > 0)
-    share = np.divide(caught, copies, out=np.zeros(n), where=copies > 0)
+    share = np.divide(caught, copies, out=np.full(n, np.nan), where=copies > 0)
     return rate, share
 
 

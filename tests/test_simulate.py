@@ -144,7 +144,8 @@ def test_without_changes_or_duplicates_nothing_waits_and_works_finish_on_schedul
     import math
 
     sc = BASE.updated({"simulation.change_hazard_per_week": 0.0, "simulation.change_hazard_construction": 0.0,
-                       "simulation.duplicate_discovery_per_week": 0.0})
+                       "simulation.duplicate_discovery_per_week": 0.0,
+                       "simulation.year_end_rush_weeks": 0})  # no year-end rush: it finishes works early
     m = BudgetModel(sc, seed=2, years=2, citizens_per_province=20)
     m.run()
     t = m.tables()

@@ -118,7 +118,8 @@ def generate_catalogue(geo: Geography, params: CatalogueParams, rng: np.random.G
                        problem_p: np.ndarray | None = None,
                        holder_money: dict[tuple[str, str], float] | None = None,
                        ministry_weights: np.ndarray | None = None,
-                       ministry_compliance: np.ndarray | None = None) -> ProjectTable:
+                       ministry_compliance: np.ndarray | None = None,
+                       duplicate_p: np.ndarray | None = None) -> ProjectTable:
     """Candidate projects and resource capacities; identical for the same rng state and inputs.
 
     The simulation's proposing agents call this generator every fiscal year conditioned on their
@@ -142,7 +143,11 @@ def generate_catalogue(geo: Geography, params: CatalogueParams, rng: np.random.G
     ``ministry_weights`` (one per ``MINISTRIES``) make the proposing ministry follow the
     ministries' budget weights rather than a uniform draw; ``ministry_compliance`` (same order) is
     each ministry's chance that its proposal is aligned with the provincial plan (default:
-    ``params.ministry_plan_compliance`` for all). Both reuse the same uniforms, in the same order."""
+    ``params.ministry_plan_compliance`` for all). Both reuse the same uniforms, in the same order.
+    ``duplicate_p`` (per province, same order) replaces ``params.duplicate_rate`` as the chance an
+    idea of that province is also sent through other channels: the simulation's agencies learn
+    their multi-channel propensity (``Province.adapt_submission``). The same uniform decides, so
+    a province's propensity changes only its own ideas' copies (common random numbers)."""
     strategies = strategy_ids()
     cum_m = None
     if ministry_weights is not None:
@@ -156,8 +161,9 @@ def generate_catalogue(geo: Geography, params: CatalogueParams, rng: np.random.G
     for name, arr in (("strategy_p", strategy_p), ("benefit_factor", benefit_factor)):
         if arr is not None and np.shape(arr) != (len(prow), len(strategies)):
             raise ValueError(f"{name} must be (provinces, strategies) = {(len(prow), len(strategies))}")
-    if problem_p is not None and np.shape(problem_p) != (len(prow),):
-        raise ValueError(f"problem_p must be (provinces,) = ({len(prow)},)")
+    for name, arr in (("problem_p", problem_p), ("duplicate_p", duplicate_p)):
+        if arr is not None and np.shape(arr) != (len(prow),):
+            raise ValueError(f"{name} must be (provinces,) = ({len(prow)},)")
     cum_p = None if strategy_p is None else np.cumsum(strategy_p, axis=1) / np.sum(strategy_p, axis=1, keepdims=True)
     rows: list[dict] = []
     channels = canonical_channels(params.channel_weights)  # never depend on dict order
@@ -221,7 +227,8 @@ def generate_catalogue(geo: Geography, params: CatalogueParams, rng: np.random.G
         idea = base(iso, cluster, channel)
         idea["partners"] = ""
         copies = [idea]
-        if g.random() < params.duplicate_rate:
+        rate = params.duplicate_rate if duplicate_p is None or iso not in prow else duplicate_p[prow[iso]]
+        if g.random() < rate:
             group += 1
             idea["duplicate_group"] = f"D{tag}{group:05d}"
             others = [c for c in channels if c != channel]

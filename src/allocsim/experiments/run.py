@@ -268,7 +268,7 @@ def run_scenario(sc: Scenario, out: Path | None = None, *, overwrite: bool = Fal
     result.tables["clusters"] = geo.clusters
     if optimise:
         # one set of plan scores: the simulation's (same function, same run seed without it)
-        scores = dict(zip(model.iso, model.plan_score, strict=True)) if simulate else None
+        scores = dict(zip(model.iso, model.plan_score_history[0], strict=True)) if simulate else None
         # a user's table: the optimiser sees the first fiscal year's candidates, by the same rule
         # (``year_candidates``) the simulation's project book uses, so the same ids
         opt_table = year_table(table, sc.first_fiscal_year, sc.first_fiscal_year) \

@@ -363,6 +363,29 @@ class SimulationConfig(Section):
                     raise ValueError(f"simulation.ministries.{name}.{k} = {x!r}: must be a number "
                                      f"in [{lo:g}, {fields[k]:g}]")
         return {n: {k: float(x) for k, x in d.items()} for n, d in v.items()}
+    # --- AD helper (issue 12 wave 2): adaptation from year to year ---
+    multi_channel_learn_rejection: float = Field(0.1, ge=0, le=1, description="illustrative: an "
+                                                 "agency's multi-channel propensity rises each year by "
+                                                 "this × its share of proposals not funded last year "
+                                                 "(`003` §5.2.4: rejected ideas are sent elsewhere too)")
+    multi_channel_learn_caught: float = Field(0.5, ge=0, le=1, description="illustrative: the "
+                                              "propensity falls by this × the share of its duplicate "
+                                              "copies a gateway caught last year (`003` §5.2.8)")
+    multi_channel_propensity_max: float = Field(0.6, ge=0, le=1, description="illustrative ceiling "
+                                                "of the multi-channel propensity (some ideas fit one "
+                                                "channel only)")
+    year_end_rush_weeks: int = Field(4, ge=0, le=52, description="illustrative: weeks before year "
+                                     "end in which a holder facing lapse speeds up payments "
+                                     "(Liebman & Mahoney 2017: the last weeks of the fiscal year)")
+    year_end_rush_speedup: float = Field(6.0, ge=1, le=20, description="illustrative: payment rate "
+                                         "× this for money at risk of lapse in those weeks (last-week "
+                                         "spending several times the weekly mean, Liebman & Mahoney 2017)")
+    year_end_rush_quality: float = Field(0.7, ge=0, le=1, description="illustrative: benefit per "
+                                         "baht of rushed spending relative to normal spending (lower "
+                                         "quality of year-end projects, Liebman & Mahoney 2017)")
+    plan_feedback_rate: float = Field(0.2, ge=0, le=1, description="illustrative share of the gap "
+                                      "to a perfect plan score (1) a province closes each year when "
+                                      "plan scores are used and fed back (`003` §5.3.2)")
 
     @model_validator(mode="after")
     def _behaviour_ranges(self) -> SimulationConfig:

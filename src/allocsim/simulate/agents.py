@@ -8,6 +8,8 @@ them through Mesa's AgentSet (``model.agents_by_type[Province].do(...)``). Who d
   ``screen_and_fund`` (``screen``, ``fund``) — the plan is final: gateway, ranking, procurement;
   ``submit_requests`` — ก.บ.จ. hears change/cancel requests (decides when delegated);
   ``stuck_projects`` — six-monthly report: what the province cannot solve;
+  ``adapt_submission`` / ``improve_plan`` — year start: learn from last year (issue 12);
+  ``year_end_pace`` — last weeks of the year: speed up money that would lapse;
 * ``BudgetBureau.decide_central`` — the central change queue; ``escalate`` — the reporting chain;
   ``resolve`` — whether the chain solves an escalated problem;
 * ``Cluster.targets_met`` — the cascaded disbursement target; ``LocalGovernment`` — co-funding.
@@ -83,6 +85,10 @@ class Province(mesa.Agent):
         self.committee = ApprovalQueue(f"kbj {iso}", 1, sim.province_service_days, model.streams["approvals"])
         self.procurement = ApprovalQueue(f"procurement {iso}", staff, sim.procurement_days,
                                          model.streams["procurement"])
+        # strategic multi-channel submission: the chance an idea of this province's agencies is
+        # also sent through other channels; it starts at the scenario's duplicate rate and learns
+        self.multi_channel = float(model.scenario.catalogue.duplicate_rate)
+        self.caught_memory = 0.0  # the share of its copies a gateway last caught (remembered)
 
     def new_year(self, day: float) -> None:
         """Procurement and requests left unfinished at year end lapsed with their projects' money:
@@ -198,6 +204,43 @@ class Province(mesa.Agent):
         Staff scale capacity once: ``staff`` officers in parallel, each taking ``mean_days`` ×
         ``unit`` (a unit exponential) per project — an M/M/c queue with capacity staff / mean."""
         return self.procurement.submit(day, mean_days, service=unit)
+
+    # --- adaptation from year to year (issue 12) -------------------------------------------------
+    def adapt_submission(self, rejection_rate: float, caught_share: float) -> float:
+        """Strategic multi-channel submission (`003` §5.2.4, §5.2.8): agencies whose proposals were
+        turned down last year send more ideas through several channels; a gateway that caught
+        their duplicates teaches them it does not pay. ``caught_share`` is NaN when the province
+        sent no copies last year: it then remembers the last share it saw (a gateway that caught
+        its copies keeps deterring it). Bounded to [0, ``multi_channel_propensity_max``] (never
+        lowered by the bound below the starting propensity). Returns the new propensity."""
+        sim = self.model.scenario.simulation
+        if not math.isnan(caught_share):
+            self.caught_memory = caught_share
+        p = self.multi_channel + sim.multi_channel_learn_rejection * rejection_rate \
+            - sim.multi_channel_learn_caught * self.caught_memory
+        cap = max(sim.multi_channel_propensity_max, self.model.scenario.catalogue.duplicate_rate)
+        self.multi_channel = float(np.clip(p, 0.0, cap))
+        return self.multi_channel
+
+    def improve_plan(self, score: float) -> float:
+        """Plan-quality feedback (`003` §5.3.2): when plan scores are used and fed back, the
+        province closes ``plan_feedback_rate`` of the gap to a perfect plan (score 1)."""
+        return float(score + self.model.scenario.simulation.plan_feedback_rate * (1.0 - score))
+
+    def year_end_pace(self, rows: np.ndarray, at_risk: np.ndarray, weeks_left: float) -> np.ndarray:
+        """Use it or lose it (Liebman & Mahoney 2017): in the last ``year_end_rush_weeks`` of the
+        fiscal year, money at risk of lapse that the normal weekly rate would not pay by year end
+        is paid ``year_end_rush_speedup`` times faster. ``rows``: this province's running projects,
+        ``at_risk``: whether each one's unpaid money lapses at year end. Returns the pace factor."""
+        book, sim = self.model.book, self.model.scenario.simulation
+        behind = book.remaining()[rows] > book["rate"][rows] * weeks_left
+        return np.where(at_risk & behind, sim.year_end_rush_speedup, 1.0)
+
+    def year_end_contracts(self, rows: np.ndarray, at_risk: np.ndarray, year_end: float) -> np.ndarray:
+        """Use it or lose it for uncontracted money: in the last weeks of the year a project whose
+        procurement would end after the year closes, and whose money would then lapse, is
+        contracted now (hurried procurement; its spending counts as rushed). Returns which."""
+        return at_risk & (self.model.book["start_day"][rows] >= year_end)
 
     # --- change requests ----------------------------------------------------------------------
     def submit_requests(self, rows: np.ndarray, days: np.ndarray,

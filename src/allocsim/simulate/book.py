@@ -35,6 +35,8 @@ COLUMNS: dict[str, type] = {
     # escalation (m1): the project's uniform deciding whether an escalated problem is solved, and
     # the request day of the request last escalated (a request is escalated once)
     "u_escalate": np.float64, "esc_request": np.float64,
+    # use it or lose it: baht paid this fiscal year above the normal weekly rate (year-end rush)
+    "rush_year": np.int64, "rushed": bool,
 }
 
 

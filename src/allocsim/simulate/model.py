@@ -174,6 +174,8 @@ class BudgetModel(mesa.Model):
                                  satisfaction=sim.satisfaction_initial)
         # illustrative; the one function (and seed) the optimiser's plan scores come from
         self.plan_score = plan_scores(self.iso, seed, sc.allocation.plan_score_range)
+        self.plan_score_history = [self.plan_score.copy()]  # the scores in force each year
+        self.multi_channel_history = [self.multi_channel_propensity()]  # learned each year
         self.plan = np.zeros((self.n_provinces, sim.plan_size), dtype=int)
         self.plan_achievement = np.zeros(self.n_provinces)
         self.book = B.Book()
@@ -215,6 +217,10 @@ class BudgetModel(mesa.Model):
         """Share of each province's citizens who take part in planning."""
         return np.bincount(self.citizens.province, weights=self.citizens.participates,
                            minlength=self.n_provinces) / self.citizens.per_province
+
+    def multi_channel_propensity(self) -> np.ndarray:
+        """Each province's learned multi-channel propensity (``Province.adapt_submission``)."""
+        return np.array([p.multi_channel for p in self.provinces], float)
 
     def local_cofunding_thb(self) -> np.ndarray:
         """Each province's local co-funding on offer this year: the sum over its local-government

@@ -226,14 +226,17 @@ class World:
             strat = np.where(strat.sum(axis=1, keepdims=True) > 0, strat, 1.0 / S)
             rel = need / np.maximum(need.mean(axis=1, keepdims=True), 1e-9)
             order = [m.iso.index(c) for c in self.geo.province_codes]
-            # overlapping planning calendars make agencies submit the same idea through more
-            # channels; a staggered calendar lets them see each other's proposals first
+            # each province's agencies send an idea through several channels with their learned
+            # propensity (``Province.adapt_submission``; the scenario's duplicate_rate is where it
+            # starts); overlapping planning calendars make them do so more, a staggered calendar
+            # lets them see each other's proposals first
             sim = sc.simulation
             factor = sim.multi_channel_staggered if m.levers.staggered else sim.multi_channel_overlap
-            params = sc.catalogue.model_copy(update={"duplicate_rate": min(1.0, sc.catalogue.duplicate_rate * factor)})
+            dup_p = np.minimum(1.0, m.multi_channel_propensity() * factor)
+            params = sc.catalogue
             cat = generate_catalogue(self.geo, params, self.rng, fy,
                                      strategy_p=strat[order], benefit_factor=rel[order],
-                                     problem_p=base[order],
+                                     problem_p=base[order], duplicate_p=dup_p[order],
                                      holder_money=self.expected_money() if params.oversubscription else None,
                                      ministry_weights=np.array([mn.budget_weight for mn in m.ministries]),
                                      ministry_compliance=np.array([mn.compliance for mn in m.ministries]))

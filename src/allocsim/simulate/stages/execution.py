@@ -18,6 +18,12 @@ def start_works(m: BudgetModel, d1: float) -> None:
     """Procurement finished: execution starts (each tranche runs within its fiscal year)."""
     bk, sim = m.book, m.scenario.simulation
     go = np.flatnonzero((bk["state"] == B.PROCUREMENT) & (bk["start_day"] < d1))
+    rush = year_end_contracts(m, d1)  # use it or lose it: contracts rushed before the year ends
+    if len(rush):
+        bk["start_day"][rush] = np.maximum(d1 - m.calendar.step_days,
+                                           np.nan_to_num(bk["funded_day"][rush], nan=0.0))
+        bk["rushed"][rush] = True
+        go = np.union1d(go, rush)
     if len(go):
         lo_w, hi_w = sim.execution_weeks
         weeks = lo_w + bk["u_weeks"][go] * (hi_w - lo_w)
@@ -43,7 +49,8 @@ def apply_decisions(m: BudgetModel, d1: float) -> None:
 
 
 def disburse(m: BudgetModel, d0: float, d1: float) -> None:
-    """Running projects not on hold pay their weekly rate (pro rata in their first week)."""
+    """Running projects not on hold pay their weekly rate (pro rata in their first week); in the
+    last weeks of the fiscal year money that would lapse is paid faster (``year_end_pace``)."""
     bk = m.book
     st = bk["state"]
     run = np.flatnonzero((st == B.EXECUTING) & (bk["pending"] == 0))
@@ -51,9 +58,14 @@ def disburse(m: BudgetModel, d0: float, d1: float) -> None:
         begin = np.maximum(d0, np.nan_to_num(bk["start_day"][run], nan=d0))
         frac = np.clip((d1 - begin) / m.calendar.step_days, 0.0, 1.0)
         before = bk.remaining()[run]
-        pay = np.minimum(before, np.ceil(bk["rate"][run] * frac).astype(np.int64))
+        normal = np.minimum(before, np.ceil(bk["rate"][run] * frac).astype(np.int64))
+        pace = year_end_pace(m, run, d0)
+        pay = normal if pace is None else \
+            np.minimum(before, np.ceil(bk["rate"][run] * frac * pace).astype(np.int64))
         bk["disb"][run] += pay
         bk["disb_year"][run] += pay
+        # a rushed contract's whole spending is rushed; otherwise what the faster pace added
+        bk["rush_year"][run] += np.where(bk["rushed"][run], pay, pay - normal)
         first = run[np.isnan(bk["first_disb"][run]) & (pay > 0)]
         bk["first_disb"][first] = np.maximum(d0, bk["start_day"][first])
         done = bk.remaining()[run] == 0
@@ -61,6 +73,67 @@ def disburse(m: BudgetModel, d0: float, d1: float) -> None:
         end = begin[done] + before[done] / np.maximum(bk["rate"][run[done]], 1) * m.calendar.step_days
         bk["done_day"][run[done]] = np.minimum(end, d1)
         st[run[done]] = B.DONE
+
+
+def lapse_risk(m: BudgetModel, rows: np.ndarray) -> np.ndarray:
+    """Whether each running project's unpaid money lapses at year end (True) or carries over: the
+    year-end rule of ``stages/ledger.py`` (a multi-year project carries over unless it is a
+    provincial/cluster plan project without the multi-year reform). Keep in step with it."""
+    from allocsim.simulate.world import PLAN_CHANNELS
+
+    bk = m.book
+    plan = np.isin(bk["channel"][rows], [B.CHANNELS.index(c) for c in PLAN_CHANNELS])
+    carries = (bk["years"][rows] > 1) & ~bk["cancel"][rows] & (m.levers.multi_year | ~plan)
+    return ~carries
+
+
+def year_end_pace(m: BudgetModel, run: np.ndarray, d0: float) -> np.ndarray | None:
+    """Use it or lose it: the pace factor of each running project this week, or None outside the
+    last ``simulation.year_end_rush_weeks`` of the fiscal year (each province decides for its
+    projects, ``Province.year_end_pace``; cluster projects by their first partner's province)."""
+    from allocsim.simulate.calendar import YEAR_DAYS
+
+    sim = m.scenario.simulation
+    weeks_left = ((m.year + 1) * YEAR_DAYS - d0) / 7
+    if sim.year_end_rush_weeks == 0 or weeks_left > sim.year_end_rush_weeks:
+        return None
+    pace = np.ones(len(run))
+    at_risk = lapse_risk(m, run)
+    prov = m.book["province"][run]
+
+    def decide(p: object) -> None:
+        k = np.flatnonzero(prov == p.index)
+        if len(k):
+            pace[k] = p.year_end_pace(run[k], at_risk[k], weeks_left)
+
+    m.agents_by_type[m.province_class].do(decide)
+    return pace
+
+
+def year_end_contracts(m: BudgetModel, d1: float) -> np.ndarray:
+    """Use it or lose it for money not yet contracted: in the last ``year_end_rush_weeks`` of the
+    fiscal year, projects still in procurement whose money would lapse are contracted now if
+    their province so decides (``Province.year_end_contracts``). Returns their rows."""
+    from allocsim.simulate.calendar import YEAR_DAYS
+
+    bk, sim = m.book, m.scenario.simulation
+    year_end = (m.year + 1) * YEAR_DAYS
+    if sim.year_end_rush_weeks == 0 or (year_end - (d1 - m.calendar.step_days)) / 7 > sim.year_end_rush_weeks:
+        return np.zeros(0, np.int64)
+    rows = np.flatnonzero((bk["state"] == B.PROCUREMENT) & (bk["start_day"] >= d1))
+    if len(rows) == 0:
+        return rows
+    at_risk = lapse_risk(m, rows)
+    prov = bk["province"][rows]
+    take = np.zeros(len(rows), bool)
+
+    def decide(p: object) -> None:
+        k = np.flatnonzero(prov == p.index)
+        if len(k):
+            take[k] = p.year_end_contracts(rows[k], at_risk[k], year_end)
+
+    m.agents_by_type[m.province_class].do(decide)
+    return rows[take]
 
 
 def new_requests(m: BudgetModel) -> np.ndarray:

@@ -111,7 +111,9 @@ def effective(m: BudgetModel, rows: np.ndarray) -> np.ndarray:
     """Benefit that reached needs this year: spending share × potential, less for wants, for
     spending that started after the need window, and nothing for a duplicate's second copy."""
     bk, sim = m.book, m.scenario.simulation
-    share = bk["disb_year"][rows] / np.maximum(bk["cost"][rows], 1)
+    # rushed year-end spending (use it or lose it) delivers year_end_rush_quality per baht
+    paid = bk["disb_year"][rows] - (1.0 - sim.year_end_rush_quality) * bk["rush_year"][rows]
+    share = paid / np.maximum(bk["cost"][rows], 1)
     late = (bk["first_disb"][rows] - bk["year"][rows] * YEAR_DAYS) > sim.need_window_days
     dup = approved_duplicate(bk, rows)
     return (share * bk["potential"][rows] * np.where(bk["problem"][rows], 1.0, sim.want_effect)

@@ -11,6 +11,7 @@ from allocsim.data.projects import COST_PREFIX
 from allocsim.simulate import book as B
 from allocsim.simulate.calendar import YEAR_DAYS
 from allocsim.simulate.draws import PROJECT_DRAWS, project_uniforms
+from allocsim.simulate.stages import adaptation
 from allocsim.simulate.world import YearPlan, to_thb
 
 if TYPE_CHECKING:
@@ -26,6 +27,7 @@ def open_year(m: BudgetModel) -> None:
     m.carry_in[:] = np.bincount(m.holders(active), weights=bk.remaining()[active],
                                 minlength=len(m.carry_in)).astype(np.int64)
     bk["disb_year"][:] = 0
+    bk["rush_year"][:] = 0
     m.released[:] = 0
     first_new = len(bk)
     provinces = m.agents_by_type[m.province_class]
@@ -34,6 +36,7 @@ def open_year(m: BudgetModel) -> None:
     provinces.do("new_year", float(y * YEAR_DAYS))
     m.bureau.new_year(float(y * YEAR_DAYS))
     m.central_pending = [x for x in m.central_pending if bk["state"][x[1]] in B.ACTIVE]
+    adaptation.learn(m)  # last year's lessons: multi-channel propensity, plan quality
     plan = m.world.plan_year(y)
     m.plans.append(plan)
     book_rows(m, plan, y)

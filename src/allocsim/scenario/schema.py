@@ -316,6 +316,12 @@ class SimulationConfig(Section):
                                               "it disbursed well above the national rate")
     absorption_free_min: float = Field(0.1, ge=0, le=1, description="illustrative: absorption "
                                        "capacity left however much money carried-over projects hold")
+    # --- PT (issue 12 wave 2): institutional friction of the incremental rule ---
+    incremental_friction_threshold: float = Field(
+        0.15, ge=0, le=10, description="illustrative: under allocation_rule = 'incremental' a "
+        "holder's share moves only once its accumulated relative pressure (|Σ (target − current) / "
+        "current| over the years since its last change) exceeds this; then it moves by all of it "
+        "(Jones & Baumgartner 2005, disproportionate information processing); 0 = every year")
 
     @model_validator(mode="after")
     def _behaviour_ranges(self) -> SimulationConfig:

@@ -294,3 +294,14 @@ class BudgetBureau(mesa.Agent):
             t = hop.submit_many(t, clamp=True)
         self.escalation_days.extend((t - day).tolist())
         return t
+
+    def revise_shares(self, status_quo: np.ndarray, target: np.ndarray,
+                      pressure: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Under the ``incremental`` rule, next year's shares from this year's (``status_quo``),
+        the rule's signal (``target``) and each holder's accumulated pressure: institutional
+        friction (``simulation.incremental_friction_threshold``, ``stages/allocation.py``
+        :func:`friction_shares`). Returns (shares, pressure carried to next year)."""
+        from allocsim.simulate.stages.allocation import friction_shares
+
+        return friction_shares(status_quo, target, pressure,
+                               self.model.scenario.simulation.incremental_friction_threshold)

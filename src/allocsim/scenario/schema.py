@@ -321,7 +321,8 @@ class SimulationConfig(Section):
         0.15, ge=0, le=10, description="illustrative: under allocation_rule = 'incremental' a "
         "holder's share moves only once its accumulated relative pressure (|Σ (target − current) / "
         "current| over the years since its last change) exceeds this; then it moves by all of it "
-        "(Jones & Baumgartner 2005, disproportionate information processing); 0 = every year")
+        "(Jones & Baumgartner 2005, disproportionate information processing); 0 = every year",
+        json_schema_extra={"unit": "relative gap (share of current share)"})
 
     @model_validator(mode="after")
     def _behaviour_ranges(self) -> SimulationConfig:

@@ -22,8 +22,11 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def _commit() -> str:
     try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
                               text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
+                               capture_output=True, text=True, check=True).stdout.strip()
+        return head + (" (with uncommitted changes)" if dirty else "")
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
 
@@ -56,13 +59,14 @@ def main(argv: list[str] | None = None) -> int:
             updates[field] = json.loads(value)
         except json.JSONDecodeError:
             updates[field] = value
+    commit = _commit()  # the code the runs use, read before they start
     effects, diffs = run_reform_effects(a.scenarios / "baseline.toml", files, a.n, workers=a.workers,
                                         progress=True, updates=updates or None)
     a.out.mkdir(parents=True, exist_ok=True)
     effects.to_csv(a.out / "reform_effects.csv", index=False)
     diffs.to_csv(a.out / "differences.csv", index=False)
     n = int(effects["n"].dropna().max()) if effects["n"].notna().any() else 0
-    md = (f"Measured on commit {_commit()}, {n} paired replicates per reform"
+    md = (f"Measured on commit {commit}, {n} paired replicates per reform"
           + (f", with {updates}" if updates else "") + ".\n\n" + markdown_table(effects) + "\n")
     (a.out / "reform_effects.md").write_text(md, encoding="utf-8")
     print(md)

@@ -149,14 +149,16 @@ def test_real_budget_changes_are_fat_tailed() -> None:
 
 def test_incremental_rule_follows_last_years_use() -> None:
     """Year 1: the real shares; year 2: last year's money less clawback × lapse, per province
-    (recomputed here from the ledger), and the cluster pots likewise."""
+    (recomputed here from the ledger), and the cluster pots likewise. Without institutional
+    friction (threshold 0): the signal the friction mechanism works on (tests/test_patterns.py)."""
     from allocsim.experiments.loop import run_world
 
     sc = load_scenario(SCENARIOS / "baseline.toml")
     sc = sc.model_copy(update={
         "levers": sc.levers.model_copy(update={"allocation_rule": "incremental"}),
         "catalogue": sc.catalogue.model_copy(update={"projects_per_province": 6, "projects_per_cluster": 4}),
-        "simulation": sc.simulation.model_copy(update={"years": 2, "citizens_per_province": 10})})
+        "simulation": sc.simulation.model_copy(update={"years": 2, "citizens_per_province": 10,
+                                                       "incremental_friction_threshold": 0.0})})
     tables, model = run_world(sc, None, 5)
     led = tables["sim_ledger"]
     fy = sorted(led["fiscal_year"].unique())

@@ -43,6 +43,10 @@ class Lever:
     engines: tuple[str, ...] = ()
     section: str = "levers"  # scenario section holding the field
     choices: tuple[str, ...] = ()
+    #: what the mechanism says the reform moves: (headline metric, "up" | "down") at
+    #: ``reform_value`` against the default; ``allocsim.experiments.reforms`` measures each
+    #: with ``compare`` (empty = the lever makes no directional claim)
+    moves: tuple[tuple[str, str], ...] = ()
 
     @property
     def path(self) -> str:
@@ -58,56 +62,67 @@ LEVERS: tuple[Lever, ...] = (
     Lever("single_gateway", "Single gateway (duplicate screening)",
           "all agencies' plans pass through the province's screening",
           "All agencies' plans pass through the province, which screens for duplicates before "
-          "approval.", "003 L19", False, "switch", "single_gateway", True, ("simulate",)),
+          "approval.", "003 L19", False, "switch", "single_gateway", True, ("simulate",),
+          moves=(("duplicates_approved", "down"), ("duplicate_money_thb", "down"))),
     Lever("data_sharing", "Data sharing",
           "illustrative share of agency databases linked into the provincial database",
           "Share of agency databases linked into a provincial database; duplicate detection "
           "depends on it.", "002 issue 2; 003 §5.2.5", 0.3, "share", "data_sharing", 0.9,
-          ("simulate",)),
+          ("simulate",),
+          moves=(("duplicates_approved", "down"),)),
     Lever("staggered_calendar", "Staggered planning calendars",
           "planning windows of agencies, provinces and clusters follow one another",
           "Planning windows of agencies, provinces and clusters follow one another instead of "
           "overlapping, so proposals can be cross-checked.", "003 §5.2.4", False, "switch",
-          "staggered_calendar", True, ("simulate",)),
+          "staggered_calendar", True, ("simulate",),
+          moves=(("duplicates_approved", "down"), ("mean_planning_days", "down"))),
     Lever("delegated_changes", "Delegate change approval to ก.บ.จ.",
           "changes and transfers that keep the plan are approved by ก.บ.จ./ก.บ.ก.",
           "Project changes and budget transfers that leave the plan intact are approved by "
           "ก.บ.จ./ก.บ.ก. instead of the Budget Bureau, removing a queue hop.",
-          "002 issue 5; 003 §5.2.10", False, "switch", "delegated_changes", True, ("simulate",)),
+          "002 issue 5; 003 §5.2.10", False, "switch", "delegated_changes", True, ("simulate",),
+          moves=(("mean_change_approval_days", "down"), ("mean_days_on_hold", "down"),
+                 ("mean_completion_delay_days", "down"))),
     Lever("area_based_budgeting", "Area-based budgeting",
           "function-budget projects must be aligned with the provincial plan to be funded",
           "Plan and budget are integrated by area: function-budget projects must be aligned with "
           "the provincial plan to be funded.", "002 issue 6", False, "switch",
-          "area_based_budgeting", True, ("optimise", "simulate")),
+          "area_based_budgeting", True, ("optimise", "simulate"),
+          moves=(("alignment_share", "up"),)),
     Lever("matching_fund_oversight", "Matching fund oversight",
           "governors oversee local executives' co-allocation (uptake: [rules] "
           "matching_uptake_governor instead of matching_uptake_voluntary)",
           "Governors oversee local executives' co-allocation: local co-funding capacity is pooled "
           "across the province instead of each project relying on voluntary local money.",
-          "002 issue 7", False, "switch", "matching_fund", True, ("optimise", "simulate")),
+          "002 issue 7", False, "switch", "matching_fund", True, ("optimise", "simulate"),
+          moves=(("lapsed_thb", "down"),)),
     Lever("personnel_delegation", "Personnel delegation",
           "governors can assign and request staff ([simulation] staff_with_delegation)",
           "Governors can assign and request staff, raising execution and screening capacity.",
-          "002 issues 10-11", False, "switch", "personnel_delegation", True, ("simulate",)),
+          "002 issues 10-11", False, "switch", "personnel_delegation", True, ("simulate",),
+          moves=(("mean_days_to_disbursement", "down"), ("mean_planning_days", "down"))),
     Lever("multi_year_projects", "Multi-year projects",
           "projects may commit money across fiscal years",
           "Projects may commit money across fiscal years; today a multi-year project is funded one "
           "annual tranche at a time and each later tranche must win funding again; with the reform "
           "the later tranches are committed, funded first from the next years' envelopes.",
           "003 §5.2.11", False, "switch",
-          "multi_year_projects", True, ("optimise", "simulate")),
+          "multi_year_projects", True, ("optimise", "simulate"),
+          moves=(("lapsed_thb", "down"),)),
     Lever("participation", "Participation",
           "illustrative share of citizens reached by hearings, forums and community plans",
           "Hearings, forums and community plans shift proposals from wants to problems and raise "
           "satisfaction.", "003 §5.5; 004 §2.1", 0.2, "share", "participation", 0.6,
-          ("simulate",)),
+          ("simulate",),
+          moves=(("value_for_money", "up"), ("unmet_need", "down"))),
     Lever("allocation_rule", "Allocation rule",
           "how provincial budgets are split: the real shares of a verified year ('actual'), "
           "plan-quality score, need, per capita, the fitted formula, incremental (last year's money "
           "less a share of its lapse, starting from the real shares), or the optimiser's LP",
           "Provincial budgets follow need and strategy instead of a centrally assessed plan-quality "
           "score.", "003 §5.3.2", "actual", "choice", "allocation_by_need", "need",
-          ("optimise", "simulate"), choices=ALLOCATION_RULES),
+          ("optimise", "simulate"), choices=ALLOCATION_RULES,
+          moves=(("equity_gini_per_capita_benefit", "down"),)),
     Lever("cluster_map", "Cluster map",
           '"2017" (current), "2009", or a CSV path (iso_code,cluster_id[,name_en,hub]) relative '
           "to the scenario file",
@@ -120,7 +135,8 @@ LEVERS: tuple[Lever, ...] = (
           "Provinces under the High Performance Province regime get the reform package "
           "(gateway, delegation, staffing) while others stay on today's rules; the default reform "
           "file lists the six 2020 pilots.", "002", [], "provinces", "high_performance_province",
-          ["TH-74", "TH-70", "TH-18", "TH-19", "TH-40", "TH-48"], ("simulate",)),
+          ["TH-74", "TH-70", "TH-18", "TH-19", "TH-40", "TH-48"], ("simulate",),
+          moves=(("mean_change_approval_days", "down"),)),
 )
 
 LEVER: dict[str, Lever] = {lv.field: lv for lv in LEVERS}

@@ -386,6 +386,13 @@ class SimulationConfig(Section):
     plan_feedback_rate: float = Field(0.2, ge=0, le=1, description="illustrative share of the gap "
                                       "to a perfect plan score (1) a province closes each year when "
                                       "plan scores are used and fed back (`003` §5.3.2)")
+    # --- PT (issue 12 wave 2): institutional friction of the incremental rule ---
+    incremental_friction_threshold: float = Field(
+        0.15, ge=0, le=10, description="illustrative: under allocation_rule = 'incremental' a "
+        "holder's share moves only once its accumulated relative pressure (|Σ (target − current) / "
+        "current| over the years since its last change) exceeds this; then it moves by all of it "
+        "(Jones & Baumgartner 2005, disproportionate information processing); 0 = every year",
+        json_schema_extra={"unit": "relative gap (share of current share)"})
 
     @model_validator(mode="after")
     def _behaviour_ranges(self) -> SimulationConfig:

@@ -369,3 +369,14 @@ class BudgetBureau(mesa.Agent):
         changes nothing — the request waits for its normal decision (`004` §3.2–3.3 gives the
         chain no power to cancel a project)."""
         return np.asarray(u) < self.model.scenario.simulation.escalation_resolve_probability
+
+    def revise_shares(self, status_quo: np.ndarray, target: np.ndarray,
+                      pressure: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Under the ``incremental`` rule, next year's shares from this year's (``status_quo``),
+        the rule's signal (``target``) and each holder's accumulated pressure: institutional
+        friction (``simulation.incremental_friction_threshold``, ``stages/allocation.py``
+        :func:`friction_shares`). Returns (shares, pressure carried to next year)."""
+        from allocsim.simulate.stages.allocation import friction_shares
+
+        return friction_shares(status_quo, target, pressure,
+                               self.model.scenario.simulation.incremental_friction_threshold)

@@ -15,7 +15,10 @@ def test_manifest_records_provenance(small: Path, tmp_path: Path) -> None:
     assert len(m["scenario_hash"]) == 64 and len(m["scenario_files"]) == 2  # small.toml + baseline.toml
     assert m["allocsim"] and "git_commit" in m and m["python"]
     assert {"pyomo", "highspy", "mesa", "numpy"} <= set(m["dependencies"])
-    assert m["solver"]["portfolio"]["version"] and m["solver"]["portfolio"]["mip_gap"] == 0.001
+    from allocsim.scenario.loader import load_scenario
+
+    assert m["solver"]["portfolio"]["version"]
+    assert m["solver"]["portfolio"]["mip_gap"] == load_scenario(small).solver.mip_gap  # the gap as run
     assert m["solver"]["portfolio"]["time_limit_s"] == 60.0
     assert m["seed"] == 20270101 and m["random_streams"] == ["catalogue", "simulation", "optimise"]
     assert m["started"] <= m["finished"] and m["status"] == "ok"

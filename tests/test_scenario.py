@@ -54,7 +54,7 @@ def test_extends_merges_tables_key_by_key(scenario_dir: Path) -> None:
 
 def test_error_points_at_the_file_that_set_the_value(scenario_dir: Path) -> None:
     base = (scenario_dir / "baseline.toml").read_text()
-    write(scenario_dir / "baseline.toml", base.replace("mip_gap = 0.001", "mip_gap = 7"))
+    write(scenario_dir / "baseline.toml", base.replace("mip_gap = 0.005", "mip_gap = 7"))
     write(scenario_dir / "reform.toml", 'extends = "baseline.toml"\nname = "r"\n[levers]\nparticipation = 2\n')
     with pytest.raises(UserError) as ei:
         load_scenario(scenario_dir / "reform.toml")

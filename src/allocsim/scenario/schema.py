@@ -261,6 +261,10 @@ class SimulationConfig(Section):
     stopped_project_benefit: float = Field(0.0, ge=0, le=1, description="illustrative share of the "
                                            "benefit a multi-year project's delivered tranches keep when "
                                            "a later tranche loses funding (0: partial works serve no one)")
+    contract_carryover_days: int = Field(182, ge=0, le=365, description="illustrative days after "
+                                         "year end a contracted project (procurement finished) may "
+                                         "still disburse its carried-over money before the rest "
+                                         "lapses (0: no carry-over)")
     problem_base: float = Field(0.3, ge=0, le=1, description="illustrative share of problem-based "
                                 "proposals with no participation")
     need_relief_thb_per_head: float = Field(300.0, gt=0, le=1e7, description="illustrative THB of "

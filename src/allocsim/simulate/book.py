@@ -32,6 +32,8 @@ COLUMNS: dict[str, type] = {
     # delays: the day a project finished paying, the day its ministry notified (from the year's
     # start) and the requests decided for it (``hold_days`` sums their waits)
     "done_day": np.float64, "notify_day": np.float64, "n_decided": np.int64,
+    # the day a contracted project's carried-over money lapses (กันเงินไว้เบิกเหลื่อมปี; inf: none)
+    "carry_until": np.float64,
 }
 
 
@@ -54,7 +56,8 @@ class Book:
         start = len(self)
         defaults = {"group": -1, "ministry": -1, "cluster": -1, "hold_until": np.nan,
                     "first_disb": np.nan, "start_day": np.nan, "plan_day": np.nan, "years": 1,
-                    "funded_day": np.nan, "done_day": np.nan, "notify_day": np.nan, "e_change": np.inf, "e_dup": np.inf, "u_screen": 1.0}
+                    "funded_day": np.nan, "done_day": np.nan, "notify_day": np.nan, "e_change": np.inf, "e_dup": np.inf, "u_screen": 1.0,
+                    "carry_until": np.inf}
         for k, t in COLUMNS.items():
             col = np.asarray(new[k], dtype=t) if k in new else np.full(n, defaults.get(k, 0), dtype=t)
             self.cols[k] = np.concatenate([self.cols[k], col])

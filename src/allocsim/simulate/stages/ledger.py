@@ -27,11 +27,13 @@ def close_year(m: BudgetModel, year_end: float) -> None:
     receive what was delivered."""
     bk, sim, y = m.book, m.scenario.simulation, m.year
     st = bk["state"]
-    touched = np.flatnonzero(np.isin(st, FUNDED_STATES)
+    # LAPSED: carried-over contract money that lapsed this year may have paid before its deadline
+    touched = np.flatnonzero(np.isin(st, (*FUNDED_STATES, B.LAPSED))
                              & ((bk["year"] == y) | (bk["disb_year"] > 0) | np.isin(st, B.ACTIVE)))
     active = touched[np.isin(st[touched], B.ACTIVE)]
     carry = active[(bk["years"][active] > 1) & ~bk["cancel"][active] & (m.levers.multi_year | ~np.isin(
         bk["channel"][active], [B.CHANNELS.index(c) for c in PLAN_CHANNELS]))]  # world.py: scope
+    carry = np.union1d(carry, contract_carryover(m, np.setdiff1d(active, carry), year_end))
     ends = np.setdiff1d(active, carry)
     h = m.holders
     n_h = len(m.budget_new)
@@ -81,6 +83,39 @@ def close_year(m: BudgetModel, year_end: float) -> None:
                                    pull=(sim.satisfaction_pull_participant, sim.satisfaction_pull_other))
     m.recorder.close_year(y, allocated, disbursed, carry_out, lapsed, by.sum(axis=1), touched)
     m.budget_left[:] = 0
+
+
+def contract_carryover(m: BudgetModel, rows: np.ndarray, year_end: float) -> np.ndarray:
+    """Today's rule for money under a signed contract (การกันเงินไว้เบิกเหลื่อมปี, Budget
+    Procedure Act B.E. 2561 §43; an outside source, not in the repo's seeds): of ``rows`` (active
+    projects that would otherwise lapse at ``year_end``), those whose procurement finished
+    (executing) and which are not being cancelled keep their remaining money for
+    ``simulation.contract_carryover_days`` more days; what is unpaid then lapses
+    (``expire_carryover``). Projects still in procurement lapse. Returns the rows carried; sets
+    their deadline (never extends one already set)."""
+    days = m.scenario.simulation.contract_carryover_days
+    bk = m.book
+    if days <= 0 or len(rows) == 0:
+        return rows[:0]
+    # a contract already carried once keeps its deadline; reached by this year end, it lapses
+    go = rows[(bk["state"][rows] == B.EXECUTING) & ~bk["cancel"][rows]
+              & (bk["carry_until"][rows] > year_end)]
+    bk["carry_until"][go] = np.minimum(bk["carry_until"][go], year_end + days)
+    return go
+
+
+def expire_carryover(m: BudgetModel, d1: float) -> None:
+    """Carried-over contract money whose deadline falls before the end of this week lapses now
+    (weekly steps: a project never pays after its deadline): the project stops paying and its
+    remaining money is released, to be counted as lapsed at this year's close."""
+    bk = m.book
+    out = np.flatnonzero(np.isin(bk["state"], B.ACTIVE) & (bk["carry_until"] < d1))
+    if len(out) == 0:
+        return
+    m.released += np.bincount(m.holders(out), weights=bk.remaining()[out],
+                              minlength=len(m.released)).astype(np.int64)
+    bk["state"][out] = B.LAPSED
+    bk["pending"][out] = 0
 
 
 def envelopes_thb(m: BudgetModel) -> np.ndarray:

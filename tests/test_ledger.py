@@ -134,3 +134,25 @@ def test_plan_vs_delivery_balances_to_the_baht_per_row() -> None:
         assert int(prov[col].sum()) == int(nat[col]), col
     assert int(nat["unfunded_thb"] - prov["unfunded_thb"].sum()) == int(
         nat["cluster_money_thb"] - prov["cluster_money_thb"].sum())
+
+
+def test_delivered_benefit_is_one_number_in_every_table() -> None:
+    """A stopped project's write-down is recorded in the year it stops, so the yearly tables,
+    the national table, plan_vs_delivery and sim_projects report the same delivered benefit
+    (the run has stopped projects, whose past benefit was written down)."""
+    m = BudgetModel(BASE, seed=7, years=2, citizens_per_province=30)
+    m.run()
+    t = m.tables()
+    p = t["sim_projects"]
+    y2 = p[p["fiscal_year"] == BASE.first_fiscal_year + 1]
+    stopped = set(y2.loc[(y2["tranche"] > 1) & ~y2["funded"], "project_id"])
+    first = p[(p["fiscal_year"] == BASE.first_fiscal_year) & p["project_id"].isin(stopped)]
+    assert len(first) > 0 and (first["disbursed_thb"] > 0).any()  # benefit was written down
+    book = p["delivered_benefit_thb"].sum()
+    nat = t["plan_vs_delivery"].set_index("area").loc["national", "delivered_benefit_thb"]
+    assert t["sim_national"]["effective_benefit_thb"].sum() == pytest.approx(book, rel=1e-12)
+    assert t["sim_years"]["effective_benefit_thb"].sum() == pytest.approx(book, rel=1e-12)
+    assert nat == pytest.approx(book, rel=1e-12)
+    prov = t["sim_years"].groupby("province")["effective_benefit_thb"].sum()
+    pvd = t["plan_vs_delivery"].set_index("area")["delivered_benefit_thb"].drop("national")
+    np.testing.assert_allclose(prov.reindex(pvd.index).to_numpy(), pvd.to_numpy(), rtol=1e-9, atol=1e-6)

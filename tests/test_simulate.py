@@ -38,7 +38,8 @@ def test_money_is_conserved_to_the_baht(levers: dict) -> None:
     led = m.tables()["sim_ledger"]
     for col in ("allocated_thb", "disbursed_thb", "carried_over_thb", "lapsed_thb"):
         assert led[col].dtype == np.int64
-    assert (led["allocated_thb"] == led["disbursed_thb"] + led["carried_over_thb"] + led["lapsed_thb"]).all()
+    assert (led["allocated_thb"] == led["disbursed_thb"] + led["carried_over_thb"] + led["unfunded_thb"]
+            + led["lapsed_thb"]).all()
     assert (led[["disbursed_thb", "carried_over_thb", "lapsed_thb"]] >= 0).all().all()
     if levers.get("multi_year_projects"):
         assert led["carried_over_thb"].sum() > 0  # commitments really carried over

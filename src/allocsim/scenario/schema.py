@@ -94,8 +94,9 @@ class AllocationConfig(Section):
                              "shares the 'actual' allocation rule uses (a verified year)")
     fit_year: int = Field(2568, description="fiscal year (B.E.) the 'fitted' formula is estimated on")
     lapse_clawback: float = Field(0.5, ge=0, le=1, description="illustrative: under the 'incremental' "
-                                  "rule, the share of a holder's lapsed money taken off its next "
-                                  "year's allocation (money follows last year's use)")
+                                  "rule, the share of the money a holder returned (unfunded + lapsed "
+                                  "in execution) taken off its next year's allocation (money "
+                                  "follows last year's use)")
     plan_score_range: tuple[float, float] = Field(
         (0.5, 1.0), description="illustrative: range of the plan-quality scores (none are published) "
         "the 'plan_score' rule weights provinces by; both engines read the same scores")

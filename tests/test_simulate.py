@@ -118,7 +118,7 @@ LEVER_DIRECTIONS = [
     ("delegated_changes", True, "mean_days_on_hold", "down"),
     ("delegated_changes", True, "mean_completion_delay_days", "down"),
     ("area_based_budgeting", True, "alignment_share", "up"),
-    ("matching_fund_oversight", True, "lapsed_thb", "down"),
+    ("matching_fund_oversight", True, "unfunded_thb", "down"),  # more co-funding: more funded
     ("personnel_delegation", True, "mean_days_to_disbursement", "down"),
     ("personnel_delegation", True, "mean_planning_days", "down"),
     ("multi_year_projects", True, "lapsed_thb", "down"),

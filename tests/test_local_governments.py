@@ -142,7 +142,8 @@ def test_whole_model_runs_in_per_body_mode() -> None:
     m.run()  # checks conservation every year end and plausibility at the end
     t = m.tables()
     led = t["sim_ledger"]
-    assert (led["allocated_thb"] == led["disbursed_thb"] + led["carried_over_thb"] + led["lapsed_thb"]).all()
+    assert (led["allocated_thb"] == led["disbursed_thb"] + led["carried_over_thb"] + led["unfunded_thb"]
+            + led["lapsed_thb"]).all()
     assert len(t["sim_years"]) == 2 * m.n_provinces
     # year-end outcomes include the closing week: a province meets its cluster's target exactly
     # when the closing step's disbursement rate reaches it (this seed has provinces that cross

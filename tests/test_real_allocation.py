@@ -169,7 +169,7 @@ def test_incremental_rule_follows_last_years_use() -> None:
     expect = np.array([real[c] for c in prov1.index])
     assert np.abs(prov1 / prov1.sum() - expect / expect.sum()).max() < 2.0 / prov1.sum()
     claw = sc.allocation.lapse_clawback
-    keep = (y1["money_thb"] - claw * y1["lapsed_thb"]).clip(lower=0)
+    keep = (y1["money_thb"] - claw * y1["returned_thb"]).clip(lower=0)  # unfunded + lapsed
     unit = y1["holder"].map(lambda h: h if h.startswith("cluster") else h.split(":")[0])
     w = keep.groupby(unit).sum()
     y2 = led[led["fiscal_year"] == fy[1]]
@@ -177,7 +177,7 @@ def test_incremental_rule_follows_last_years_use() -> None:
     got = got.set_index("p")["money_thb"]
     wp = w.reindex(got.index)
     assert np.abs(got / got.sum() - wp / wp.sum()).max() < 2.0 / got.sum()
-    assert (y1["lapsed_thb"] > 0).any()  # the clawback had something to act on
+    assert (y1["returned_thb"] > 0).any()  # the clawback had something to act on
 
 
 def test_simulated_changes_summary_matches_its_table() -> None:

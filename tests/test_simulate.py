@@ -38,7 +38,8 @@ def test_money_is_conserved_to_the_baht(levers: dict) -> None:
     led = m.tables()["sim_ledger"]
     for col in ("allocated_thb", "disbursed_thb", "carried_over_thb", "lapsed_thb"):
         assert led[col].dtype == np.int64
-    assert (led["allocated_thb"] == led["disbursed_thb"] + led["carried_over_thb"] + led["lapsed_thb"]).all()
+    assert (led["allocated_thb"] == led["disbursed_thb"] + led["carried_over_thb"] + led["unfunded_thb"]
+            + led["lapsed_thb"]).all()
     assert (led[["disbursed_thb", "carried_over_thb", "lapsed_thb"]] >= 0).all().all()
     if levers.get("multi_year_projects"):
         assert led["carried_over_thb"].sum() > 0  # commitments really carried over
@@ -117,7 +118,7 @@ LEVER_DIRECTIONS = [
     ("delegated_changes", True, "mean_days_on_hold", "down"),
     ("delegated_changes", True, "mean_completion_delay_days", "down"),
     ("area_based_budgeting", True, "alignment_share", "up"),
-    ("matching_fund_oversight", True, "lapsed_thb", "down"),
+    ("matching_fund_oversight", True, "unfunded_thb", "down"),  # more co-funding: more funded
     ("personnel_delegation", True, "mean_days_to_disbursement", "down"),
     ("personnel_delegation", True, "mean_planning_days", "down"),
     ("multi_year_projects", True, "lapsed_thb", "down"),

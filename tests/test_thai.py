@@ -36,7 +36,7 @@ def _metric_names() -> set[str]:
     """Every metric name run_metrics produces, found by running it on a tiny synthetic result (so a
     metric added there without a Thai label fails here)."""
     provs = ["TH-11", "TH-12"]
-    nat = pd.DataFrame({c: [1.0, 2.0] for c in (*NATIONAL_MEAN, *NATIONAL_FINAL, "allocated_thb",
+    nat = pd.DataFrame({c: [1.0, 2.0] for c in (*NATIONAL_MEAN, *NATIONAL_FINAL, "allocated_thb", "unfunded_thb",
                                               "planned_benefit_thb", "planned_thb")})
     years = pd.DataFrame({"province": provs * 2, "fiscal_year": [1, 1, 2, 2], "allocated_thb": 1.0,
                           "alignment_share": 0.5,

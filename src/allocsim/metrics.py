@@ -77,8 +77,10 @@ METRICS_LIST: tuple[Metric, ...] = (
     Metric("disbursed_thb", "thb", "higher", "year_mean",
            "money paid out to projects in the fiscal year", "เงินที่เบิกจ่าย", tables=(S, Y, N, L)),
     Metric("lapsed_thb", "thb", "lower", "year_mean",
-           "money allocated for the year that was neither disbursed nor carried over",
-           "งบประมาณที่ตกพับ", by_province=True, tables=(S, Y, N, L)),
+           "execution lapse: money of funded projects unpaid at year end and not carried over "
+           "(cancellations, projects still in procurement, carried-over contracts past their "
+           "deadline); excludes unfunded money",
+           "งบประมาณที่ตกพับระหว่างดำเนินการ", by_province=True, tables=(S, Y, N, L)),
     Metric("effective_benefit_thb", "thb", "higher", "year_mean",
            "benefit that reached citizens' needs: spending × potential benefit, less for wants, "
            "late spending and duplicates", "ประโยชน์ที่เกิดขึ้นจริง", by_province=True, tables=(Y, N)),
@@ -129,8 +131,12 @@ METRICS_LIST: tuple[Metric, ...] = (
            "citizens' mean satisfaction (0–1) after the last year (population-weighted)",
            "ความพึงพอใจของประชาชน", by_province=True, tables=(S, Y, N)),
     Metric("lapse_rate", "share", "lower", "pooled_ratio",
-           "share of all allocated money that lapsed over the run", "อัตรางบประมาณตกพับ",
+           "share of all allocated money that lapsed in execution over the run (unfunded money "
+           "apart: unfunded_rate)", "อัตรางบประมาณตกพับระหว่างดำเนินการ",
            ratio_of=("lapsed_thb", "allocated_thb")),
+    Metric("unfunded_rate", "share", "lower", "pooled_ratio",
+           "share of all allocated money no project was funded with over the run",
+           "สัดส่วนงบที่ไม่ได้จัดสรรให้โครงการ", ratio_of=("unfunded_thb", "allocated_thb")),
     Metric("alignment_share", "share", "higher", "province_year_mean",
            "share of committed money on projects aligned with the provincial plan",
            "สัดส่วนที่สอดคล้องกับยุทธศาสตร์", tables=(S, Y)),
@@ -155,8 +161,12 @@ METRICS_LIST: tuple[Metric, ...] = (
     Metric("funded_thb", "thb", "neither", "recorded",
            "money of the projects the holder funded in the year", "งบที่จัดสรรให้โครงการ", tables=(L,)),
     Metric("unfunded_thb", "thb", "lower", "recorded",
-           "money of the year's allocation no project was funded with (it lapses)",
-           "งบที่ไม่ได้จัดสรรให้โครงการ", tables=(N, L)),
+           "money of the year's allocation no project was funded with (returned to the "
+           "Treasury; not part of lapsed_thb)",
+           "งบที่ไม่ได้จัดสรรให้โครงการ", tables=(Y, N, L)),
+    Metric("returned_thb", "thb", "lower", "recorded",
+           "money returned to the Treasury at year end: unfunded + lapsed in execution",
+           "งบประมาณที่ส่งคืนคลัง", tables=(N, L)),
     Metric("allocated_thb", "thb", "neither", "recorded",
            "money available to the budget holder in the year (new budget + carried in)",
            "งบประมาณที่จัดสรร", tables=(S, Y, N, L)),
@@ -169,7 +179,8 @@ METRICS_LIST: tuple[Metric, ...] = (
            "envelope money the allocation gave to no budget holder (lapses at source); "
            "envelope = holders' money + unallocated", "งบประมาณที่ไม่ได้จัดสรรให้ผู้ถือเงิน", tables=(N,)),
     Metric("carried_over_thb", "thb", "neither", "recorded",
-           "money of multi-year commitments carried into the next fiscal year",
+           "money carried into the next fiscal year: multi-year commitments and contracted "
+           "projects' unpaid money (contract carry-over)",
            "เงินกันไว้เบิกเหลื่อมปี", tables=(Y, N, L)),
     Metric("disbursement_rate", "share", "higher", "recorded",
            "share of the year's budget disbursed so far", "อัตราการเบิกจ่าย", tables=(S,)),

@@ -64,7 +64,7 @@ class RunResult:
                 lines.append(
                     f"  FY{int(r['fiscal_year'])}: disbursed {r['disbursed_thb'] / 1e6:,.0f} M THB of "
                     f"{r['allocated_thb'] / 1e6:,.0f} M ({r.get('unfunded_thb', 0) / 1e6:,.0f} M never "
-                    f"assigned to a project, {(r['lapsed_thb'] - r.get('unfunded_thb', 0)) / 1e6:,.0f} M "
+                    f"assigned to a project, {r['lapsed_thb'] / 1e6:,.0f} M "
                     f"lapsed in execution); "
                     f"{int(r['duplicates_approved'])} duplicates approved; "
                     f"{r['mean_days_to_disbursement']:.0f} days to first disbursement (the year's "

@@ -236,7 +236,7 @@ def _run_report(folder: Path, result, lang: str) -> Path:
             "{change} days.", lang).format(
             years=years, plural="s" if years > 1 else "", disbursed=fmt("thb", nat["disbursed_thb"].mean(), lang=lang),
             allocated=fmt("thb", nat["allocated_thb"].mean(), lang=lang),
-            lapsed=fmt("lapsed_thb", (nat["lapsed_thb"] - unf).mean(), lang=lang),
+            lapsed=fmt("lapsed_thb", nat["lapsed_thb"].mean(), lang=lang),
             unfunded=fmt("thb", unf.mean(), lang=lang),
             duplicates=f"{nat['duplicates_approved'].mean():.1f}",
             wait=f"{nat['mean_days_to_disbursement'].mean():.0f}",
@@ -392,14 +392,16 @@ def _run_report(folder: Path, result, lang: str) -> Path:
         if pvd is not None and len(pvd) and (pvd["area"] == "national").any():
             g = pvd[pvd["area"] == "national"].iloc[0]
             rep.p("<b>" + t("How much of the plan was delivered", lang) + "</b>: " + t(
-                "{share} of the planned benefit reached citizens; of {planned} M THB planned, {disbursed} M THB "
-                "was disbursed, {carried} M THB carried over and {lapsed} M THB lapsed (of {money} M THB "
-                "allocated over {years} years, {unfunded} M THB of which no project was funded with); "
+                "{share} of the planned benefit reached citizens ({planned} M THB of projects planned). "
+                "Of {money} M THB allocated over {years} years and {carried_in} M THB carried in, "
+                "{disbursed} M THB was disbursed, {carried} M THB carried over, {lapsed} M THB lapsed in "
+                "execution and {unfunded} M THB funded no project; "
                 "{dups} duplicate projects were funded.", lang).format(
                 share=f"{g['delivered_share']:.0%}", planned=f"{g['planned_thb'] / 1e6:,.0f}",
                 disbursed=f"{g['disbursed_thb'] / 1e6:,.0f}", carried=f"{g['carried_over_thb'] / 1e6:,.0f}",
-                lapsed=f"{g['lapsed_thb'] / 1e6:,.0f}", money=f"{g['money_thb'] / 1e6:,.0f}",
-                unfunded=f"{g['unfunded_thb'] / 1e6:,.0f}",
+                lapsed=f"{g['lapsed_thb'] / 1e6:,.0f}",
+                money=f"{(g['money_thb'] + g['cluster_money_thb']) / 1e6:,.0f}",
+                carried_in=f"{g['carried_in_thb'] / 1e6:,.0f}", unfunded=f"{g['unfunded_thb'] / 1e6:,.0f}",
                 years=len(nat), dups=int(g["duplicates_funded"])))
             worst = pvd[pvd["area"] != "national"].sort_values("delivered_share").head(10)
             cols = ["area", "name", "planned_benefit_thb", "delivered_benefit_thb", "delivered_share", "planned_thb",

@@ -264,13 +264,15 @@ TH: dict[str, str] = {
         "จัดทำโดย allocsim ตัวเลขทุกตัวที่ไม่ใช่ข้อเท็จจริงอ้างอิงมาจากพารามิเตอร์ของฉากทัศน์ "
         "ซึ่งระบุว่าเป็นค่าสมมติ (illustrative) ดูหัวข้อฉากทัศน์",
     "How much of the plan was delivered": "แผนส่งมอบได้จริงเท่าใด",
-    "{share} of the planned benefit reached citizens; of {planned} M THB planned, {disbursed} M THB "
-    "was disbursed, {carried} M THB carried over and {lapsed} M THB lapsed (of {money} M THB "
-    "allocated over {years} years, {unfunded} M THB of which no project was funded with); "
+    "{share} of the planned benefit reached citizens ({planned} M THB of projects planned). "
+    "Of {money} M THB allocated over {years} years and {carried_in} M THB carried in, "
+    "{disbursed} M THB was disbursed, {carried} M THB carried over, {lapsed} M THB lapsed in "
+    "execution and {unfunded} M THB funded no project; "
     "{dups} duplicate projects were funded.":
-        "ประโยชน์ตามแผน {share} ถึงประชาชน จากงบตามแผน {planned} ล้านบาท เบิกจ่ายแล้ว {disbursed} ล้านบาท "
-        "กันเหลื่อมปี {carried} ล้านบาท และตกพับ {lapsed} ล้านบาท (จากงบที่จัดสรร {money} ล้านบาท "
-        "ใน {years} ปี ในจำนวนนี้ {unfunded} ล้านบาทไม่ได้จัดสรรให้โครงการใด) มีโครงการซ้ำซ้อนได้รับงบ {dups} โครงการ",
+        "ประโยชน์ตามแผน {share} ถึงประชาชน (โครงการตามแผน {planned} ล้านบาท) จากงบที่จัดสรร {money} ล้านบาท "
+        "ใน {years} ปี และเงินกันเหลื่อมปีที่ยกมา {carried_in} ล้านบาท เบิกจ่ายแล้ว {disbursed} ล้านบาท "
+        "กันเหลื่อมปี {carried} ล้านบาท ตกพับระหว่างดำเนินการ {lapsed} ล้านบาท และไม่ได้จัดสรรให้โครงการใด "
+        "{unfunded} ล้านบาท มีโครงการซ้ำซ้อนได้รับงบ {dups} โครงการ",
     "% of the planned benefit delivered": "% ของประโยชน์ตามแผนที่ส่งมอบได้",
     "plan_delivered_share": "สัดส่วนประโยชน์ตามแผนที่ส่งมอบได้",
     "plan_disbursed_share": "สัดส่วนงบตามแผนที่เบิกจ่ายได้",
@@ -279,6 +281,9 @@ TH: dict[str, str] = {
     "delivered_share": "สัดส่วนที่ส่งมอบได้",
     "planned_thb": "งบตามแผน",
     "unfunded_thb": "งบที่ไม่ได้จัดสรรให้โครงการ",
+    "carried_in_thb": "เงินกันเหลื่อมปีที่ยกมา",
+    "cluster_money_thb": "งบกลุ่มจังหวัดสำหรับโครงการในจังหวัด",
+    "returned_thb": "งบประมาณที่ส่งคืนคลัง",
     "duplicates_funded": "โครงการซ้ำซ้อนที่ได้รับงบ",
     "mean_days_to_first_payment": "วันเฉลี่ยถึงการเบิกจ่ายครั้งแรก",
     "baseline/reform correlation": "สหสัมพันธ์กรณีฐาน/การปฏิรูป",

@@ -95,7 +95,7 @@ LEVERS: tuple[Lever, ...] = (
           "Governors oversee local executives' co-allocation: local co-funding capacity is pooled "
           "across the province instead of each project relying on voluntary local money.",
           "002 issue 7", False, "switch", "matching_fund", True, ("optimise", "simulate"),
-          moves=(("lapsed_thb", "down"),)),
+          moves=(("unfunded_rate", "down"),)),
     Lever("personnel_delegation", "Personnel delegation",
           "governors can assign and request staff ([simulation] staff_with_delegation)",
           "Governors can assign and request staff, raising execution and screening capacity.",

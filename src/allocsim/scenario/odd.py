@@ -80,6 +80,7 @@ INPUT_FIELDS = ("allocation.envelope_mthb", "allocation.cluster_envelope_mthb",
 UNITS: dict[str, str] = {
     "catalogue.oversubscription": "× holder's money",
     "simulation.stopped_project_benefit": "share of benefit",
+    "simulation.contract_carryover_days": "days after year end",
     "allocation.plan_score_range": "score (0–1)",
     "simulation.years": "fiscal years",
     "simulation.citizens_per_province": "citizens per province",

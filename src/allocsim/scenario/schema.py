@@ -94,8 +94,9 @@ class AllocationConfig(Section):
                              "shares the 'actual' allocation rule uses (a verified year)")
     fit_year: int = Field(2568, description="fiscal year (B.E.) the 'fitted' formula is estimated on")
     lapse_clawback: float = Field(0.5, ge=0, le=1, description="illustrative: under the 'incremental' "
-                                  "rule, the share of a holder's lapsed money taken off its next "
-                                  "year's allocation (money follows last year's use)")
+                                  "rule, the share of the money a holder returned (unfunded + lapsed "
+                                  "in execution) taken off its next year's allocation (money "
+                                  "follows last year's use)")
     plan_score_range: tuple[float, float] = Field(
         (0.5, 1.0), description="illustrative: range of the plan-quality scores (none are published) "
         "the 'plan_score' rule weights provinces by; both engines read the same scores")
@@ -263,6 +264,10 @@ class SimulationConfig(Section):
     stopped_project_benefit: float = Field(0.0, ge=0, le=1, description="illustrative share of the "
                                            "benefit a multi-year project's delivered tranches keep when "
                                            "a later tranche loses funding (0: partial works serve no one)")
+    contract_carryover_days: int = Field(182, ge=0, le=365, description="illustrative days after "
+                                         "year end a contracted project (procurement finished) may "
+                                         "still disburse its carried-over money before the rest "
+                                         "lapses (0: no carry-over)")
     problem_base: float = Field(0.3, ge=0, le=1, description="illustrative share of problem-based "
                                 "proposals with no participation")
     need_relief_thb_per_head: float = Field(300.0, gt=0, le=1e7, description="illustrative THB of "

@@ -37,6 +37,8 @@ COLUMNS: dict[str, type] = {
     "u_escalate": np.float64, "esc_request": np.float64,
     # use it or lose it: baht paid this fiscal year above the normal weekly rate (year-end rush)
     "rush_year": np.int64, "rushed": bool,
+    # the day a contracted project's carried-over money lapses (กันเงินไว้เบิกเหลื่อมปี; inf: none)
+    "carry_until": np.float64,
 }
 
 
@@ -60,7 +62,7 @@ class Book:
         defaults = {"group": -1, "ministry": -1, "cluster": -1, "hold_until": np.nan,
                     "first_disb": np.nan, "start_day": np.nan, "plan_day": np.nan, "years": 1,
                     "funded_day": np.nan, "done_day": np.nan, "notify_day": np.nan, "e_change": np.inf, "e_dup": np.inf, "u_screen": 1.0,
-                    "u_escalate": 1.0, "esc_request": np.nan}
+                    "u_escalate": 1.0, "esc_request": np.nan, "carry_until": np.inf}
         for k, t in COLUMNS.items():
             col = np.asarray(new[k], dtype=t) if k in new else np.full(n, defaults.get(k, 0), dtype=t)
             self.cols[k] = np.concatenate([self.cols[k], col])

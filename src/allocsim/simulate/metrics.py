@@ -75,6 +75,8 @@ class Recorder:
         self.year_rows: list[pd.DataFrame] = []
         self.ledger_rows: list[pd.DataFrame] = []
         self.national_rows: list[dict] = []
+        #: per year, cluster projects' money by the province they are in (``ledger.cluster_flows``)
+        self.cluster_rows: list[dict[str, np.ndarray]] = []
         self.delays: list[tuple[int, int, float, bool]] = []  # province, year, days, delegated
         self._need = self._sat = None
         self._totals = {"disbursed": 0.0, "duplicates_approved": 0.0}
@@ -198,21 +200,24 @@ class Recorder:
         fy = m.scenario.first_fiscal_year + y
         _, money, funded, unfunded = m.money_rows[-1]
         # allocated = this year's allocation (money) + commitments carried in; money = funded +
-        # unfunded; allocated = disbursed + carried over + lapsed (all int64 baht)
+        # unfunded; allocated = disbursed + carried over + unfunded + lapsed, where lapsed is the
+        # execution lapse and returned = unfunded + lapsed goes back to the Treasury (int64 baht)
+        returned = unfunded + lapsed
         self.ledger_rows.append(pd.DataFrame(catalogue_row(
             "sim_ledger", {"fiscal_year": fy, "holder": m.holder_names},
             {"money_thb": money, "carried_in_thb": allocated - money, "funded_thb": funded,
              "unfunded_thb": unfunded, "allocated_thb": allocated, "disbursed_thb": disbursed,
-             "carried_over_thb": carry, "lapsed_thb": lapsed})))
+             "carried_over_thb": carry, "lapsed_thb": lapsed, "returned_thb": returned})))
         tot = {k: float(v.sum()) for k, v in (("allocated_thb", allocated), ("disbursed_thb", disbursed),
-                                               ("carried_over_thb", carry), ("lapsed_thb", lapsed))}
+                                               ("carried_over_thb", carry), ("lapsed_thb", lapsed),
+                                               ("unfunded_thb", unfunded), ("returned_thb", returned))}
         # envelope = holders' money + unallocated (checked in model.unallocated)
-        tot |= {"envelope_thb": float(m.envelopes_thb().sum()), "unallocated_thb": float(m.unallocated_thb),
-                "unfunded_thb": float(unfunded.sum())}  # part of lapsed_thb: no eligible proposal took it
+        tot |= {"envelope_thb": float(m.envelopes_thb().sum()), "unallocated_thb": float(m.unallocated_thb)}
         this = np.flatnonzero((bk["year"] == y) & bk["selected"])  # the year's plan
         tot |= {"planned_benefit_thb": float(bk["potential"][this].sum()),
                 "planned_thb": float(bk["cost"][this].sum())}
-        allocated, disbursed, carry, lapsed = (m.by_province(a) for a in (allocated, disbursed, carry, lapsed))
+        allocated, disbursed, carry, lapsed, unfunded = (m.by_province(a) for a in
+                                                         (allocated, disbursed, carry, lapsed, unfunded))
         steps = self._steps_frame(self.step_rows[-m.calendar.steps_per_year:])
         quarter = {}
         for q in range(1, 5):
@@ -250,7 +255,7 @@ class Recorder:
                          "equity_gini": np.full(n, gini(per_head))}
         self.year_rows.append(pd.DataFrame(catalogue_row("sim_years", {"fiscal_year": fy, "province": m.iso}, {
             "allocated_thb": allocated, "disbursed_thb": disbursed,
-            "carried_over_thb": carry, "lapsed_thb": lapsed,
+            "carried_over_thb": carry, "lapsed_thb": lapsed, "unfunded_thb": unfunded,
             "effective_benefit_thb": effective,
             "value_for_money": vfm,
             "duplicates_approved": final["duplicates_approved"].to_numpy(),

@@ -271,6 +271,7 @@ class BudgetModel(mesa.Model):
 
     def execute(self, d0: float, d1: float) -> None:
         """Works start, decisions end holds, money is paid, new requests queue."""
+        ledger.expire_carryover(self, d1)  # contract carry-over past its deadline lapses
         execution.start_works(self, d1)
         execution.apply_decisions(self, d1)
         execution.disburse(self, d0, d1)

@@ -613,19 +613,28 @@ def world_tables(model: BudgetModel) -> dict[str, pd.DataFrame]:
                                                      "planned_thb": 0, "funded_thb": 0, "duplicates_funded": 0})
     nat = summarise(None)
     if len(led):
+        # one basis per province: its own holders' money plus the cluster money spent on the
+        # cluster projects located in it (``cluster_money_thb``), and every flow of both, so
+        # money + cluster money + carried in = unfunded + disbursed + carried over + lapsed
+        # per row to the baht. Nationally, cluster_money_thb is the cluster pots' money and
+        # unfunded includes what the pots funded no project with. ``lapsed_thb`` is the
+        # execution lapse; unfunded money is apart from it.
+        cols = ["carried_in_thb", "unfunded_thb", "disbursed_thb", "carried_over_thb", "lapsed_thb"]
+        own = ~led["holder"].str.startswith("cluster:")
         owner = led["holder"].str.split(":").str[0]
-        money = led.assign(owner=owner)[~led["holder"].str.startswith("cluster:")]
-        cols = ["money_thb", "unfunded_thb", "disbursed_thb", "carried_over_thb", "lapsed_thb"]
-        sums = money.groupby("owner")[cols].sum()
-        # three kinds of unspent money, never added into one "lapse": money a holder had but no
-        # eligible proposal took (unfunded: no eligible proposals), money funded projects did not
-        # spend by year end (lapsed in execution), and envelope money no holder received
-        sums["lapsed_thb"] = sums["lapsed_thb"] - sums["unfunded_thb"]
-        per = per.join(sums.reindex(m.iso).fillna(0))
-        tot = led[cols].sum()
-        tot["lapsed_thb"] = tot["lapsed_thb"] - tot["unfunded_thb"]
-        for k, v in tot.items():
-            nat[k] = v
+        sums = led[own].groupby(owner[own])[["money_thb", *cols]].sum().reindex(m.iso).fillna(0)
+        flows = m.recorder.cluster_rows
+        clu = {k: np.sum([r[k] for r in flows], axis=0) if flows else np.zeros(m.n_provinces, np.int64)
+               for k in ("cluster_money_thb", "carried_in_thb", "disbursed_thb", "carried_over_thb",
+                         "lapsed_thb")}
+        sums.insert(1, "cluster_money_thb", clu["cluster_money_thb"])
+        for k in ("carried_in_thb", "disbursed_thb", "carried_over_thb", "lapsed_thb"):
+            sums[k] = sums[k].to_numpy(np.int64) + clu[k]
+        per = per.join(sums.astype(np.int64))
+        nat["money_thb"] = int(led.loc[own, "money_thb"].sum())
+        nat["cluster_money_thb"] = int(led.loc[~own, "money_thb"].sum())
+        for k in cols:
+            nat[k] = int(led[k].sum())
         nat["unallocated_thb"] = float(pd.DataFrame(m.recorder.national_rows)["unallocated_thb"].sum())
     per.index.name = "area"
     nat.index.name = "area"

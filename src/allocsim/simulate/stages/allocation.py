@@ -47,8 +47,10 @@ def province_weights(m: BudgetModel) -> np.ndarray:
 
 def incremental(m: BudgetModel) -> tuple[np.ndarray, np.ndarray]:
     """(province, cluster) shares of the ``incremental`` rule: last year's money of each
-    holder less ``allocation.lapse_clawback`` × what it lapsed (money follows use), scaled to
-    this year's envelopes; the first year starts from the real shares of ``actual_year``.
+    holder less ``allocation.lapse_clawback`` × what it returned to the Treasury (money follows
+    use), scaled to this year's envelopes; the first year starts from the real shares of
+    ``actual_year``. Returned = unfunded + lapsed in execution: money a holder found no
+    eligible project for is unused as much as money its projects failed to spend.
 
     With institutional friction (``simulation.incremental_friction_threshold`` > 0) that target
     is a signal, not the allocation: the Budget Bureau (:meth:`BudgetBureau.revise_shares`)
@@ -71,7 +73,7 @@ def incremental(m: BudgetModel) -> tuple[np.ndarray, np.ndarray]:
         return shares
     led = m.recorder.ledger_rows[-1]
     keep = np.maximum(led["money_thb"].to_numpy(float)
-                      - m.scenario.allocation.lapse_clawback * led["lapsed_thb"].to_numpy(float), 0.0)
+                      - m.scenario.allocation.lapse_clawback * led["returned_thb"].to_numpy(float), 0.0)
     n, k = m.n_provinces, m.n_sources * m.n_provinces
     prov, clu = keep[:k].reshape(m.n_sources, n).sum(axis=0), keep[k:]
     target = (prov / prov.sum() if prov.sum() > 0 else np.full(n, 1 / n),

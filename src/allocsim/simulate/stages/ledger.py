@@ -27,11 +27,13 @@ def close_year(m: BudgetModel, year_end: float) -> None:
     receive what was delivered."""
     bk, sim, y = m.book, m.scenario.simulation, m.year
     st = bk["state"]
-    touched = np.flatnonzero(np.isin(st, FUNDED_STATES)
+    # LAPSED: carried-over contract money that lapsed this year may have paid before its deadline
+    touched = np.flatnonzero(np.isin(st, (*FUNDED_STATES, B.LAPSED))
                              & ((bk["year"] == y) | (bk["disb_year"] > 0) | np.isin(st, B.ACTIVE)))
     active = touched[np.isin(st[touched], B.ACTIVE)]
     carry = active[(bk["years"][active] > 1) & ~bk["cancel"][active] & (m.levers.multi_year | ~np.isin(
         bk["channel"][active], [B.CHANNELS.index(c) for c in PLAN_CHANNELS]))]  # world.py: scope
+    carry = np.union1d(carry, contract_carryover(m, np.setdiff1d(active, carry), year_end))
     ends = np.setdiff1d(active, carry)
     h = m.holders
     n_h = len(m.budget_new)
@@ -39,18 +41,20 @@ def close_year(m: BudgetModel, year_end: float) -> None:
     allocated = m.budget_new + m.carry_in
     disbursed = np.bincount(h(touched), weights=bk["disb_year"][touched], minlength=n_h).astype(np.int64)
     carry_out = np.bincount(h(carry), weights=rem[carry], minlength=n_h).astype(np.int64)
-    lapsed = m.budget_left + m.released \
-        + np.bincount(h(ends), weights=rem[ends], minlength=n_h).astype(np.int64)
+    # execution lapse: funded money unpaid at year end and not carried over (cancellations'
+    # released money, contract carry-over past its deadline, projects still in procurement);
+    # money no project was funded with (``budget_left``) is ``unfunded``, apart from it
+    lapsed = m.released + np.bincount(h(ends), weights=rem[ends], minlength=n_h).astype(np.int64)
     this = np.flatnonzero(bk["year"] == y)
     won = this[np.isin(st[this], FUNDED_STATES)]
     funded = np.bincount(h(won), weights=bk["alloc"][won], minlength=n_h).astype(np.int64)
     fy = m.scenario.first_fiscal_year + y
-    bad = np.flatnonzero(allocated != disbursed + carry_out + lapsed)
+    bad = np.flatnonzero(allocated != disbursed + carry_out + m.budget_left + lapsed)
     if len(bad):
         i = int(bad[0])
         raise InvariantError(f"money not conserved in FY{fy} for budget holder {m.holder_names[i]}: "
                              f"allocated {allocated[i]} THB != disbursed {disbursed[i]} + carried "
-                             f"{carry_out[i]} + lapsed {lapsed[i]}")
+                             f"{carry_out[i]} + unfunded {m.budget_left[i]} + lapsed {lapsed[i]}")
     bad = np.flatnonzero(funded + m.budget_left != m.budget_new)
     if len(bad):
         i = int(bad[0])
@@ -58,6 +62,7 @@ def close_year(m: BudgetModel, year_end: float) -> None:
                              f"allocation {m.budget_new[i]} THB != funded {funded[i]} + unfunded "
                              f"{m.budget_left[i]}")
     m.unallocated_thb = unallocated(m, fy)
+    m.recorder.cluster_rows.append(cluster_flows(m, this[np.isin(st[this], FUNDED_STATES)], carry))
     m.money_rows.append((fy, m.budget_new.copy(), funded, m.budget_left.copy()))
     m.world.close_year(m.plans[-1], np.isin(st[this], FUNDED_STATES),
                        (st[this] == B.CANCELLED) | bk["cancel"][this])
@@ -66,9 +71,14 @@ def close_year(m: BudgetModel, year_end: float) -> None:
     # outcomes: what was spent this year, how well it met needs
     eff = effective(m, touched)
     bk["effective"][touched] += eff
+    before = bk["effective"].copy()
     m.world.write_down_stopped(y)  # a stopped multi-year project's partial works
     by = np.zeros((m.n_provinces, len(m.strategies)))
     np.add.at(by, (bk["province"][touched].astype(int), bk["strategy"][touched].astype(int)), eff)
+    # the write-down of past years' delivered benefit is recorded in the year the project stops
+    # (a correction), so the yearly tables sum to the book's delivered benefit
+    written = np.bincount(bk["province"].astype(int), weights=before - bk["effective"],
+                          minlength=m.n_provinces)
     need_before = m.citizens.province_need()
     relief = m.citizens.receive(by, sim.need_relief_thb_per_head, sim.need_growth)
     need_after = m.citizens.province_need()
@@ -79,8 +89,68 @@ def close_year(m: BudgetModel, year_end: float) -> None:
     m.citizens.update_satisfaction(relief, delay, sim.satisfaction_relief, sim.satisfaction_delay_per_100_days,
                                    base=sim.satisfaction_base,
                                    pull=(sim.satisfaction_pull_participant, sim.satisfaction_pull_other))
-    m.recorder.close_year(y, allocated, disbursed, carry_out, lapsed, by.sum(axis=1), touched)
+    m.recorder.close_year(y, allocated, disbursed, carry_out, lapsed, by.sum(axis=1) - written,
+                          touched)
     m.budget_left[:] = 0
+
+
+def cluster_flows(m: BudgetModel, won: np.ndarray, carry: np.ndarray) -> dict[str, np.ndarray]:
+    """This year's money of cluster projects by the province they are located in (int baht):
+    funded (cluster money spent on the province's projects), carried in (last year's carried
+    out), disbursed, carried out, and lapsed = funded + carried in − disbursed − carried out.
+    ``plan_vs_delivery`` counts them with the province so that a province's funded and planned
+    money (which include its cluster projects) have one basis; summed over provinces, their
+    lapse is the cluster pots' execution lapse (tested against the ledger)."""
+    bk, n = m.book, m.n_provinces
+    clu = B.CHANNELS.index("cluster")
+
+    def by(rows: np.ndarray, w: np.ndarray) -> np.ndarray:
+        rows = rows[bk["channel"][rows] == clu]
+        return np.bincount(bk["province"][rows].astype(int), weights=w[rows],
+                           minlength=n).astype(np.int64)
+
+    every = np.arange(len(bk))
+    prev = m.recorder.cluster_rows
+    out = {"cluster_money_thb": by(won, bk["alloc"]),
+           "carried_in_thb": prev[-1]["carried_over_thb"] if prev else np.zeros(n, np.int64),
+           "disbursed_thb": by(every, bk["disb_year"]),
+           "carried_over_thb": by(carry, bk.remaining())}
+    out["lapsed_thb"] = (out["cluster_money_thb"] + out["carried_in_thb"] - out["disbursed_thb"]
+                         - out["carried_over_thb"])
+    return out
+
+
+def contract_carryover(m: BudgetModel, rows: np.ndarray, year_end: float) -> np.ndarray:
+    """Today's rule for money under a signed contract (การกันเงินไว้เบิกเหลื่อมปี, Budget
+    Procedure Act B.E. 2561 §43; an outside source, not in the repo's seeds): of ``rows`` (active
+    projects that would otherwise lapse at ``year_end``), those whose procurement finished
+    (executing) and which are not being cancelled keep their remaining money for
+    ``simulation.contract_carryover_days`` more days; what is unpaid then lapses
+    (``expire_carryover``). Projects still in procurement lapse. Returns the rows carried; sets
+    their deadline (never extends one already set)."""
+    days = m.scenario.simulation.contract_carryover_days
+    bk = m.book
+    if days <= 0 or len(rows) == 0:
+        return rows[:0]
+    # a contract already carried once keeps its deadline; reached by this year end, it lapses
+    go = rows[(bk["state"][rows] == B.EXECUTING) & ~bk["cancel"][rows]
+              & (bk["carry_until"][rows] > year_end)]
+    bk["carry_until"][go] = np.minimum(bk["carry_until"][go], year_end + days)
+    return go
+
+
+def expire_carryover(m: BudgetModel, d1: float) -> None:
+    """Carried-over contract money whose deadline falls before the end of this week lapses now
+    (weekly steps: a project never pays after its deadline): the project stops paying and its
+    remaining money is released, to be counted as lapsed at this year's close."""
+    bk = m.book
+    out = np.flatnonzero(np.isin(bk["state"], B.ACTIVE) & (bk["carry_until"] < d1))
+    if len(out) == 0:
+        return
+    m.released += np.bincount(m.holders(out), weights=bk.remaining()[out],
+                              minlength=len(m.released)).astype(np.int64)
+    bk["state"][out] = B.LAPSED
+    bk["pending"][out] = 0
 
 
 def envelopes_thb(m: BudgetModel) -> np.ndarray:

@@ -76,15 +76,18 @@ def disburse(m: BudgetModel, d0: float, d1: float) -> None:
 
 
 def lapse_risk(m: BudgetModel, rows: np.ndarray) -> np.ndarray:
-    """Whether each running project's unpaid money lapses at year end (True) or carries over: the
-    year-end rule of ``stages/ledger.py`` (a multi-year project carries over unless it is a
-    provincial/cluster plan project without the multi-year reform). Keep in step with it."""
+    """Whether each running project's unpaid money lapses at this year's end (True) or carries
+    over: the year-end rules of ``stages/ledger.py`` — a committed multi-year project carries
+    over (unless it is a provincial/cluster plan project without the multi-year reform), and so
+    does a signed contract under the contract carry-over rule (``ledger.contract_carries``)."""
+    from allocsim.simulate.calendar import YEAR_DAYS
+    from allocsim.simulate.stages.ledger import contract_carries
     from allocsim.simulate.world import PLAN_CHANNELS
 
     bk = m.book
     plan = np.isin(bk["channel"][rows], [B.CHANNELS.index(c) for c in PLAN_CHANNELS])
     carries = (bk["years"][rows] > 1) & ~bk["cancel"][rows] & (m.levers.multi_year | ~plan)
-    return ~carries
+    return ~(carries | contract_carries(m, rows, (m.year + 1) * YEAR_DAYS))
 
 
 def year_end_pace(m: BudgetModel, run: np.ndarray, d0: float) -> np.ndarray | None:

@@ -130,13 +130,21 @@ def contract_carryover(m: BudgetModel, rows: np.ndarray, year_end: float) -> np.
     their deadline (never extends one already set)."""
     days = m.scenario.simulation.contract_carryover_days
     bk = m.book
-    if days <= 0 or len(rows) == 0:
-        return rows[:0]
-    # a contract already carried once keeps its deadline; reached by this year end, it lapses
-    go = rows[(bk["state"][rows] == B.EXECUTING) & ~bk["cancel"][rows]
-              & (bk["carry_until"][rows] > year_end)]
+    go = rows[contract_carries(m, rows, year_end)]
     bk["carry_until"][go] = np.minimum(bk["carry_until"][go], year_end + days)
     return go
+
+
+def contract_carries(m: BudgetModel, rows: np.ndarray, year_end: float) -> np.ndarray:
+    """Which of ``rows`` keep their money past ``year_end`` under the contract carry-over rule
+    (read by ``contract_carryover`` and by the year-end rush's ``execution.lapse_risk``): carry-over
+    on, contract signed (executing), not being cancelled, and not already carried once to a
+    deadline this year end reaches."""
+    bk = m.book
+    if m.scenario.simulation.contract_carryover_days <= 0:
+        return np.zeros(len(rows), bool)
+    return ((bk["state"][rows] == B.EXECUTING) & ~bk["cancel"][rows]
+            & (bk["carry_until"][rows] > year_end))
 
 
 def expire_carryover(m: BudgetModel, d1: float) -> None:

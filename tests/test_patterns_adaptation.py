@@ -87,12 +87,15 @@ def test_propensity_follows_its_update_rule_from_the_book() -> None:
     sim = m.scenario.simulation
     assert len(m.seen) == 2
     belief = np.zeros(m.n_provinces)
+    rejected = caught = False
     for y, (p, r, c) in enumerate(m.seen, start=1):
         belief = np.where(np.isnan(c), belief, c)
         want = np.clip(p + sim.multi_channel_learn_rejection * r - sim.multi_channel_learn_caught * belief,
                        0.0, sim.multi_channel_propensity_max)
         np.testing.assert_allclose(m.multi_channel_history[y], want, rtol=0, atol=1e-12)
-        assert (r > 0).any() and (np.nan_to_num(c) > 0).any()  # both forces were at work
+        rejected |= bool((r > 0).any())
+        caught |= bool((np.nan_to_num(c) > 0).any())
+    assert rejected and caught  # both forces were at work (once copies stop, none can be caught)
 
 
 def test_gateway_lowers_propensity_and_copies_year_on_year() -> None:
@@ -169,8 +172,10 @@ SEEDS_A = range(6)
 
 @cache
 def year_one(seed: int, speedup: float | None = None, quality: float | None = None, **levers: object) -> BudgetModel:
+    # pattern (a) is about year-end lapse: contracted money does not carry over here (the
+    # shipped contract carry-over, `contract_carryover_days`, weakens the rush like multi-year)
     upd = {k: v for k, v in (("year_end_rush_speedup", speedup), ("year_end_rush_quality", quality))
-           if v is not None}
+           if v is not None} | {"contract_carryover_days": 0}
     m = BudgetModel(scenario(**upd), seed=seed, years=1, citizens_per_province=CITIZENS, **levers)
     m.run()
     return m

@@ -1,0 +1,84 @@
+"""Why money goes unfunded: every unfunded proposal carries the reason it was not funded."""
+
+from __future__ import annotations
+
+from functools import cache
+
+import numpy as np
+
+from allocsim.scenario import load_scenario
+from allocsim.simulate import BudgetModel
+from allocsim.simulate import book as B
+from tests.conftest import SCENARIOS
+
+BASE = load_scenario(SCENARIOS / "baseline.toml")
+NOT_FUNDED = {B.REJECTED_DUPLICATE: {"duplicate_rejected"}, B.REJECTED_RULE: {"rule_rejected"},
+              B.UNFUNDED: {"no_money", "no_cofunding", "not_selected"}}
+
+
+@cache
+def run(seed: int = 3, years: int = 2) -> BudgetModel:
+    m = BudgetModel(BASE, seed=seed, years=years, citizens_per_province=30)
+    m.run()
+    return m
+
+
+def money_left_oracle(m: BudgetModel, j: int) -> int:
+    """The holder's money left when proposal ``j`` was decided, rebuilt from the book: the
+    year's allocation less its committed tranches less every project of that holder and year
+    funded by an earlier decision (not the running balance Province.fund keeps)."""
+    bk, y = m.book, int(m.book["year"][j])
+    h = m.holders(np.array([j]))[0]
+    same = np.flatnonzero((bk["year"] == y) & (m.holders(np.arange(len(bk))) == h))
+    won = same[~np.isin(bk["state"][same], (B.PROPOSED, *NOT_FUNDED))]
+    money = int(m.money_rows[y][1][h])
+    committed = int(bk["cost"][same[bk["committed"][same]]].sum())
+    earlier = won[~bk["committed"][won] & (bk["decided_seq"][won] < bk["decided_seq"][j])]
+    return money - committed - int(bk["cost"][earlier].sum())
+
+
+def test_every_unfunded_proposal_has_its_reason_and_funded_ones_none() -> None:
+    m = run()
+    p = m.tables()["sim_projects"]
+    state = m.book["state"]
+    for s, reasons in NOT_FUNDED.items():
+        got = set(p.loc[state == s, "not_funded_reason"])
+        assert got <= reasons, (s, got)  # never "" (no reason) for a proposal not funded
+    assert {"duplicate_rejected", "no_money", "no_cofunding"} <= set(p["not_funded_reason"])
+    assert (p.loc[p["funded"], "not_funded_reason"] == "").all()
+
+
+def test_no_money_means_cost_above_the_holders_money_left_and_no_cofunding_means_it_fitted() -> None:
+    m = run()
+    bk = m.book
+    reason = bk["reason"]
+    poor = np.flatnonzero(reason == B.R_NO_MONEY)
+    short = np.flatnonzero(reason == B.R_NO_COFUNDING)
+    assert len(poor) > 50
+    for j in poor:
+        left = money_left_oracle(m, int(j))
+        assert bk["cost"][j] > left and bk["money_left"][j] == left, j
+    for j in short:  # it would have fitted the holder's money: only co-funding stopped it
+        left = money_left_oracle(m, int(j))
+        assert bk["cost"][j] <= left and bk["cofund_share"][j] > 0, j
+
+
+class NoCofunding(BudgetModel):
+    """A toy world where local governments offer no co-funding at all."""
+
+    def local_cofunding_thb(self) -> np.ndarray:
+        return np.zeros(self.n_provinces)
+
+
+def test_zero_cofunding_leaves_local_grant_proposals_unfunded_for_cofunding() -> None:
+    m = NoCofunding(BASE, seed=3, years=1, citizens_per_province=30)
+    m.run()
+    bk = m.book
+    lg = (bk["channel"] == B.CHANNELS.index("local_grant")) & (bk["cofund_share"] > 0) \
+        & ~bk["committed"] & ~np.isnan(bk["money_left"])
+    fits = lg & (bk["cost"] <= bk["money_left"])
+    assert fits.sum() > 10
+    assert (bk["reason"][fits] == B.R_NO_COFUNDING).all()
+    assert not np.isin(bk["state"][lg], B.ACTIVE + (B.DONE, B.CANCELLED, B.LAPSED)).any()
+    nat = m.tables()["plan_vs_delivery"].iloc[0]
+    assert nat["area"] == "national" and nat["unfunded_cofunding_thb"] > 0

@@ -82,3 +82,28 @@ def test_zero_cofunding_leaves_local_grant_proposals_unfunded_for_cofunding() ->
     assert not np.isin(bk["state"][lg], B.ACTIVE + (B.DONE, B.CANCELLED, B.LAPSED)).any()
     nat = m.tables()["plan_vs_delivery"].iloc[0]
     assert nat["area"] == "national" and nat["unfunded_cofunding_thb"] > 0
+
+
+def test_committed_rows_above_an_envelope_are_a_clear_cli_error(scenario_dir, tmp_path) -> None:
+    """A user's committed rows costing more than a source's envelope: exit 2, one line naming
+    the file, the field, the source, both totals and the rows, and no traceback."""
+    import subprocess
+    import sys
+
+    from tests.conftest import SMALL, write
+
+    write(scenario_dir / "small.toml", SMALL)
+    env = BASE.allocation.envelope_mthb["province_budget"]
+    big = env * 0.6  # two committed rows: each fits, together they exceed the envelope
+    write(scenario_dir / "p.csv", "project_id,benefit,cost:province_budget,province,committed\n"
+          f"A,3,{big},TH-50,true\nB,1,{big},TH-57,true\nC,1,1,TH-57,false\n")
+    write(scenario_dir / "r.csv", f"resource,capacity\nprovince_budget,{env}\n")
+    f = write(scenario_dir / "f.toml", 'extends = "small.toml"\nname = "f"\n[projects]\nsource = "file"\n'
+              'projects_file = "p.csv"\nresources_file = "r.csv"\n')
+    r = subprocess.run([sys.executable, "-m", "allocsim", "run", str(f), "--out", str(tmp_path / "o")],
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 2, r.stderr[-2000:]
+    assert "Traceback" not in r.stderr + r.stdout
+    err = r.stderr
+    assert "projects.csv: committed:" in err and "province_budget" in err and "A, B" in err, err
+    assert f"{2 * big:,.6g}" in err and f"{env:,.6g}" in err, err

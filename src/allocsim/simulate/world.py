@@ -307,7 +307,19 @@ class World:
         held = np.append(com[:len(SOURCES) * n].reshape(len(SOURCES), n).sum(axis=1), com[len(SOURCES) * n:].sum())
         if (held > env).any():
             i = int(np.flatnonzero(held > env)[0])
-            raise ValueError(f"commitments of {held[i]} THB exceed the {MONEY[i]} envelope of {env[i]} THB")
+            msg = (f"committed rows cost {held[i] / 1e6:,.6g} M THB of the '{MONEY[i]}' source this "
+                   f"year (FY{m.scenario.first_fiscal_year + m.year}), more than its envelope of "
+                   f"{env[i] / 1e6:,.6g} M THB")
+            user = self.new_committed
+            col = COST_PREFIX + MONEY[i]  # a cluster project costs its cluster_budget column
+            if not user.empty and col in user and (user[col].fillna(0) > 0).any():
+                from allocsim.errors import Problem, UserError
+                first = user.loc[user[col].fillna(0) > 0, "project_id"].astype(str).head(5).tolist()
+                raise UserError(Problem("projects.csv", "committed",
+                                        f"{msg} (first committed rows: {', '.join(first)}); lower "
+                                        "their cost, unflag some as committed or raise the envelope "
+                                        "in the scenario's [allocation] section"))
+            raise ValueError(f"commitments exceed an envelope: {msg}")
         return env - held
 
     def _check_user(self, p: pd.DataFrame) -> None:

@@ -107,3 +107,19 @@ def test_committed_rows_above_an_envelope_are_a_clear_cli_error(scenario_dir, tm
     err = r.stderr
     assert "projects.csv: committed:" in err and "province_budget" in err and "A, B" in err, err
     assert f"{2 * big:,.6g}" in err and f"{env:,.6g}" in err, err
+
+
+def test_money_carried_beyond_the_horizon_is_reported_and_equals_the_unfinished_projects() -> None:
+    """At the end of the run the money carried out of the last year is exactly what the projects
+    still running owe (allocated − disbursed of those in procurement or executing), and the
+    provinces' rows (own holders + cluster money spent in them) add up to the national row."""
+    m = run()
+    t = m.tables()
+    p, pvd = t["sim_projects"], t["plan_vs_delivery"]
+    live = p[p["final_state"].isin(["procurement", "executing"])]
+    owed = int((live["allocated_thb"] - live["disbursed_thb"]).sum())
+    nat = pvd[pvd["area"] == "national"].iloc[0]
+    assert owed > 0 and nat["carried_out_at_horizon_thb"] == owed
+    assert pvd.loc[pvd["area"] != "national", "carried_out_at_horizon_thb"].sum() == owed
+    # unfunded money with holders whose proposals failed only on co-funding: part of unfunded
+    assert 0 < nat["unfunded_cofunding_thb"] <= nat["unfunded_thb"]

@@ -123,3 +123,20 @@ def test_money_carried_beyond_the_horizon_is_reported_and_equals_the_unfinished_
     assert pvd.loc[pvd["area"] != "national", "carried_out_at_horizon_thb"].sum() == owed
     # unfunded money with holders whose proposals failed only on co-funding: part of unfunded
     assert 0 < nat["unfunded_cofunding_thb"] <= nat["unfunded_thb"]
+
+
+def test_report_states_money_beyond_the_horizon_and_no_longer_blames_missing_proposals(
+        small, tmp_path) -> None:
+    """The report's plan-vs-delivery opening prints the money carried out of the last year (the
+    national row's figure) and unfunded money is no longer called 'no eligible proposal'."""
+    import pandas as pd
+
+    from allocsim.cli import main
+
+    assert main(["run", str(small), "--out", str(tmp_path / "o")]) == 0
+    html = (tmp_path / "o" / "report.html").read_text(encoding="utf-8")
+    pvd = pd.read_csv(tmp_path / "o" / "plan_vs_delivery.csv")
+    hor = pvd.loc[pvd["area"] == "national", "carried_out_at_horizon_thb"].iat[0]
+    assert f"{hor / 1e6:,.0f} M THB was still carried over at the end of the last year" in html
+    assert "no eligible proposal" not in html
+    assert "not_funded_reason" in pd.read_csv(tmp_path / "o" / "sim_projects.csv").columns

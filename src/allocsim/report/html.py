@@ -230,7 +230,7 @@ def _run_report(folder: Path, result, lang: str) -> Path:
         unf = nat["unfunded_thb"] if "unfunded_thb" in nat else nat["lapsed_thb"] * 0  # apart from lapse
         words.append(t(
             "Over {years} simulated fiscal year{plural}, on average {disbursed} of {allocated} was disbursed a "
-            "year ({unfunded} never assigned to a project: no eligible proposal; {lapsed} lapsed in execution); "
+            "year ({unfunded} funded no project: the proposals left cost more than their holder's money left or lacked local co-funding; {lapsed} lapsed in execution); "
             "{duplicates} duplicated projects were approved a year; projects "
             "waited {wait} days from the Budget Act to their first payment and change approvals took "
             "{change} days.", lang).format(
@@ -395,13 +395,18 @@ def _run_report(folder: Path, result, lang: str) -> Path:
                 "{share} of the planned benefit reached citizens ({planned} M THB of projects planned). "
                 "Of {money} M THB allocated over {years} years and {carried_in} M THB carried in, "
                 "{disbursed} M THB was disbursed, {carried} M THB carried over, {lapsed} M THB lapsed in "
-                "execution and {unfunded} M THB funded no project; "
+                "execution and {unfunded} M THB funded no project ({cofund} M THB of it with holders whose "
+                "proposals left fitted their money but lacked local co-funding); {horizon} M THB was "
+                "still carried over at the end of the last year, paying beyond the horizon (the "
+                "delivered share cannot count it yet); "
                 "{dups} duplicate projects were funded.", lang).format(
                 share=f"{g['delivered_share']:.0%}", planned=f"{g['planned_thb'] / 1e6:,.0f}",
                 disbursed=f"{g['disbursed_thb'] / 1e6:,.0f}", carried=f"{g['carried_over_thb'] / 1e6:,.0f}",
                 lapsed=f"{g['lapsed_thb'] / 1e6:,.0f}",
                 money=f"{(g['money_thb'] + g['cluster_money_thb']) / 1e6:,.0f}",
                 carried_in=f"{g['carried_in_thb'] / 1e6:,.0f}", unfunded=f"{g['unfunded_thb'] / 1e6:,.0f}",
+                cofund=f"{g.get('unfunded_cofunding_thb', 0) / 1e6:,.0f}",
+                horizon=f"{g.get('carried_out_at_horizon_thb', 0) / 1e6:,.0f}",
                 years=len(nat), dups=int(g["duplicates_funded"])))
             worst = pvd[pvd["area"] != "national"].sort_values("delivered_share").head(10)
             cols = ["area", "name", "planned_benefit_thb", "delivered_benefit_thb", "delivered_share", "planned_thb",

@@ -123,11 +123,11 @@ TH: dict[str, str] = {
     ": {n} projects funded, total benefit {benefit}.":
         " มีโครงการได้รับงบประมาณ {n} โครงการ ประโยชน์รวม {benefit}",
     "Over {years} simulated fiscal year{plural}, on average {disbursed} of {allocated} was disbursed "
-    "a year ({unfunded} never assigned to a project: no eligible proposal; {lapsed} lapsed in execution); "
+    "a year ({unfunded} funded no project: the proposals left cost more than their holder's money left or lacked local co-funding; {lapsed} lapsed in execution); "
     "{duplicates} duplicated projects were approved a year; projects waited "
     "{wait} days from the Budget Act to their first payment and change approvals took {change} days.":
         "ตลอด {years} ปีงบประมาณที่จำลอง เบิกจ่ายเฉลี่ยปีละ {disbursed} จาก {allocated} "
-        "(ไม่ได้จัดสรรให้โครงการใด {unfunded} เพราะไม่มีโครงการที่เข้าเกณฑ์; ตกพับระหว่างดำเนินการ {lapsed}) อนุมัติโครงการซ้ำซ้อนเฉลี่ยปีละ {duplicates} โครงการ "
+        "(ไม่ได้จัดสรรให้โครงการใด {unfunded} เพราะโครงการที่เหลือมีวงเงินเกินเงินคงเหลือของผู้ถือเงินหรือขาดเงินสมทบจากท้องถิ่น; ตกพับระหว่างดำเนินการ {lapsed}) อนุมัติโครงการซ้ำซ้อนเฉลี่ยปีละ {duplicates} โครงการ "
         "โครงการรอเฉลี่ย {wait} วันนับจาก พ.ร.บ. งบประมาณถึงการเบิกจ่ายครั้งแรก "
         "และการอนุมัติเปลี่ยนแปลงโครงการใช้เวลา {change} วัน",
     "Across {n} Monte Carlo replicates, effective benefit was {mean} a year (95% CI {low} to {high}).":
@@ -267,18 +267,26 @@ TH: dict[str, str] = {
     "{share} of the planned benefit reached citizens ({planned} M THB of projects planned). "
     "Of {money} M THB allocated over {years} years and {carried_in} M THB carried in, "
     "{disbursed} M THB was disbursed, {carried} M THB carried over, {lapsed} M THB lapsed in "
-    "execution and {unfunded} M THB funded no project; "
+    "execution and {unfunded} M THB funded no project ({cofund} M THB of it with holders whose "
+    "proposals left fitted their money but lacked local co-funding); {horizon} M THB was still "
+    "carried over at the end of the last year, paying beyond the horizon (the delivered share "
+    "cannot count it yet); "
     "{dups} duplicate projects were funded.":
         "ประโยชน์ตามแผน {share} ถึงประชาชน (โครงการตามแผน {planned} ล้านบาท) จากงบที่จัดสรร {money} ล้านบาท "
         "ใน {years} ปี และเงินกันเหลื่อมปีที่ยกมา {carried_in} ล้านบาท เบิกจ่ายแล้ว {disbursed} ล้านบาท "
         "กันเหลื่อมปี {carried} ล้านบาท ตกพับระหว่างดำเนินการ {lapsed} ล้านบาท และไม่ได้จัดสรรให้โครงการใด "
-        "{unfunded} ล้านบาท มีโครงการซ้ำซ้อนได้รับงบ {dups} โครงการ",
+        "{unfunded} ล้านบาท (ในจำนวนนี้ {cofund} ล้านบาทอยู่กับผู้ถือเงินที่โครงการที่เหลือมีวงเงินพอแต่ขาดเงินสมทบจากท้องถิ่น) "
+        "ณ สิ้นปีสุดท้ายยังมีเงินกันเหลื่อมปี {horizon} ล้านบาทซึ่งจะเบิกจ่ายหลังช่วงเวลาที่จำลอง "
+        "(สัดส่วนที่ส่งมอบได้ยังนับเงินส่วนนี้ไม่ได้) มีโครงการซ้ำซ้อนได้รับงบ {dups} โครงการ",
     "% of the planned benefit delivered": "% ของประโยชน์ตามแผนที่ส่งมอบได้",
     "plan_delivered_share": "สัดส่วนประโยชน์ตามแผนที่ส่งมอบได้",
     "plan_disbursed_share": "สัดส่วนงบตามแผนที่เบิกจ่ายได้",
     "planned_benefit_thb": "ประโยชน์ตามแผน",
     "delivered_benefit_thb": "ประโยชน์ที่ส่งมอบได้",
     "delivered_share": "สัดส่วนที่ส่งมอบได้",
+    "unfunded_cofunding_thb": "เงินที่ไม่ได้จัดสรรเพราะขาดเงินสมทบจากท้องถิ่น",
+    "carried_out_at_horizon_thb": "เงินกันเหลื่อมปี ณ สิ้นช่วงเวลาที่จำลอง",
+    "not_funded_reason": "เหตุที่ไม่ได้รับงบ",
     "planned_thb": "งบตามแผน",
     "unfunded_thb": "งบที่ไม่ได้จัดสรรให้โครงการ",
     "carried_in_thb": "เงินกันเหลื่อมปีที่ยกมา",

@@ -35,6 +35,11 @@ from allocsim.scenario.schema import LG_KINDS
 from allocsim.simulate.book import (
     CHANNELS,
     PROCUREMENT,
+    R_DUPLICATE,
+    R_NO_COFUNDING,
+    R_NO_MONEY,
+    R_NOT_SELECTED,
+    R_RULE,
     REJECTED_DUPLICATE,
     REJECTED_RULE,
     UNFUNDED,
@@ -143,9 +148,11 @@ class Province(mesa.Agent):
         copies = rows[book["copy"][rows]]
         detected = copies[book["u_screen"][copies] < power]
         book["state"][detected] = REJECTED_DUPLICATE
+        book["reason"][detected] = R_DUPLICATE
         if lv.area_based:
             bad = rows[(book["channel"][rows] == CHANNELS.index("ministry")) & ~book["aligned"][rows]]
             book["state"][bad] = REJECTED_RULE
+            book["reason"][bad] = R_RULE
 
     def fund(self, rows: np.ndarray, day: float) -> None:
         """Fund screened proposals within each holder's money and local co-funding; funded
@@ -165,6 +172,7 @@ class Province(mesa.Agent):
         if optimal:  # the optimiser decided: unselected proposals are not funded
             keep = book["selected"][rows] | book["committed"][rows]
             book["state"][rows[~keep]] = UNFUNDED
+            book["reason"][rows[~keep]] = R_NOT_SELECTED
             rows, priority = rows[keep], priority[keep]
         order = np.lexsort((-priority, ~book["committed"][rows]))  # committed first, then priority
         sim = m.scenario.simulation
@@ -177,10 +185,14 @@ class Province(mesa.Agent):
             # over partner provinces, within uptake × capacity) already holds for its selection:
             # the province does not re-check co-funding with a different rule
             short = cofund > 0 and m.cofund_left[self.index] < cofund and not optimal
+            book["money_left"][j] = m.budget_left[holder]
+            book["decided_seq"][j] = m.decisions
+            m.decisions += 1
             if book["committed"][j]:  # its money was set aside at the Budget Act (start_year)
                 pass
             elif m.budget_left[holder] < cost or short:
                 book["state"][j] = UNFUNDED
+                book["reason"][j] = R_NO_MONEY if m.budget_left[holder] < cost else R_NO_COFUNDING
                 continue
             else:
                 m.budget_left[holder] -= cost

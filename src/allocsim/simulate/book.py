@@ -12,6 +12,13 @@ import numpy as np
 # project states
 PROPOSED, REJECTED_DUPLICATE, REJECTED_RULE, UNFUNDED, PROCUREMENT, EXECUTING, DONE, CANCELLED, LAPSED = range(9)
 ACTIVE = (PROCUREMENT, EXECUTING)
+#: why a proposal was not funded (book column ``reason``; 0: funded or not decided yet).
+#: ``no_money``: its holder's money left at its decision was below its cost; ``no_cofunding``: it
+#: fitted the money but local governments' co-funding left was short; ``not_selected``: the
+#: optimal rule's MILP did not select it
+NOT_FUNDED_REASONS = ("", "duplicate_rejected", "rule_rejected", "no_money", "no_cofunding",
+                      "not_selected")
+R_DUPLICATE, R_RULE, R_NO_MONEY, R_NO_COFUNDING, R_NOT_SELECTED = range(1, 6)
 CHANNELS = ("province", "ministry", "local_grant", "private", "cluster")
 #: the money source each provincial channel draws on (cluster projects: the cluster pot)
 SOURCES = ("province_budget", "ministry_budget", "local_grant", "private")
@@ -39,6 +46,9 @@ COLUMNS: dict[str, type] = {
     "rush_year": np.int64, "rushed": bool,
     # the day a contracted project's carried-over money lapses (กันเงินไว้เบิกเหลื่อมปี; inf: none)
     "carry_until": np.float64,
+    # why a proposal was not funded (``NOT_FUNDED_REASONS``), the holder's money left when it was
+    # decided (baht; NaN: not decided by Province.fund) and the decision's order in the run
+    "reason": np.int8, "money_left": np.float64, "decided_seq": np.int64,
 }
 
 
@@ -62,7 +72,8 @@ class Book:
         defaults = {"group": -1, "ministry": -1, "cluster": -1, "hold_until": np.nan,
                     "first_disb": np.nan, "start_day": np.nan, "plan_day": np.nan, "years": 1,
                     "funded_day": np.nan, "done_day": np.nan, "notify_day": np.nan, "e_change": np.inf, "e_dup": np.inf, "u_screen": 1.0,
-                    "u_escalate": 1.0, "esc_request": np.nan, "carry_until": np.inf}
+                    "u_escalate": 1.0, "esc_request": np.nan, "carry_until": np.inf,
+                    "money_left": np.nan, "decided_seq": -1}
         for k, t in COLUMNS.items():
             col = np.asarray(new[k], dtype=t) if k in new else np.full(n, defaults.get(k, 0), dtype=t)
             self.cols[k] = np.concatenate([self.cols[k], col])

@@ -187,6 +187,7 @@ class BudgetModel(mesa.Model):
         self.carry_in = np.zeros_like(self.budget_new)
         self.released = np.zeros_like(self.budget_new)
         self.cofund_left = np.zeros(self.n_provinces)
+        self.decisions = 0  # funding decisions so far (book column ``decided_seq``)
         self.unallocated_thb = 0
         self.datacollector = mesa.DataCollector(model_reporters={
             "disbursed_mthb": lambda m: m.recorder.total("disbursed") / 1e6,

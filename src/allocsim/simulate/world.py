@@ -307,7 +307,19 @@ class World:
         held = np.append(com[:len(SOURCES) * n].reshape(len(SOURCES), n).sum(axis=1), com[len(SOURCES) * n:].sum())
         if (held > env).any():
             i = int(np.flatnonzero(held > env)[0])
-            raise ValueError(f"commitments of {held[i]} THB exceed the {MONEY[i]} envelope of {env[i]} THB")
+            msg = (f"committed rows cost {held[i] / 1e6:,.6g} M THB of the '{MONEY[i]}' source this "
+                   f"year (FY{m.scenario.first_fiscal_year + m.year}), more than its envelope of "
+                   f"{env[i] / 1e6:,.6g} M THB")
+            user = self.new_committed
+            col = COST_PREFIX + MONEY[i]  # a cluster project costs its cluster_budget column
+            if not user.empty and col in user and (user[col].fillna(0) > 0).any():
+                from allocsim.errors import Problem, UserError
+                first = user.loc[user[col].fillna(0) > 0, "project_id"].astype(str).head(5).tolist()
+                raise UserError(Problem("projects.csv", "committed",
+                                        f"{msg} (first committed rows: {', '.join(first)}); lower "
+                                        "their cost, unflag some as committed or raise the envelope "
+                                        "in the scenario's [allocation] section"))
+            raise ValueError(f"commitments exceed an envelope: {msg}")
         return env - held
 
     def _check_user(self, p: pd.DataFrame) -> None:
@@ -583,6 +595,7 @@ def world_tables(model: BudgetModel) -> dict[str, pd.DataFrame]:
         "tranche": tranche, "tranches": bk["years"].astype(int), "committed": bk["committed"],
         "selected": bk["selected"], "funded": funded,
         "final_state": np.array(state_names, dtype=object)[bk["state"].astype(int)],
+        "not_funded_reason": np.array(B.NOT_FUNDED_REASONS, dtype=object)[bk["reason"].astype(int)],
         "cost_thb": bk["cost"], "allocated_thb": bk["alloc"], "disbursed_thb": bk["disb"],
         "first_payment_day": bk["first_disb"] - year_start,
         **project_delays(bk, np.arange(n)),
@@ -636,6 +649,20 @@ def world_tables(model: BudgetModel) -> dict[str, pd.DataFrame]:
         for k in cols:
             nat[k] = int(led[k].sum())
         nat["unallocated_thb"] = float(pd.DataFrame(m.recorder.national_rows)["unallocated_thb"].sum())
+        # unfunded money of holders (per year) whose leftover proposals fitted their money but
+        # failed on local co-funding: money that a co-funding rule, not a lack of ideas, left idle
+        cof = projects.loc[projects["not_funded_reason"] == "no_cofunding", ["holder", "fiscal_year"]]
+        hit = led.set_index(["holder", "fiscal_year"]).index.isin(pd.MultiIndex.from_frame(cof.drop_duplicates()))
+        cof_thb = led.loc[hit].groupby(owner[hit])["unfunded_thb"].sum().reindex(m.iso).fillna(0)
+        per["unfunded_cofunding_thb"] = cof_thb.astype(np.int64)
+        nat["unfunded_cofunding_thb"] = int(led.loc[hit, "unfunded_thb"].sum())
+        # money carried out of the run's last year: it pays after the horizon, so delivered
+        # benefit cannot count it yet (read delivered_share with it)
+        last = led["fiscal_year"] == led["fiscal_year"].max()
+        hor = led[last].groupby(owner[last])["carried_over_thb"].sum().reindex(m.iso).fillna(0)
+        hor = hor.to_numpy(np.int64) + (flows[-1]["carried_over_thb"] if flows else 0)
+        per["carried_out_at_horizon_thb"] = hor
+        nat["carried_out_at_horizon_thb"] = int(led.loc[last, "carried_over_thb"].sum())
     per.index.name = "area"
     nat.index.name = "area"
     pvd = pd.concat([nat.reset_index(), per.reset_index()], ignore_index=True)

@@ -36,6 +36,8 @@ class RunResult:
     manifest: dict = field(default_factory=dict)
     optimisation: OptimiseResult | None = None
     manifest_extra: dict = field(default_factory=dict)
+    #: each simulated year's LP/MILP status under the ``optimal`` rule (``world.solver_years``)
+    solver_years: list[dict] = field(default_factory=list)
 
     def summary_lines(self) -> list[str]:
         lines = []
@@ -51,6 +53,9 @@ class RunResult:
                 lines += ["  " + x for x in self.optimisation.summary_lines()]
             else:
                 lines += self.optimisation.summary_lines()
+        if self.solver_years:
+            lines.append("the chain's yearly solves (HiGHS status and gap; solver.json 'yearly'):")
+            lines += [f"  FY{y['fiscal_year']}: {y['verdict']}" for y in self.solver_years]
         summ = self.tables.get("summary")
         if summ is not None and len(summ):
             n = int(summ["n"].max())
@@ -264,6 +269,10 @@ def run_scenario(sc: Scenario, out: Path | None = None, *, overwrite: bool = Fal
         if sc.projects.source != "file" and model.plans:
             table = model.plans[0].table
     result = RunResult(sc, geo, table)
+    if simulate:
+        from allocsim.simulate.world import solver_years
+
+        result.solver_years = solver_years(model)
     result.tables["provinces"] = geo.provinces
     result.tables["clusters"] = geo.clusters
     if optimise:
@@ -342,6 +351,12 @@ def run_scenario(sc: Scenario, out: Path | None = None, *, overwrite: bool = Fal
             manifest["solver"] = {k: {"status": v["status"], "gap": v["gap"], "mip_gap": v["mip_gap"],
                                       "time_limit_s": v["time_limit_s"], "version": v["solver_version"]}
                                   for k, v in summary.items()}
+        if result.solver_years:  # every year the chain solved, not only the FY1 solve above
+            summary = (summary if result.optimisation is not None else {}) | {"yearly": result.solver_years}
+            atomic_write_json(summary, stage / "solver.json")
+            manifest.setdefault("solver", {})["yearly"] = [
+                {k: y[k] for k in ("fiscal_year", "allocation_status", "allocation_gap", "selection_status",
+                                   "selection_gap", "verdict")} for y in result.solver_years]
         from allocsim.report import run_report
 
         result.out = Path(out)

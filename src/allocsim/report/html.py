@@ -257,6 +257,14 @@ def _run_report(folder: Path, result, lang: str) -> Path:
             low=fmt("thb", s.loc["effective_benefit_thb", "ci_low"], lang=lang),
             high=fmt("thb", s.loc["effective_benefit_thb", "ci_high"], lang=lang)))
     rep.p(" ".join(words), "summary")
+    yearly = getattr(result, "solver_years", None)
+    if yearly:  # every year's solve of the chain, not only FY1: a time limit or fallback is visible
+        bad = [y for y in yearly if y["verdict"] != "optimal"]
+        rep.p(t("Each simulated year the optimiser allocated and selected again; HiGHS's status and gap "
+                "per year:", lang) + " " + "; ".join(
+            f"FY{y['fiscal_year']}: " + ("<b>" + html.escape(y["verdict"]) + "</b>" if y in bad
+                                         else html.escape(t("optimal", lang))) for y in yearly) + ".",
+              "warn" if bad else "")
     if opt is not None and not opt.portfolio.status.optimal:
         rep.p(t("The portfolio solution is <b>not a proven optimum</b>: read its numbers as a feasible "
                 "plan, not the best one.", lang), "warn")

@@ -25,6 +25,9 @@ TH: dict[str, str] = {
     "simulation followed the scenario's allocation rule.":
         "นี่คือแผนที่ดีที่สุดสำหรับเงินจำนวนเดียวกัน (สถานการณ์สมมติเปรียบเทียบ) ไม่ใช่สิ่งที่แบบจำลองดำเนินการ "
         "แบบจำลองใช้หลักเกณฑ์การจัดสรรของสถานการณ์",
+    "Each simulated year the optimiser allocated and selected again; HiGHS's status and gap per year:":
+        "ในแต่ละปีที่จำลอง ตัวหาค่าเหมาะสมที่สุดจัดสรรและคัดเลือกโครงการใหม่ สถานะและช่องว่าง (gap) ของ HiGHS รายปี:",
+    "optimal": "เหมาะสมที่สุด",
     # --- metrics: their Thai labels live in the metric catalogue (allocsim/metrics.py) ---
     **{m.name: m.label_th for m in METRICS_LIST},
     # --- other table columns (result-table names) ---

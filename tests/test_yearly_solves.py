@@ -1,0 +1,103 @@
+"""Issue 11 review (g2): under the ``optimal`` rule every simulated year's LP/MILP status is shown
+(summary, report, solver.json, manifest), FY1 is solved once, and ``sweep`` writes a full folder."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+from allocsim.scenario import load_scenario
+from tests.conftest import write
+
+OPT2 = ('extends = "baseline.toml"\nname = "opt2"\n[catalogue]\nprojects_per_province = 4\n'
+        'projects_per_cluster = 1\noversubscription = 0\n[levers]\nallocation_rule = "optimal"\n'
+        "[simulation]\nyears = 2\ncitizens_per_province = 10\n")
+
+
+def _time_limit_in_year_two(monkeypatch) -> dict:
+    """Make the chain's year-2 portfolio MILP report a time limit (gap 0.05), as HiGHS would."""
+    import allocsim.optimise as optimise
+    from allocsim.simulate.world import World
+
+    year = {"y": None}
+    real_optimal, real_select = World._optimal, optimise.select_portfolio
+
+    def optimal(self, y, fy, table):
+        year["y"] = y
+        try:
+            return real_optimal(self, y, fy, table)
+        finally:
+            year["y"] = None
+
+    def select(*a, **k):
+        res = real_select(*a, **k)
+        if year["y"] == 1:
+            res = replace(res, status=replace(res.status, status="time_limit", gap=0.05))
+        return res
+
+    monkeypatch.setattr(World, "_optimal", optimal)
+    monkeypatch.setattr(optimise, "select_portfolio", select)
+    return year
+
+
+def test_a_time_limited_year_two_is_reported_not_optimal_everywhere(scenario_dir, tmp_path, monkeypatch) -> None:
+    from allocsim.experiments.run import run_scenario
+
+    _time_limit_in_year_two(monkeypatch)
+    sc = load_scenario(write(scenario_dir / "opt2.toml", OPT2))
+    out = tmp_path / "run"
+    r = run_scenario(sc, out)
+    fy2 = sc.first_fiscal_year + 1
+    years = {y["fiscal_year"]: y for y in r.solver_years}
+    assert set(years) == {sc.first_fiscal_year, fy2}
+    assert years[sc.first_fiscal_year]["verdict"] == "optimal"
+    assert years[fy2]["verdict"].startswith("NOT OPTIMAL") and "time_limit" in years[fy2]["verdict"]
+    assert years[fy2]["selection_gap"] == 0.05  # the gap as the solver gave it
+
+    lines = "\n".join(r.summary_lines())
+    assert f"FY{fy2}: NOT OPTIMAL" in lines and f"FY{sc.first_fiscal_year}: optimal" in lines
+    solver = json.loads((out / "solver.json").read_text())
+    assert {y["fiscal_year"]: y["selection_status"] for y in solver["yearly"]} == {
+        sc.first_fiscal_year: "optimal", fy2: "time_limit"}
+    man = json.loads((out / "manifest.json").read_text())
+    assert [y["verdict"].split(" ")[0] for y in man["solver"]["yearly"]] == ["optimal", "NOT"]
+    html = (out / "report.html").read_text()
+    assert f"FY{fy2}: <b>NOT OPTIMAL (" in html
+    # sim_allocation's selection column never calls the time-limited MILP an optimal selection
+    sa = r.tables["sim_allocation"]
+    sel2 = set(sa.loc[sa["fiscal_year"] == fy2, "selection"])
+    assert sel2 and all("NOT OPTIMAL (time_limit" in s for s in sel2)
+    assert set(sa.loc[sa["fiscal_year"] == sc.first_fiscal_year, "selection"]) == {"portfolio MILP"}
+
+
+def test_a_fallback_year_is_named_in_the_summary(scenario_dir, monkeypatch) -> None:
+    import allocsim.optimise.allocation as allocation
+    from allocsim.experiments.run import run_scenario
+    from allocsim.simulate.world import World
+
+    year = {"y": None}
+    real_optimal, real_solve = World._optimal, allocation.solve_allocation
+
+    def optimal(self, y, fy, table):
+        year["y"] = y
+        try:
+            return real_optimal(self, y, fy, table)
+        finally:
+            year["y"] = None
+
+    def solve(*a, **k):  # year 2's LP finds no solution (as an infeasible LP would)
+        res = real_solve(*a, **k)
+        if year["y"] == 1:
+            res = replace(res, total_benefit=None, conflicts=["forced in a test"],
+                          status=replace(res.status, status="infeasible", gap=None))
+        return res
+
+    monkeypatch.setattr(World, "_optimal", optimal)
+    monkeypatch.setattr(allocation, "solve_allocation", solve)
+    sc = load_scenario(write(scenario_dir / "opt2.toml", OPT2))
+    r = run_scenario(sc)
+    fy2 = sc.first_fiscal_year + 1
+    v = {y["fiscal_year"]: y["verdict"] for y in r.solver_years}
+    assert v[sc.first_fiscal_year] == "optimal"
+    assert v[fy2].startswith("FALLBACK (allocation LP infeasible") and "'need'" in v[fy2]
+    assert f"FY{fy2}: FALLBACK" in "\n".join(r.summary_lines())

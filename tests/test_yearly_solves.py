@@ -101,3 +101,45 @@ def test_a_fallback_year_is_named_in_the_summary(scenario_dir, monkeypatch) -> N
     assert v[sc.first_fiscal_year] == "optimal"
     assert v[fy2].startswith("FALLBACK (allocation LP infeasible") and "'need'" in v[fy2]
     assert f"FY{fy2}: FALLBACK" in "\n".join(r.summary_lines())
+
+
+OPT1 = OPT2.replace("years = 2", "years = 1").replace('"opt2"', '"opt1"')
+
+
+def test_optimal_solves_fy1_once_and_still_reconciles(scenario_dir, monkeypatch) -> None:
+    """FY1's portfolio MILP is solved by the chain only; the run writes that solution, which
+    ``reconcile_engines`` (run inside ``run_scenario``) checks against the simulation's book."""
+    import allocsim.optimise as optimise
+    from allocsim.experiments.run import reconcile_engines, run_scenario
+
+    calls = []
+    real = optimise.select_portfolio
+
+    def counted(data, params, **k):
+        calls.append(params.quota_rule)
+        return real(data, params, **k)
+
+    monkeypatch.setattr(optimise, "select_portfolio", counted)
+    sc = load_scenario(write(scenario_dir / "opt1.toml", OPT1))
+    r = run_scenario(sc)
+    # one quota-restricted ("allocation LP") solve for FY1; the other call is the reference optimum
+    # under national envelopes only (quota_rule "optimal"), a different problem
+    assert calls.count("allocation LP") == 1, calls
+    assert r.optimisation.portfolio.status.status == r.solver_years[0]["selection_status"]
+    chosen = set(r.tables["portfolio"].loc[r.tables["portfolio"]["selected"], "project_id"])
+    sim = r.tables["sim_projects"]
+    assert chosen and chosen == set(sim.loc[sim["selected"], "project_id"])
+    # reconciling stays meaningful: a corrupted written portfolio is still caught
+    from allocsim.errors import RunError
+    from allocsim.experiments.loop import run_world
+    from allocsim.experiments.run import build_inputs
+    from allocsim.experiments.seeds import loop_seed
+
+    _, model = run_world(sc, build_inputs(sc)[1], loop_seed(sc.seed))
+    port = r.tables["portfolio"].copy()
+    j = int(port["selected"].to_numpy().nonzero()[0][0])
+    port.loc[port.index[j], "selected"] = False
+    import pytest
+
+    with pytest.raises(RunError, match=str(port["project_id"].iat[j])):
+        reconcile_engines(r.tables | {"portfolio": port}, model)

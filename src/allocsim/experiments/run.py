@@ -288,7 +288,10 @@ def run_scenario(sc: Scenario, out: Path | None = None, *, overwrite: bool = Fal
             raise UserError(Problem(str(sc.projects.projects_file), "fiscal_year",
                                     f"no project is proposed in the first fiscal year {sc.first_fiscal_year} "
                                     "(rows without a fiscal_year belong to it); the optimiser has nothing to select"))
-        result.optimisation = optimise_scenario(sc, geo, opt_table, loop_seed(sc.seed), scores=scores)
+        # under ``optimal`` the chain already solved FY1: write that solution, do not solve again
+        chain = model.world.first_solve if simulate and sc.levers.allocation_rule == "optimal" else None
+        result.optimisation = optimise_scenario(sc, geo, opt_table, loop_seed(sc.seed), scores=scores,
+                                                chain=chain)
         result.tables.update(_optimisation_tables(result.optimisation))
         if geo.cluster_map == "2017" and result.optimisation.inputs is not None:
             from allocsim.experiments.hindcast import budget_changes, hindcast_table, predictions

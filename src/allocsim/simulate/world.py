@@ -200,6 +200,9 @@ class World:
         self.years: list[pd.DataFrame] = []  # each year's candidate table (with decisions)
         self.status: list[dict] = []
         self.fallback: dict | None = None
+        #: FY1's (allocation, portfolio, params, inputs) under the ``optimal`` rule when it carried no
+        #: commitments: the run writes this solve's tables instead of solving FY1 again
+        self.first_solve: tuple | None = None
         self.new_committed = pd.DataFrame()  # this year's user rows flagged committed
         self.user_committed_ids: set[str] = set()
 
@@ -420,6 +423,8 @@ class World:
         money = np.concatenate([round_within(raw[s * n:(s + 1) * n], int(free[s])) for s in range(len(SOURCES))]
                                + [round_within(raw[k:], int(free[len(SOURCES)]))]) + com
         rows = self._allocation_rows(money)
+        if y == 0 and not com.any() and not done.any():
+            self.first_solve = (alloc, port, params, inp)
         if port.x is None:  # no MILP solution: provinces rank within the LP's money
             st["selection"] = f"province ranking (MILP {port.status.status})"
             return YearPlan(fy, full, money, None, rows, st)

@@ -143,3 +143,33 @@ def test_optimal_solves_fy1_once_and_still_reconciles(scenario_dir, monkeypatch)
 
     with pytest.raises(RunError, match=str(port["project_id"].iat[j])):
         reconcile_engines(r.tables | {"portfolio": port}, model)
+
+
+SWEEP = ('extends = "small.toml"\nname = "sw"\n[simulation]\nyears = 1\ncitizens_per_province = 5\n'
+         '[experiments]\nreplicates = 1\n[experiments.sweep]\ndesign = "lhs"\nsamples = 2\n'
+         '[experiments.sweep.parameters]\n"levers.data_sharing" = [0.0, 1.0]\n')
+
+
+def test_sweep_api_and_cli_write_the_same_folder_with_manifest_and_report(scenario_dir, small, tmp_path) -> None:
+    from allocsim.cli import main
+    from allocsim.experiments import sweep
+
+    f = write(scenario_dir / "sw.toml", SWEEP)
+    api, cli = tmp_path / "api", tmp_path / "cli"
+    sweep(load_scenario(f), workers=1, progress=False, out=api)
+    assert main(["sweep", str(f), "--out", str(cli), "--workers", "1", "--quiet"]) == 0
+
+    def files(d):
+        return sorted(str(p.relative_to(d)) for p in d.rglob("*") if p.is_file() and "runs" not in p.parts)
+
+    assert files(api) == files(cli)
+    assert {"manifest.json", "report.html", "sweep.csv", "sensitivity.csv"} <= set(files(api))
+    man = json.loads((api / "manifest.json").read_text())
+    assert man["command"] == "sweep" and man["status"] == "ok" and man["points"] == 2
+    assert man["seeds"] == json.loads((cli / "manifest.json").read_text())["seeds"]
+    html = (api / "report.html").read_text()
+    assert "levers.data_sharing" in html and "2 parameter points" in html
+    # charts the report shows are the files on disk
+    assert list((api / "charts").glob("sensitivity_*.png"))
+    for png in (api / "charts").glob("*.png"):
+        assert f'title="{png.name}"' in html

@@ -181,9 +181,10 @@ def reconcile_engines(tables: dict[str, pd.DataFrame], model: object) -> None:
     1. ``sim_allocation`` (the chain's own yearly allocation, the money the rule gave each holder)
        must equal, per fiscal year and holder, to the baht, the money the simulation's ledger
        records the holder held (``money_rows``), and ``sim_projects`` must fund no more than it.
-    2. Under the ``optimal`` rule the optimiser's FY1 ``allocation``/``portfolio`` tables must
-       also be that money and the simulation's selection, when the first year carries no
-       commitments (with commitments the chain's optimiser shares only the free money among new
+    2. Under the ``optimal`` rule the optimiser's FY1 ``allocation``/``portfolio`` tables (the
+       chain's own FY1 solve, written rather than solved again: ``World.first_solve``) must
+       also be that money and the simulation's selection, recomputed here from the tables and
+       the simulation's book, when the first year carries no commitments (with commitments the chain's optimiser shares only the free money among new
        proposals, a different problem from the run's FY1 solve, whose tables are then labelled
        as the FY1 optimum, not the executed plan). Under formula rules those tables are the
        optimal plan for the same money, a counterfactual, and are not reconciled.

@@ -144,7 +144,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     sc = load_scenario(args.scenario, allow=tuple(args.allow_path))
     out = _batch_out(args, "sweep-" + sc.name, [args.scenario])
     res = sweep(sc, n=args.replicates, workers=args.workers, scheduler=args.scheduler,
-                progress=not args.quiet, out=out)
+                progress=not args.quiet, out=out, lang=args.lang)
     cfg = sc.experiments.sweep
     print(f"sweep of {sc.name}: {cfg.design} design, {res.table['point'].nunique()} points x "
           f"{res.table['seed'].nunique()} seeds = {len(res.table)} runs")
@@ -462,7 +462,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="check provinces against the reference data and use real populations")
     p.set_defaults(func=cmd_select)
 
-    for name in ("run", "optimise", "simulate", "compare"):
+    for name in ("run", "optimise", "simulate", "compare", "sweep"):
         sub.choices[name].add_argument("--lang", choices=["en", "th"], default="en",
                                        help="language of report.html and its charts (default en)")
 

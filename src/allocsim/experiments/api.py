@@ -94,9 +94,10 @@ def compare(baseline: Scenario, reforms: list[Scenario], n: int | None = None, *
 
 def sweep(sc: Scenario, *, n: int | None = None, workers: int | None = None, scheduler: str | None = None,
           folder: Path | None = None, progress: bool = True, evaluate: Evaluate = evaluate_run,
-          out: Path | str | None = None) -> SweepResult:
+          out: Path | str | None = None, lang: str = "en") -> SweepResult:
     """Run the scenario's sweep design; tidy table plus sensitivity indices. With ``out`` the
-    result folder (sweep.csv, sensitivity.csv, charts) is written as ``allocsim sweep`` writes it."""
+    result folder (sweep.csv, sensitivity.csv, charts, report.html, manifest.json) is written
+    exactly as ``allocsim sweep`` writes it (both call :func:`write_sweep`)."""
     if out is not None:
         folder = Path(folder or out)
     cfg = sc.experiments.sweep
@@ -117,7 +118,7 @@ def sweep(sc: Scenario, *, n: int | None = None, workers: int | None = None, sch
     metrics = cfg.metrics or metric_names(batch.results)
     res = SweepResult(table, sensitivity(cfg, points, table, metrics, sc.seed, file))
     if out is not None:
-        write_sweep(res, Path(out))
+        write_sweep(res, Path(out), sc, lang=lang)
     return res
 
 
@@ -150,11 +151,26 @@ def write_compare(res: CompareResult, folder: Path, baseline: Scenario | None = 
                        **environment(), "finished": now_utc(), "status": "ok"}, folder / "manifest.json")
 
 
-def write_sweep(res: SweepResult, folder: Path) -> None:
-    """The sweep's tables and one sensitivity chart per metric."""
+def write_sweep(res: SweepResult, folder: Path, sc: Scenario | None = None, *, lang: str = "en") -> None:
+    """The sweep's tables and one sensitivity chart per metric; with the scenario also its
+    report.html and manifest.json (the one place a sweep folder is written: CLI and notebooks)."""
     atomic_write_csv(res.table, folder / "sweep.csv")
     atomic_write_csv(res.indices, folder / "sensitivity.csv")
-    if len(res.indices):
+    if sc is not None:
+        from allocsim.experiments.provenance import environment, now_utc
+        from allocsim.report import sweep_report
+        from allocsim.store import atomic_write_json
+
+        sweep_report(folder, res, sc, lang=lang)  # writes the charts it shows
+        cfg = sc.experiments.sweep
+        atomic_write_json({"command": "sweep", "scenario": str(sc.source) if sc.source else sc.name,
+                           "design": cfg.design, "samples": cfg.samples,
+                           "parameters": {k: list(v) for k, v in cfg.parameters.items()},
+                           "points": int(res.table["point"].nunique()),
+                           "replicates": int(res.table["seed"].nunique()),
+                           "seeds": sorted(int(x) for x in set(res.table["seed"])),
+                           **environment(), "finished": now_utc(), "status": "ok"}, folder / "manifest.json")
+    elif len(res.indices):
         from allocsim.report import charts
 
         for metric in dict.fromkeys(res.indices["metric"]):

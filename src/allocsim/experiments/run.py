@@ -36,6 +36,8 @@ class RunResult:
     manifest: dict = field(default_factory=dict)
     optimisation: OptimiseResult | None = None
     manifest_extra: dict = field(default_factory=dict)
+    #: each simulated year's LP/MILP status under the ``optimal`` rule (``world.solver_years``)
+    solver_years: list[dict] = field(default_factory=list)
 
     def summary_lines(self) -> list[str]:
         lines = []
@@ -51,6 +53,9 @@ class RunResult:
                 lines += ["  " + x for x in self.optimisation.summary_lines()]
             else:
                 lines += self.optimisation.summary_lines()
+        if self.solver_years:
+            lines.append("the chain's yearly solves (HiGHS status and gap; solver.json 'yearly'):")
+            lines += [f"  FY{y['fiscal_year']}: {y['verdict']}" for y in self.solver_years]
         summ = self.tables.get("summary")
         if summ is not None and len(summ):
             n = int(summ["n"].max())
@@ -176,9 +181,10 @@ def reconcile_engines(tables: dict[str, pd.DataFrame], model: object) -> None:
     1. ``sim_allocation`` (the chain's own yearly allocation, the money the rule gave each holder)
        must equal, per fiscal year and holder, to the baht, the money the simulation's ledger
        records the holder held (``money_rows``), and ``sim_projects`` must fund no more than it.
-    2. Under the ``optimal`` rule the optimiser's FY1 ``allocation``/``portfolio`` tables must
-       also be that money and the simulation's selection, when the first year carries no
-       commitments (with commitments the chain's optimiser shares only the free money among new
+    2. Under the ``optimal`` rule the optimiser's FY1 ``allocation``/``portfolio`` tables (the
+       chain's own FY1 solve, written rather than solved again: ``World.first_solve``) must
+       also be that money and the simulation's selection, recomputed here from the tables and
+       the simulation's book, when the first year carries no commitments (with commitments the chain's optimiser shares only the free money among new
        proposals, a different problem from the run's FY1 solve, whose tables are then labelled
        as the FY1 optimum, not the executed plan). Under formula rules those tables are the
        optimal plan for the same money, a counterfactual, and are not reconciled.
@@ -264,6 +270,10 @@ def run_scenario(sc: Scenario, out: Path | None = None, *, overwrite: bool = Fal
         if sc.projects.source != "file" and model.plans:
             table = model.plans[0].table
     result = RunResult(sc, geo, table)
+    if simulate:
+        from allocsim.simulate.world import solver_years
+
+        result.solver_years = solver_years(model)
     result.tables["provinces"] = geo.provinces
     result.tables["clusters"] = geo.clusters
     if optimise:
@@ -279,7 +289,10 @@ def run_scenario(sc: Scenario, out: Path | None = None, *, overwrite: bool = Fal
             raise UserError(Problem(str(sc.projects.projects_file), "fiscal_year",
                                     f"no project is proposed in the first fiscal year {sc.first_fiscal_year} "
                                     "(rows without a fiscal_year belong to it); the optimiser has nothing to select"))
-        result.optimisation = optimise_scenario(sc, geo, opt_table, loop_seed(sc.seed), scores=scores)
+        # under ``optimal`` the chain already solved FY1: write that solution, do not solve again
+        chain = model.world.first_solve if simulate and sc.levers.allocation_rule == "optimal" else None
+        result.optimisation = optimise_scenario(sc, geo, opt_table, loop_seed(sc.seed), scores=scores,
+                                                chain=chain)
         result.tables.update(_optimisation_tables(result.optimisation))
         if geo.cluster_map == "2017" and result.optimisation.inputs is not None:
             from allocsim.experiments.hindcast import budget_changes, hindcast_table, predictions
@@ -342,6 +355,12 @@ def run_scenario(sc: Scenario, out: Path | None = None, *, overwrite: bool = Fal
             manifest["solver"] = {k: {"status": v["status"], "gap": v["gap"], "mip_gap": v["mip_gap"],
                                       "time_limit_s": v["time_limit_s"], "version": v["solver_version"]}
                                   for k, v in summary.items()}
+        if result.solver_years:  # every year the chain solved, not only the FY1 solve above
+            summary = (summary if result.optimisation is not None else {}) | {"yearly": result.solver_years}
+            atomic_write_json(summary, stage / "solver.json")
+            manifest.setdefault("solver", {})["yearly"] = [
+                {k: y[k] for k in ("fiscal_year", "allocation_status", "allocation_gap", "selection_status",
+                                   "selection_gap", "verdict")} for y in result.solver_years]
         from allocsim.report import run_report
 
         result.out = Path(out)

@@ -291,7 +291,8 @@ def lp_quota(inp: AllocationInputs, alloc: AllocationResult) -> np.ndarray:
 
 
 def optimise_scenario(sc: Scenario, geo: Geography, table: ProjectTable, seed: int, *,
-                      scores: dict[str, float] | None = None) -> OptimiseResult:
+                      scores: dict[str, float] | None = None,
+                      chain: tuple | None = None) -> OptimiseResult:
     """Allocation LP then portfolio MILP on the same projects and the same money.
 
     The LP shares the envelopes out; with ``allocation_rule = "optimal"`` its allocation becomes the
@@ -302,6 +303,12 @@ def optimise_scenario(sc: Scenario, geo: Geography, table: ProjectTable, seed: i
     ``seed`` is the run's seed (``loop_seed(sc.seed)``, the simulation's) the illustrative plan
     scores are drawn from; ``scores`` (ISO code → score) passes the simulation's own array, so the
     two engines read the same object (provinces it lacks get the same function's draw).
+
+    ``chain`` (under the ``optimal`` rule: the simulation's own FY1 ``(allocation, portfolio,
+    params, inputs)``, ``World.first_solve``) is reused instead of solving FY1 again: one solve, so
+    the tables describe the very solution the simulation executed, with its HiGHS statuses (a
+    second, time-limited solve could pick a different portfolio). The reference, baselines and
+    rule evaluations are still computed here.
     """
     from allocsim.optimise.allocation import allocation_inputs, evaluate_rules, solve_allocation
 
@@ -316,13 +323,24 @@ def optimise_scenario(sc: Scenario, geo: Geography, table: ProjectTable, seed: i
     free = replace(params, quota=None, quota_rule="optimal")
     inp = allocation_inputs(geo, table, sc.allocation, params=free, data=data)
     kind = sc.objective.kind if sc.objective.kind in ("benefit", "equity", "shortfall") else "benefit"
-    alloc = solve_allocation(inp, options, objective=kind, need_target=sc.objective.need_target)
-    if sc.levers.allocation_rule == "optimal" and alloc.total_benefit is not None:
-        params = replace(params, quota=lp_quota(inp, alloc), quota_rule="allocation LP")
-    port = select_portfolio(data, params, objective=sc.objective.kind,
-                            equity_weight=sc.objective.equity_weight, options=options,
-                            pareto_points=sc.objective.pareto_points,
-                            need_target=sc.objective.need_target)
+    if chain is not None and sc.levers.allocation_rule == "optimal":
+        alloc, port, params, inp = chain  # the simulation's FY1 solve, executed as solved
+        pm = port.model
+        if sc.objective.pareto_points and port.pareto is None and pm is not None \
+                and pm.highs is not None and port.x is not None:
+            from allocsim.optimise.pareto import pareto_frontier
+
+            done = (port.status, port.x) if port.objective == "benefit" else None
+            port.pareto = pareto_frontier(pm, options, sc.objective.pareto_points, benefit=done)
+            pm._x = port.x
+    else:
+        alloc = solve_allocation(inp, options, objective=kind, need_target=sc.objective.need_target)
+        if sc.levers.allocation_rule == "optimal" and alloc.total_benefit is not None:
+            params = replace(params, quota=lp_quota(inp, alloc), quota_rule="allocation LP")
+        port = select_portfolio(data, params, objective=sc.objective.kind,
+                                equity_weight=sc.objective.equity_weight, options=options,
+                                pareto_points=sc.objective.pareto_points,
+                                need_target=sc.objective.need_target)
     res = OptimiseResult(alloc, port, params, scores=scores, inputs=inp)
     if port.x is not None and port.model is not None:
         # like-for-like reference: the benefit optimum under the same rules without quotas

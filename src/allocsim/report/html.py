@@ -257,6 +257,14 @@ def _run_report(folder: Path, result, lang: str) -> Path:
             low=fmt("thb", s.loc["effective_benefit_thb", "ci_low"], lang=lang),
             high=fmt("thb", s.loc["effective_benefit_thb", "ci_high"], lang=lang)))
     rep.p(" ".join(words), "summary")
+    yearly = getattr(result, "solver_years", None)
+    if yearly:  # every year's solve of the chain, not only FY1: a time limit or fallback is visible
+        bad = [y for y in yearly if y["verdict"] != "optimal"]
+        rep.p(t("Each simulated year the optimiser allocated and selected again; HiGHS's status and gap "
+                "per year:", lang) + " " + "; ".join(
+            f"FY{y['fiscal_year']}: " + ("<b>" + html.escape(y["verdict"]) + "</b>" if y in bad
+                                         else html.escape(t("optimal", lang))) for y in yearly) + ".",
+              "warn" if bad else "")
     if opt is not None and not opt.portfolio.status.optimal:
         rep.p(t("The portfolio solution is <b>not a proven optimum</b>: read its numbers as a feasible "
                 "plan, not the best one.", lang), "warn")
@@ -541,3 +549,31 @@ def _compare_report(folder: Path, res, baseline, reforms: list, lang: str) -> Pa
                                columns=["field", "baseline", "reform"]))
     _scenario_section(rep, baseline.model_dump(mode="json"), [str(p) for p in baseline.chain])
     return rep.write()
+
+
+def sweep_report(folder: Path, res, sc, lang: str = "en") -> Path:  # res: experiments.api.SweepResult
+    """report.html for ``allocsim sweep``: what was swept, the most influential parameter per
+    metric, the sensitivity charts (saved under charts/) and the scenario."""
+    with plt.rc_context(fonts.rc(lang)):
+        cfg, idx = sc.experiments.sweep, res.indices
+        rep = Report(f"allocsim — {t('sweep', lang)}: {sc.name}", folder, lang)
+        rep.p(t("<b>{name}</b> was swept with a {design} design: {points} parameter points × {seeds} "
+                "seeds = {runs} runs of the closed loop.", lang).format(
+            name=html.escape(sc.name), design=html.escape(cfg.design),
+            points=int(res.table["point"].nunique()), seeds=int(res.table["seed"].nunique()),
+            runs=len(res.table)), "summary")
+        rep.h2(t("Swept parameters", lang), "parameters")
+        rep.table(pd.DataFrame([(k, v[0], v[-1]) for k, v in cfg.parameters.items()],
+                               columns=["parameter", "low", "high"]), table_id="sweep-parameters")
+        if len(idx):
+            main_kinds = idx[idx["index"].isin(["mu_star", "ST", "delta"])]
+            top = main_kinds.sort_values("value", ascending=False).groupby("metric", sort=False).head(1)
+            rep.h2(t("Most influential parameter per metric", lang), "summary-table")
+            rep.table(top[["metric", "parameter", "index", "value", "conf"]].reset_index(drop=True),
+                      formats={"value": "index", "conf": "index"}, table_id="sweep-summary")
+            rep.h2(t("Sensitivity", lang), "sensitivity")
+            for metric in dict.fromkeys(idx["metric"]):
+                rep.figure(charts.sensitivity(idx, metric), f"sensitivity_{metric}",
+                           f"sensitivity of {metric}")
+        _scenario_section(rep, sc.model_dump(mode="json"), [str(p) for p in sc.chain])
+        return rep.write()

@@ -25,6 +25,22 @@ TH: dict[str, str] = {
     "simulation followed the scenario's allocation rule.":
         "นี่คือแผนที่ดีที่สุดสำหรับเงินจำนวนเดียวกัน (สถานการณ์สมมติเปรียบเทียบ) ไม่ใช่สิ่งที่แบบจำลองดำเนินการ "
         "แบบจำลองใช้หลักเกณฑ์การจัดสรรของสถานการณ์",
+    "Each simulated year the optimiser allocated and selected again; HiGHS's status and gap per year:":
+        "ในแต่ละปีที่จำลอง ตัวหาค่าเหมาะสมที่สุดจัดสรรและคัดเลือกโครงการใหม่ สถานะและช่องว่าง (gap) ของ HiGHS รายปี:",
+    "optimal": "เหมาะสมที่สุด",
+    "sweep": "การกวาดค่าพารามิเตอร์",
+    "<b>{name}</b> was swept with a {design} design: {points} parameter points × {seeds} seeds = {runs} "
+    "runs of the closed loop.":
+        "<b>{name}</b> ถูกกวาดค่าพารามิเตอร์ด้วยแบบแผน {design}: {points} จุดพารามิเตอร์ × {seeds} ค่าเมล็ดสุ่ม "
+        "= {runs} รอบของวงจรปิด",
+    "Swept parameters": "พารามิเตอร์ที่กวาดค่า",
+    "Most influential parameter per metric": "พารามิเตอร์ที่มีอิทธิพลมากที่สุดต่อแต่ละตัวชี้วัด",
+    "Sensitivity": "ความไวของผลลัพธ์",
+    "parameter": "พารามิเตอร์",
+    "low": "ค่าต่ำสุด",
+    "high": "ค่าสูงสุด",
+    "conf": "ช่วงความเชื่อมั่น",
+    "index": "ดัชนี",
     # --- metrics: their Thai labels live in the metric catalogue (allocsim/metrics.py) ---
     **{m.name: m.label_th for m in METRICS_LIST},
     # --- other table columns (result-table names) ---

@@ -200,6 +200,9 @@ class World:
         self.years: list[pd.DataFrame] = []  # each year's candidate table (with decisions)
         self.status: list[dict] = []
         self.fallback: dict | None = None
+        #: FY1's (allocation, portfolio, params, inputs) under the ``optimal`` rule when it carried no
+        #: commitments: the run writes this solve's tables instead of solving FY1 again
+        self.first_solve: tuple | None = None
         self.new_committed = pd.DataFrame()  # this year's user rows flagged committed
         self.user_committed_ids: set[str] = set()
 
@@ -408,14 +411,17 @@ class World:
         if alloc.total_benefit is None:  # say why, as HiGHS said it, and fall back to need
             st["selection"] = "province ranking (allocation LP had no solution: formula 'need' used)"
             st["allocation_conflicts"] = "; ".join(alloc.conflicts)
+            st["fallback"] = "need"
             self.fallback = st
             return None
         params = replace(params, quota=lp_quota(inp, alloc), quota_rule="allocation LP")
         port = select_portfolio(data, params, objective=sc.objective.kind, options=options,
                                 equity_weight=sc.objective.equity_weight,
                                 need_target=sc.objective.need_target)
-        st |= {"selection": "portfolio MILP", "selection_status": port.status.status,
-               "selection_gap": port.status.gap}
+        # the label says what HiGHS said: a time-limited MILP is never called the optimal selection
+        st |= {"selection": "portfolio MILP" if port.status.optimal else
+               f"portfolio MILP, NOT OPTIMAL ({port.status.status}, gap {_gap(port.status.gap)})",
+               "selection_status": port.status.status, "selection_gap": port.status.gap}
         n, k = m.n_provinces, len(SOURCES) * m.n_provinces
         raw = np.zeros(m.n_holders)  # the LP's baht per holder, before rounding
         t = alloc.table
@@ -429,6 +435,8 @@ class World:
         money = np.concatenate([round_within(raw[s * n:(s + 1) * n], int(free[s])) for s in range(len(SOURCES))]
                                + [round_within(raw[k:], int(free[len(SOURCES)]))]) + com
         rows = self._allocation_rows(money)
+        if y == 0 and not com.any() and not done.any():
+            self.first_solve = (alloc, port, params, inp)
         if port.x is None:  # no MILP solution: provinces rank within the LP's money
             st["selection"] = f"province ranking (MILP {port.status.status})"
             return YearPlan(fy, full, money, None, rows, st)
@@ -737,6 +745,35 @@ def sim_allocation(model: BudgetModel) -> pd.DataFrame:
                                        "committed_thb", "rule", "selection"])
 
 
+def _gap(g: float | None) -> str:
+    return "none" if g is None or not np.isfinite(g) else f"{g:.4g}"
+
+
+def solver_years(model: BudgetModel) -> list[dict]:
+    """Each fiscal year's allocation LP and portfolio MILP status and gap, as HiGHS gave them, under
+    the ``optimal`` rule (empty under formula rules, which solve nothing). ``verdict`` is "optimal",
+    "NOT OPTIMAL (...)" or "FALLBACK (...)" (the LP had no solution and the ``need`` formula set the
+    money), so the summary, report, solver.json and manifest never hide a later year's solve."""
+    out = []
+    for plan in getattr(model, "plans", []):
+        st = plan.status
+        if "allocation_status" not in st or st.get("allocation_status") == "formula":
+            continue
+        a, s = st.get("allocation_status"), st.get("selection_status")
+        if st.get("fallback"):
+            verdict = f"FALLBACK (allocation LP {a}: formula '{st['fallback']}' set the money, provinces ranked)"
+        elif a != "optimal" or s != "optimal":
+            verdict = (f"NOT OPTIMAL (allocation LP {a}, gap {_gap(st.get('allocation_gap'))}; "
+                       f"portfolio MILP {s}, gap {_gap(st.get('selection_gap'))})")
+        else:
+            verdict = "optimal"
+        out.append({"fiscal_year": int(plan.fiscal_year), "allocation_status": a,
+                    "allocation_gap": st.get("allocation_gap"), "selection_status": s,
+                    "selection_gap": st.get("selection_gap"), "selection": st.get("selection", ""),
+                    "fallback": st.get("fallback"), "verdict": verdict})
+    return out
+
+
 def capacity_factor(model: BudgetModel) -> np.ndarray:
     """Per-province multiplier of absorption capacity from last year's simulation: disbursement
     performance relative to the national rate (clipped to ``simulation.absorption_performance_min``
@@ -754,5 +791,5 @@ def capacity_factor(model: BudgetModel) -> np.ndarray:
 
 
 __all__ = ["CHANNEL_SOURCE", "MONEY", "PLAN_CHANNELS", "WHOLE_PREFIX", "World", "YearPlan",
-           "annual_tranches", "apportion", "capacity_factor", "contract_table", "next_tranche", "reconcile", "round_within",
+           "annual_tranches", "apportion", "capacity_factor", "solver_years", "contract_table", "next_tranche", "reconcile", "round_within",
            "sim_allocation", "to_thb", "tranche_costs", "world_tables"]

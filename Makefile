@@ -20,7 +20,7 @@ run: $(STAMP)
 	$(BIN)/allocsim run scenarios/baseline.toml --out $(OUT)
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

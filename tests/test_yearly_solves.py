@@ -14,13 +14,13 @@ OPT2 = ('extends = "baseline.toml"\nname = "opt2"\n[catalogue]\nprojects_per_pro
         "[simulation]\nyears = 2\ncitizens_per_province = 10\n")
 
 
-def _time_limit_in_year_two(monkeypatch) -> dict:
-    """Make the chain's year-2 portfolio MILP report a time limit (gap 0.05), as HiGHS would."""
-    import allocsim.optimise as optimise
+def _track_year(monkeypatch) -> dict:
+    """Wrap the chain's per-year optimiser so a patched solver can tell which year (0-based) it is
+    solving: returns the dict whose "y" is set during each year's ``World._optimal``."""
     from allocsim.simulate.world import World
 
     year = {"y": None}
-    real_optimal, real_select = World._optimal, optimise.select_portfolio
+    real_optimal = World._optimal
 
     def optimal(self, y, fy, table):
         year["y"] = y
@@ -29,13 +29,23 @@ def _time_limit_in_year_two(monkeypatch) -> dict:
         finally:
             year["y"] = None
 
+    monkeypatch.setattr(World, "_optimal", optimal)
+    return year
+
+
+def _time_limit_in_year_two(monkeypatch) -> dict:
+    """Make the chain's year-2 portfolio MILP report a time limit (gap 0.05), as HiGHS would."""
+    import allocsim.optimise as optimise
+
+    year = _track_year(monkeypatch)
+    real_select = optimise.select_portfolio
+
     def select(*a, **k):
         res = real_select(*a, **k)
         if year["y"] == 1:
             res = replace(res, status=replace(res.status, status="time_limit", gap=0.05))
         return res
 
-    monkeypatch.setattr(World, "_optimal", optimal)
     monkeypatch.setattr(optimise, "select_portfolio", select)
     return year
 
@@ -73,17 +83,9 @@ def test_a_time_limited_year_two_is_reported_not_optimal_everywhere(scenario_dir
 def test_a_fallback_year_is_named_in_the_summary(scenario_dir, monkeypatch) -> None:
     import allocsim.optimise.allocation as allocation
     from allocsim.experiments.run import run_scenario
-    from allocsim.simulate.world import World
 
-    year = {"y": None}
-    real_optimal, real_solve = World._optimal, allocation.solve_allocation
-
-    def optimal(self, y, fy, table):
-        year["y"] = y
-        try:
-            return real_optimal(self, y, fy, table)
-        finally:
-            year["y"] = None
+    year = _track_year(monkeypatch)
+    real_solve = allocation.solve_allocation
 
     def solve(*a, **k):  # year 2's LP finds no solution (as an infeasible LP would)
         res = real_solve(*a, **k)
@@ -92,7 +94,6 @@ def test_a_fallback_year_is_named_in_the_summary(scenario_dir, monkeypatch) -> N
                           status=replace(res.status, status="infeasible", gap=None))
         return res
 
-    monkeypatch.setattr(World, "_optimal", optimal)
     monkeypatch.setattr(allocation, "solve_allocation", solve)
     sc = load_scenario(write(scenario_dir / "opt2.toml", OPT2))
     r = run_scenario(sc)
